@@ -1,17 +1,18 @@
 package io.prefstream.schemas;
 
 import io.prefstream.schemas.internal.SingleObjectCodec;
-import org.apache.avro.specific.SpecificRecord;
+import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 
 /**
  * Flink (de)serialization schema for one prefstream record type, with the same wire format and
  * errors as {@link AvroSerde}. Serializable: only the class and topic name travel to the task
  * managers; the codec is built there.
  */
-public final class AvroFlinkSchema<T extends SpecificRecord>
+public final class AvroFlinkSchema<T extends SpecificRecordBase>
     implements DeserializationSchema<T>, SerializationSchema<T> {
 
   private static final long serialVersionUID = 1L;
@@ -25,7 +26,7 @@ public final class AvroFlinkSchema<T extends SpecificRecord>
     this.topic = topic;
   }
 
-  public static <T extends SpecificRecord> AvroFlinkSchema<T> forTopic(Topic<T> topic) {
+  public static <T extends SpecificRecordBase> AvroFlinkSchema<T> forTopic(Topic<T> topic) {
     return new AvroFlinkSchema<>(topic.valueType(), topic.name());
   }
 
@@ -53,6 +54,6 @@ public final class AvroFlinkSchema<T extends SpecificRecord>
 
   @Override
   public TypeInformation<T> getProducedType() {
-    return TypeInformation.of(type);
+    return new AvroTypeInfo<>(type);
   }
 }

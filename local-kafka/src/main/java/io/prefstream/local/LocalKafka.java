@@ -1,0 +1,291 @@
+package io.prefstream.local;
+
+import io.prefstream.schemas.TopicAdmin;
+import io.prefstream.schemas.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker and controller) started in this JVM, with
+ * every prefstream topic created. Other processes reach it at {@link #bootstrapServers()}. Its data
+ * lives in a configured directory (kept, so a restart resumes) or a temporary one (deleted on
+ * close).
+ */
+public final class LocalKafka implements AutoCloseable {
+
+  public static final int DEFAULT_PORT = 9092;
+  private static final Logger LOG = LoggerFactory.getLogger(LocalKafka.class);
+  private static final String HOST = "localhost";
+
+  private final int requestedPort;
+  private final Path configuredDataDir;
+  private final Topics topics;
+  private final Duration startTimeout;
+
+  private KafkaRaftServer server;
+  private Path dataDir;
+  private int port;
+  private State state = State.CREATED;
+
+  /** Lifecycle of the broker. */
+  public enum State {
+    CREATED,
+    RUNNING,
+    STOPPED
+  }
+
+  private LocalKafka(Builder builder) {
+    this.requestedPort = builder.port;
+    this.configuredDataDir = builder.dataDir;
+    this.topics = builder.topics;
+    this.startTimeout = builder.startTimeout;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Options of a local broker; every one has a default. */
+  public static final class Builder {
+    private int port = DEFAULT_PORT;
+    private Path dataDir;
+    private Topics topics = Topics.defaults();
+    private Duration startTimeout = Duration.ofSeconds(60);
+
+    private Builder() {}
+
+    /** Client port; 0 picks a free one. Default 9092. */
+    public Builder optPort(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("Kafka port must be in 0..65535, got " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** Where the broker keeps its logs; kept after close. Default: a temporary directory. */
+    public Builder optDataDir(Path dataDir) {
+      this.dataDir = dataDir;
+      return this;
+    }
+
+    /** The topics to create (their prefix). Default: {@link Topics#defaults()}. */
+    public Builder optTopics(Topics topics) {
+      this.topics = topics;
+      return this;
+    }
+
+    public Builder optStartTimeout(Duration startTimeout) {
+      this.startTimeout = startTimeout;
+      return this;
+    }
+
+    public LocalKafka build() {
+      return new LocalKafka(this);
+    }
+  }
+
+  /** Formats storage on first use, starts the broker, waits until it serves, creates topics. */
+  public synchronized LocalKafka start() {
+    if (state != State.CREATED) {
+      throw new IllegalStateException(
+          "Can only start a LocalKafka in CREATED state. Current state is: " + state);
+    }
+    try {
+      dataDir =
+          configuredDataDir != null
+              ? configuredDataDir
+              : Files.createTempDirectory("prefstream-kafka-");
+      Files.createDirectories(dataDir);
+      port = requestedPort == 0 ? freePort() : requirePortFree(requestedPort);
+      int controllerPort = freePort();
+      KafkaConfig config = new KafkaConfig(brokerProperties(controllerPort), false);
+      format(config);
+      server = new KafkaRaftServer(config, Time.SYSTEM);
+      server.startup();
+      state = State.RUNNING;
+      try (Admin admin = Admin.create(adminProperties())) {
+        admin.describeCluster().nodes().get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        List<String> created =
+            new TopicAdmin(admin, startTimeout).createMissing(topics.all(), (short) 1);
+        LOG.info(
+            "Kafka at {} ready (data {}); created topics {}", bootstrapServers(), dataDir, created);
+      }
+      return this;
+    } catch (Exception e) {
+      close();
+      if (e instanceof LocalKafkaException lke) {
+        throw lke;
+      }
+      throw new LocalKafkaException(
+          "Could not start the local Kafka broker on port "
+              + (port == 0 ? requestedPort : port)
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  public String bootstrapServers() {
+    requireRunning();
+    return HOST + ":" + port;
+  }
+
+  public int port() {
+    requireRunning();
+    return port;
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public Topics topics() {
+    return topics;
+  }
+
+  public synchronized State state() {
+    return state;
+  }
+
+  /** Stops the broker; deletes the data directory if it was temporary. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (server != null) {
+      try {
+        server.shutdown();
+        server.awaitShutdown();
+      } catch (RuntimeException e) {
+        LOG.warn("Error while stopping the local Kafka broker", e);
+      }
+      server = null;
+    }
+    state = State.STOPPED;
+    if (configuredDataDir == null && dataDir != null) {
+      deleteRecursively(dataDir);
+    }
+  }
+
+  private void requireRunning() {
+    if (state != State.RUNNING) {
+      throw new IllegalStateException("LocalKafka is not running. Current state is: " + state);
+    }
+  }
+
+  private Properties brokerProperties(int controllerPort) {
+    Properties p = new Properties();
+    p.putAll(
+        Map.ofEntries(
+            Map.entry("process.roles", "broker,controller"),
+            Map.entry("node.id", "1"),
+            Map.entry("controller.quorum.voters", "1@" + HOST + ":" + controllerPort),
+            Map.entry(
+                "listeners",
+                "PLAINTEXT://"
+                    + HOST
+                    + ":"
+                    + port
+                    + ",CONTROLLER://"
+                    + HOST
+                    + ":"
+                    + controllerPort),
+            Map.entry("advertised.listeners", "PLAINTEXT://" + HOST + ":" + port),
+            Map.entry("controller.listener.names", "CONTROLLER"),
+            Map.entry("inter.broker.listener.name", "PLAINTEXT"),
+            Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+            Map.entry("log.dirs", dataDir.resolve("logs").toString()),
+            Map.entry("auto.create.topics.enable", "false"),
+            Map.entry("num.partitions", "1"),
+            // One node: every internal topic has one replica; few partitions suit a laptop.
+            Map.entry("offsets.topic.replication.factor", "1"),
+            Map.entry("offsets.topic.num.partitions", "3"),
+            Map.entry("transaction.state.log.replication.factor", "1"),
+            Map.entry("transaction.state.log.min.isr", "1"),
+            Map.entry("transaction.state.log.num.partitions", "3"),
+            Map.entry("share.coordinator.state.topic.replication.factor", "1"),
+            Map.entry("share.coordinator.state.topic.min.isr", "1"),
+            Map.entry("group.initial.rebalance.delay.ms", "0"),
+            Map.entry("num.network.threads", "2"),
+            Map.entry("num.io.threads", "2"),
+            Map.entry("log.cleaner.dedupe.buffer.size", Integer.toString(8 << 20)),
+            Map.entry("log.cleaner.backoff.ms", "5000")));
+    return p;
+  }
+
+  private Properties adminProperties() {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) startTimeout.toMillis());
+    return p;
+  }
+
+  private void format(KafkaConfig config) throws Exception {
+    if (Files.exists(dataDir.resolve("logs").resolve("meta.properties"))) {
+      LOG.info("Kafka storage in {} already formatted; resuming", dataDir);
+      return;
+    }
+    Formatter formatter = new Formatter();
+    formatter.setClusterId(Uuid.randomUuid().toString());
+    formatter.setNodeId(config.nodeId());
+    formatter.setDirectories(List.of(dataDir.resolve("logs").toString()));
+    formatter.setMetadataLogDirectory(config.metadataLogDir());
+    formatter.setControllerListenerName("CONTROLLER");
+    formatter.setReleaseVersion(MetadataVersion.LATEST_PRODUCTION);
+    formatter.setIgnoreFormatted(true);
+    formatter.setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    formatter.run();
+  }
+
+  private static int requirePortFree(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(InetAddress.getByName(HOST), port));
+      return port;
+    } catch (IOException e) {
+      throw new LocalKafkaException(
+          "Port "
+              + port
+              + " is already in use: is another Kafka or './prefstream up' running? Stop it,"
+              + " or choose another port (0 picks a free one).",
+          e);
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getByName(HOST))) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("No free local port", e);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.warn("Could not delete {}", dir, e);
+    }
+  }
+}

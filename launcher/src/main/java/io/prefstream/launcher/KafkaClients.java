@@ -1,0 +1,109 @@
+package io.prefstream.launcher;
+
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Kafka clients for the command line, with timeouts short enough that an unreachable broker is
+ * reported within seconds, naming the address.
+ */
+public final class KafkaClients {
+
+  private final String bootstrap;
+  private final Duration timeout;
+
+  public KafkaClients(String bootstrap, Duration timeout) {
+    this.bootstrap = bootstrap;
+    this.timeout = timeout;
+  }
+
+  public String bootstrap() {
+    return bootstrap;
+  }
+
+  public Duration timeout() {
+    return timeout;
+  }
+
+  /** An admin client that has reached the cluster, or a {@link UserError} saying it could not. */
+  public Admin connectedAdmin() {
+    Admin admin = create(() -> Admin.create(common()));
+    try {
+      admin.describeCluster().clusterId().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return admin;
+    } catch (TimeoutException | ExecutionException e) {
+      admin.close(Duration.ZERO);
+      throw unreachable(e);
+    } catch (InterruptedException e) {
+      admin.close(Duration.ZERO);
+      Thread.currentThread().interrupt();
+      throw new UserError("Interrupted while connecting to Kafka at " + bootstrap, e);
+    }
+  }
+
+  /** Idempotent producer with acks=all: a send that returns is on the broker. */
+  public KafkaProducer<byte[], byte[]> producer() {
+    Properties p = common();
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) timeout.toMillis());
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() + 30_000);
+    return create(
+        () -> new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer()));
+  }
+
+  /** A consumer of committed records only, with no group: callers assign partitions. */
+  public KafkaConsumer<byte[], byte[]> consumer() {
+    Properties p = common();
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    return create(
+        () -> new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer()));
+  }
+
+  UserError unreachable(Exception e) {
+    return new UserError(
+        "Cannot reach Kafka at "
+            + bootstrap
+            + " within "
+            + timeout.toSeconds()
+            + " s. Is a broker running there? Start a local one with './prefstream up', or pass"
+            + " --bootstrap HOST:PORT.",
+        e);
+  }
+
+  private Properties common() {
+    Properties p = new Properties();
+    p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(CommonClientConfigs.CLIENT_ID_CONFIG, "prefstream-cli");
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    p.put(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    p.put(CommonClientConfigs.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, 2_000L);
+    p.put(CommonClientConfigs.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, 2_000L);
+    p.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000L);
+    return p;
+  }
+
+  private <T> T create(java.util.function.Supplier<T> factory) {
+    try {
+      return factory.get();
+    } catch (KafkaException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new UserError(
+          "Cannot use Kafka bootstrap servers '" + bootstrap + "': " + cause.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package io.prefstream.launcher;
+
+import io.prefstream.local.LocalKafka;
+import io.prefstream.local.LocalKafkaException;
+import io.prefstream.schemas.Topics;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options of the local stack that {@code up} and {@code demo} start. */
+public final class LocalStackOptions {
+
+  @Option(
+      names = "--kafka-port",
+      paramLabel = "PORT",
+      defaultValue = "${env:PREFSTREAM_KAFKA_PORT:-9092}",
+      description =
+          "Port of the embedded Kafka broker; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+  int kafkaPort;
+
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description =
+          "Keep the broker's data here (a restart resumes it). Default: a temporary directory,"
+              + " deleted on exit.")
+  Path dataDir;
+
+  @Option(
+      names = "--topic-prefix",
+      paramLabel = "PREFIX",
+      defaultValue = "${env:PREFSTREAM_TOPIC_PREFIX:-prefstream}",
+      description = "Prefix of prefstream topic names. Default: ${DEFAULT-VALUE}.")
+  String topicPrefix;
+
+  /** Starts the embedded broker with every topic, or fails with a message the user can act on. */
+  public LocalKafka startKafka() {
+    Topics topics;
+    try {
+      topics = Topics.withPrefix(topicPrefix);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage(), e);
+    }
+    LocalKafka.Builder builder = LocalKafka.builder().optTopics(topics);
+    try {
+      builder.optPort(kafkaPort);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage() + " (--kafka-port)", e);
+    }
+    if (dataDir != null) {
+      builder.optDataDir(dataDir);
+    }
+    try {
+      return builder.build().start();
+    } catch (LocalKafkaException e) {
+      throw new UserError(e.getMessage() + " Option: --kafka-port PORT (0 = any free port).", e);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package io.prefstream.launcher;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code prefstream} command line. */
+@Command(
+    name = "prefstream",
+    mixinStandardHelpOptions = true,
+    versionProvider = Prefstream.Version.class,
+    description = "Streaming online preference learning: feedback in, a better reward model out.",
+    subcommands = {
+      UpCommand.class,
+      DemoCommand.class,
+      TopicsCommand.class,
+      TailCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Prefstream implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns its exit code: 0 ok, 1 failed, 2 bad usage. */
+  public static int run(String... args) {
+    CommandLine cli = new CommandLine(new Prefstream());
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof UserError) {
+            commandLine.getErr().println("prefstream: " + e.getMessage());
+            return 1;
+          }
+          throw e;
+        });
+    return cli.execute(args);
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing command");
+  }
+
+  /** The version from the jar manifest, when run from the built jar. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Prefstream.class.getPackage().getImplementationVersion();
+      return new String[] {"prefstream " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

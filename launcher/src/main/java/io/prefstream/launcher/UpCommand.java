@@ -1,0 +1,51 @@
+package io.prefstream.launcher;
+
+import io.prefstream.local.LocalKafka;
+import io.prefstream.schemas.Topic;
+import java.io.PrintWriter;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** Starts the local stack and runs until stopped (Ctrl-C or SIGTERM). */
+@Command(
+    name = "up",
+    mixinStandardHelpOptions = true,
+    description = "Start the local stack (embedded Kafka broker with every topic) until stopped.")
+public final class UpCommand implements Runnable {
+
+  @Mixin LocalStackOptions local;
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    PrintWriter out = spec.commandLine().getOut();
+    LocalKafka kafka = local.startKafka();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  out.println("prefstream: stopping");
+                  out.flush();
+                  kafka.close();
+                  stopped.countDown();
+                },
+                "prefstream-shutdown"));
+    out.println("prefstream: Kafka broker (KRaft) running, data in " + kafka.dataDir());
+    for (Topic<?> topic : kafka.topics().all()) {
+      out.printf(
+          "  topic %-28s %d partition(s) %s%n",
+          topic.name(), topic.partitions(), topic.compacted() ? "compacted" : "");
+    }
+    out.println("prefstream: ready bootstrap=" + kafka.bootstrapServers() + " (Ctrl-C to stop)");
+    out.flush();
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

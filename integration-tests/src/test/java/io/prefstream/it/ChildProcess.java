@@ -1,0 +1,123 @@
+package io.prefstream.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** The prefstream command line run as a separate JVM, the way a user runs it. */
+final class ChildProcess implements AutoCloseable {
+
+  private static final Path JAR =
+      Path.of(
+          System.getProperty(
+              "prefstream.launcher.jar", "../launcher/target/prefstream-launcher.jar"));
+
+  private final Process process;
+  private final Thread reader;
+  private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+  private final List<String> all = java.util.Collections.synchronizedList(new ArrayList<>());
+
+  private ChildProcess(Process process) {
+    this.process = process;
+    this.reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                  all.add(line);
+                  lines.add(line);
+                }
+              } catch (IOException e) {
+                // the process ended
+              }
+            },
+            "child-output");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Starts {@code java -jar prefstream-launcher.jar ARGS} with stderr merged into stdout. */
+  static ChildProcess start(String... args) throws IOException {
+    if (!Files.isRegularFile(JAR)) {
+      throw new IllegalStateException("Launcher jar not built: " + JAR.toAbsolutePath());
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-jar");
+    command.add(JAR.toString());
+    command.addAll(List.of(args));
+    return new ChildProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+  }
+
+  /** Runs a command to completion and returns its exit code and output. */
+  static Result run(Duration limit, String... args) throws Exception {
+    try (ChildProcess child = start(args)) {
+      if (!child.process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError(
+            "prefstream "
+                + String.join(" ", args)
+                + " did not end within "
+                + limit
+                + "; output: "
+                + child.output());
+      }
+      child.reader.join(10_000); // the reader ends at end of output
+      return new Result(child.process.exitValue(), child.output());
+    }
+  }
+
+  /** Waits for an output line containing {@code text} and returns it. */
+  String awaitLine(String text, Duration limit) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      String line = lines.poll(100, TimeUnit.MILLISECONDS);
+      if (line != null && line.contains(text)) {
+        return line;
+      }
+      if (line == null && !process.isAlive() && lines.isEmpty()) {
+        break;
+      }
+    }
+    throw new AssertionError(
+        "No line containing '" + text + "' within " + limit + "; output: " + output());
+  }
+
+  /** Sends SIGTERM and waits for the process to end; returns its exit code. */
+  int terminate(Duration limit) throws InterruptedException {
+    // Through the handle: Process.destroy() would also close our end of its output.
+    process.toHandle().destroy();
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError(
+          "Process did not stop within " + limit + " of SIGTERM; output: " + output());
+    }
+    return process.exitValue();
+  }
+
+  String output() {
+    synchronized (all) {
+      return String.join("\n", all);
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+  }
+
+  record Result(int exitCode, String output) {
+    List<String> lines() {
+      return output.lines().toList();
+    }
+  }
+}

@@ -1,0 +1,213 @@
+package io.prefstream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.prefstream.avro.DeadLetter;
+import io.prefstream.avro.FeedbackEvent;
+import io.prefstream.schemas.Examples;
+import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.Topics;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as separate processes against a broker that `prefstream up` runs. */
+@Timeout(180)
+class LauncherIT {
+
+  private static final Duration LIMIT = Duration.ofSeconds(90);
+  private static final Topics TOPICS = Topics.defaults();
+  private static ChildProcess up;
+  private static String bootstrap;
+  private static List<FeedbackEvent> sent;
+
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void startStackAndSendEvents() throws Exception {
+    up = ChildProcess.start("up", "--kafka-port", "0");
+    String ready = up.awaitLine("ready bootstrap=", LIMIT);
+    bootstrap = ready.replaceAll(".*bootstrap=(\\S+).*", "$1");
+    sent = Examples.oneOfEachPayload("demo", "i-cli", Instant.parse("2026-11-23T10:00:00Z"));
+    try (KafkaProducer<String, FeedbackEvent> producer =
+        new KafkaProducer<>(
+            producerProps(), new StringSerializer(), TOPICS.feedback().valueSerde())) {
+      for (FeedbackEvent event : sent) {
+        producer
+            .send(
+                new ProducerRecord<>(TOPICS.feedback().name(), TOPICS.feedback().key(event), event))
+            .get(30, TimeUnit.SECONDS);
+      }
+    }
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(producerProps(), new StringSerializer(), new ByteArraySerializer())) {
+      DeadLetter letter =
+          DeadLetter.newBuilder()
+              .setRaw(ByteBuffer.wrap(new byte[] {1, 2}))
+              .setReason("test")
+              .setSource("it")
+              .setTime(Instant.parse("2026-11-23T10:00:00Z"))
+              .build();
+      String dlq = TOPICS.feedbackDlq().name();
+      producer
+          .send(new ProducerRecord<>(dlq, "garbage", "this is not avro at all".getBytes()))
+          .get(30, TimeUnit.SECONDS);
+      producer
+          .send(
+              new ProducerRecord<>(
+                  dlq, "ok", TOPICS.feedbackDlq().valueSerde().serialize(dlq, letter)))
+          .get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @AfterAll
+  static void stopStack() throws Exception {
+    if (up != null) {
+      up.terminate(LIMIT);
+      up.close();
+    }
+  }
+
+  @Test
+  void topicsListsPartitionsConfigsAndEndOffsetsFromAnotherProcess() throws Exception {
+    ChildProcess.Result result = ChildProcess.run(LIMIT, "topics", "--json", "-b", bootstrap);
+
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    JsonNode topics = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
+    assertThat(topics).hasSize(7);
+    JsonNode feedback = topics.get(0);
+    assertThat(feedback.get("topic").asText()).isEqualTo("prefstream.feedback");
+    assertThat(feedback.get("partitions").asInt()).isEqualTo(3);
+    long total = 0;
+    for (JsonNode end : feedback.get("end_offsets")) {
+      total += end.asLong();
+    }
+    assertThat(total).isEqualTo(sent.size());
+    assertThat(topics.get(3).get("topic").asText()).isEqualTo("prefstream.checkpoints");
+    assertThat(topics.get(3).get("cleanup_policy").asText()).isEqualTo("compact");
+  }
+
+  @Test
+  void tailPrintsCommittedRecordsAsJsonLines() throws Exception {
+    ChildProcess.Result result =
+        ChildProcess.run(
+            LIMIT, "tail", "feedback", "--from-beginning", "--max", "7", "-b", bootstrap);
+
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    JsonForm<FeedbackEvent> form = JsonForm.of(FeedbackEvent.class);
+    List<FeedbackEvent> printed =
+        result.lines().stream().filter(l -> l.startsWith("{")).map(form::parse).toList();
+    assertThat(printed).containsExactlyInAnyOrderElementsOf(sent);
+  }
+
+  @Test
+  void tailReportsARecordItCannotDecodeAndGoesOn() throws Exception {
+    ChildProcess.Result result =
+        ChildProcess.run(
+            LIMIT,
+            "tail",
+            "prefstream.feedback.dlq",
+            "--from-beginning",
+            "--until-end",
+            "--with-metadata",
+            "-b",
+            bootstrap);
+
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    assertThat(result.output())
+        .contains("skipped prefstream.feedback.dlq-0@0: Cannot deserialize DeadLetter")
+        .contains("not Avro single-object encoding");
+    JsonNode line =
+        JsonForm.mapper()
+            .readTree(
+                result.lines().stream().filter(l -> l.startsWith("{")).findFirst().orElseThrow());
+    assertThat(line.get("offset").asLong()).isEqualTo(1);
+    assertThat(line.get("key").asText()).isEqualTo("ok");
+    assertThat(line.get("value").get("reason").asText()).isEqualTo("test");
+  }
+
+  @Test
+  void reportsAnUnreachableBrokerNamingItsAddress() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+
+    ChildProcess.Result result =
+        ChildProcess.run(
+            LIMIT, "topics", "--bootstrap", "localhost:" + closedPort, "--timeout", "3");
+
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.output())
+        .contains("prefstream: Cannot reach Kafka at localhost:" + closedPort + " within 3 s")
+        .doesNotContain("Exception");
+  }
+
+  @Test
+  void rejectsBadArgumentsWithUsage() throws Exception {
+    ChildProcess.Result missing = ChildProcess.run(LIMIT, "tail");
+    ChildProcess.Result unknown = ChildProcess.run(LIMIT, "tail", "nosuch", "-b", bootstrap);
+
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.output()).contains("Missing required parameter: 'TOPIC'").contains("Usage:");
+    assertThat(unknown.exitCode()).isEqualTo(1);
+    assertThat(unknown.output()).contains("Unknown topic 'nosuch'");
+  }
+
+  @Test
+  void upStopsCleanlyOnSigtermAndRemovesItsTemporaryData() throws Exception {
+    try (ChildProcess another =
+        ChildProcess.start("up", "--kafka-port", "0", "--topic-prefix", "other")) {
+      String dataLine = another.awaitLine("data in ", LIMIT);
+      Path dataDir = Path.of(dataLine.replaceAll(".*data in (\\S+).*", "$1"));
+      another.awaitLine("ready bootstrap=", LIMIT);
+      assertThat(Files.isDirectory(dataDir)).isTrue();
+
+      another.terminate(LIMIT);
+
+      assertThat(another.output()).contains("prefstream: stopping");
+      assertThat(Files.exists(dataDir)).isFalse();
+    }
+  }
+
+  @Test
+  void demoSendsEveryPayloadTypeAndWritesItsSummary() throws Exception {
+    Path summary = tmp.resolve("summary.json");
+
+    ChildProcess.Result result =
+        ChildProcess.run(LIMIT, "demo", "--kafka-port", "0", "--summary", summary.toString());
+
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    JsonNode last = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
+    JsonNode written = JsonForm.mapper().readTree(summary.toFile());
+    assertThat(written).isEqualTo(last);
+    assertThat(written.get("events").get("accepted").asInt()).isEqualTo(7);
+    assertThat(written.get("events").get("read_back_identical").asInt()).isEqualTo(7);
+    assertThat(written.get("events").get("rejected").asInt()).isEqualTo(1);
+    assertThat(written.get("lost").get("events").asInt()).isZero();
+  }
+
+  private static Properties producerProps() {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    return p;
+  }
+}

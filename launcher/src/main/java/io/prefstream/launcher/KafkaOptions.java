@@ -1,6 +1,7 @@
 package io.prefstream.launcher;
 
 import io.prefstream.schemas.Topics;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Where Kafka is and which topic prefix to use; shared by every command that talks to Kafka. */
@@ -14,13 +15,7 @@ public final class KafkaOptions {
           "Kafka bootstrap servers (env PREFSTREAM_BOOTSTRAP). Default: ${DEFAULT-VALUE}.")
   String bootstrap;
 
-  @Option(
-      names = "--topic-prefix",
-      paramLabel = "PREFIX",
-      defaultValue = "${env:PREFSTREAM_TOPIC_PREFIX:-prefstream}",
-      description =
-          "Prefix of prefstream topic names (env PREFSTREAM_TOPIC_PREFIX). Default: ${DEFAULT-VALUE}.")
-  String topicPrefix;
+  @Mixin TopicPrefixOption prefix;
 
   @Option(
       names = "--timeout",
@@ -30,14 +25,13 @@ public final class KafkaOptions {
   int timeoutSeconds;
 
   public Topics topics() {
-    try {
-      return Topics.withPrefix(topicPrefix);
-    } catch (IllegalArgumentException e) {
-      throw new UserError(e.getMessage(), e);
-    }
+    return prefix.topics();
   }
 
   public KafkaClients clients() {
+    if (timeoutSeconds < 1) {
+      throw new UserError("--timeout must be at least 1 second, got " + timeoutSeconds);
+    }
     return new KafkaClients(bootstrap, java.time.Duration.ofSeconds(timeoutSeconds));
   }
 }

@@ -2,8 +2,8 @@ package io.prefstream.launcher;
 
 import io.prefstream.local.LocalKafka;
 import io.prefstream.local.LocalKafkaException;
-import io.prefstream.schemas.Topics;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options of the local stack that {@code up} and {@code demo} start. */
@@ -25,22 +25,11 @@ public final class LocalStackOptions {
               + " deleted on exit.")
   Path dataDir;
 
-  @Option(
-      names = "--topic-prefix",
-      paramLabel = "PREFIX",
-      defaultValue = "${env:PREFSTREAM_TOPIC_PREFIX:-prefstream}",
-      description = "Prefix of prefstream topic names. Default: ${DEFAULT-VALUE}.")
-  String topicPrefix;
+  @Mixin TopicPrefixOption prefix;
 
   /** Starts the embedded broker with every topic, or fails with a message the user can act on. */
   public LocalKafka startKafka() {
-    Topics topics;
-    try {
-      topics = Topics.withPrefix(topicPrefix);
-    } catch (IllegalArgumentException e) {
-      throw new UserError(e.getMessage(), e);
-    }
-    LocalKafka.Builder builder = LocalKafka.builder().optTopics(topics);
+    LocalKafka.Builder builder = LocalKafka.builder().optTopics(prefix.topics());
     try {
       builder.optPort(kafkaPort);
     } catch (IllegalArgumentException e) {

@@ -26,6 +26,11 @@ public final class Prefstream implements Runnable {
 
   /** Runs the command line and returns its exit code: 0 ok, 1 failed, 2 bad usage. */
   public static int run(String... args) {
+    return commandLine().execute(args);
+  }
+
+  /** The command line, with {@link UserError}s printed as one line and exit code 1. */
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Prefstream());
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
@@ -35,7 +40,7 @@ public final class Prefstream implements Runnable {
           }
           throw e;
         });
-    return cli.execute(args);
+    return cli;
   }
 
   @Override

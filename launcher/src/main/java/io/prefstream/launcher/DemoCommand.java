@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -115,7 +116,7 @@ public final class DemoCommand implements Runnable {
     }
   }
 
-  private static <V extends org.apache.avro.specific.SpecificRecord> void send(
+  private static <V extends SpecificRecord> void send(
       KafkaProducer<byte[], byte[]> producer, Topic<V> topic, V value) {
     byte[] key = topic.key(value).getBytes(StandardCharsets.UTF_8);
     try {
@@ -132,7 +133,7 @@ public final class DemoCommand implements Runnable {
     }
   }
 
-  private static <V extends org.apache.avro.specific.SpecificRecord> List<V> readBack(
+  private static <V extends SpecificRecord> List<V> readBack(
       KafkaClients clients, Topic<V> topic, int expected) {
     List<V> values = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = clients.consumer()) {

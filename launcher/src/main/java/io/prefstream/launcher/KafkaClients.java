@@ -5,6 +5,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -97,7 +98,7 @@ public final class KafkaClients {
     return p;
   }
 
-  private <T> T create(java.util.function.Supplier<T> factory) {
+  private <T> T create(Supplier<T> factory) {
     try {
       return factory.get();
     } catch (KafkaException e) {

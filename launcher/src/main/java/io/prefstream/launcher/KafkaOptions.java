@@ -1,6 +1,7 @@
 package io.prefstream.launcher;
 
 import io.prefstream.schemas.Topics;
+import java.time.Duration;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -32,6 +33,6 @@ public final class KafkaOptions {
     if (timeoutSeconds < 1) {
       throw new UserError("--timeout must be at least 1 second, got " + timeoutSeconds);
     }
-    return new KafkaClients(bootstrap, java.time.Duration.ofSeconds(timeoutSeconds));
+    return new KafkaClients(bootstrap, Duration.ofSeconds(timeoutSeconds));
   }
 }

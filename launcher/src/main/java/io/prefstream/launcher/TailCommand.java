@@ -5,6 +5,7 @@ import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.Topics;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -133,11 +134,7 @@ public final class TailCommand implements Runnable {
     node.put("partition", record.partition())
         .put("offset", record.offset())
         .put("timestamp", Instant.ofEpochMilli(record.timestamp()).toString())
-        .put(
-            "key",
-            record.key() == null
-                ? null
-                : new String(record.key(), java.nio.charset.StandardCharsets.UTF_8));
+        .put("key", record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8));
     if (value == null) {
       node.putNull("value");
     } else {

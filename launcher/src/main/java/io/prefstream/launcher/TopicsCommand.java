@@ -9,6 +9,7 @@ import io.prefstream.schemas.Topics;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -109,7 +110,7 @@ public final class TopicsCommand implements Runnable {
         names.stream().map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList();
     Map<ConfigResource, Config> configs =
         admin.describeConfigs(resources).all().get(ms, TimeUnit.MILLISECONDS);
-    Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
     descriptions
         .values()
         .forEach(

@@ -3,6 +3,8 @@ package io.prefstream.local;
 import io.prefstream.schemas.TopicAdmin;
 import io.prefstream.schemas.Topics;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -254,7 +256,7 @@ public final class LocalKafka implements AutoCloseable {
     formatter.setControllerListenerName("CONTROLLER");
     formatter.setReleaseVersion(MetadataVersion.LATEST_PRODUCTION);
     formatter.setIgnoreFormatted(true);
-    formatter.setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    formatter.setPrintStream(new PrintStream(OutputStream.nullOutputStream()));
     formatter.run();
   }
 

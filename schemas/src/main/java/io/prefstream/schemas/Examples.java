@@ -15,6 +15,7 @@ import io.prefstream.avro.Thumb;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /** One realistic feedback event of each payload type, for the demo, smoke checks and tests. */
 public final class Examples {
@@ -80,7 +81,7 @@ public final class Examples {
                 .setAnnotator(labeler)
                 .setConfidence(0.9)
                 .build());
-    return java.util.stream.IntStream.range(0, payloads.size())
+    return IntStream.range(0, payloads.size())
         .mapToObj(
             i ->
                 FeedbackEvent.newBuilder()

@@ -1,5 +1,7 @@
 package io.prefstream.schemas;
 
+import java.util.Locale;
+
 /**
  * One reason a JSON record was refused.
  *
@@ -24,7 +26,7 @@ public record FieldError(String field, Rule rule, String reason) {
     TWO_PAYLOADS;
 
     public String code() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 

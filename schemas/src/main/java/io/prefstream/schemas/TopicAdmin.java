@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -43,7 +44,7 @@ public final class TopicAdmin {
       }
     }
     List<String> created = new ArrayList<>();
-    for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> result :
+    for (Map.Entry<String, KafkaFuture<Void>> result :
         admin.createTopics(toCreate).values().entrySet()) {
       try {
         result.getValue().get(millis(), TimeUnit.MILLISECONDS);

@@ -80,6 +80,20 @@ class JsonFormTest {
   }
 
   @Test
+  void neverSharesAMutableDefaultBetweenRecords() {
+    String json =
+        withPayload(
+            "\"exposure\": {\"response_id\": \"r\", \"prompt\": \"p\", \"response\": \"x\","
+                + " \"generation\": {\"temperature\": 0.5}}");
+    FeedbackEvent first = events.parse(json);
+    ((Exposure) first.getPayload()).getGeneration().getOther().put("mutated", "yes");
+
+    FeedbackEvent second = events.parse(json);
+
+    assertThat(((Exposure) second.getPayload()).getGeneration().getOther()).isEmpty();
+  }
+
+  @Test
   void acceptsEnumSymbolsInAnyCase() {
     FeedbackEvent event =
         events.parse(

@@ -199,7 +199,8 @@ public final class JsonToAvro {
         return null;
       }
       if (f.hasDefaultValue()) {
-        return model.getDefaultValue(f);
+        // Avro caches defaults: copy, so that no two records share a mutable map or list.
+        return model.deepCopy(f.schema(), model.getDefaultValue(f));
       }
       return error(path, Rule.MISSING, "required " + describe(f.schema()) + " is missing");
     }

@@ -68,17 +68,21 @@ public final class DemoCommand implements Runnable {
       KafkaClients clients = new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30));
 
       List<FeedbackEvent> sent = Examples.oneOfEachPayload("demo", "i-demo-1", Instant.now());
-      DeadLetter rejected = rejectMalformed(out);
+      List<DeadLetter> rejected = List.of(rejectMalformed(out));
       try (KafkaProducer<byte[], byte[]> producer = clients.producer()) {
         for (FeedbackEvent event : sent) {
           send(producer, topics.feedback(), event);
         }
-        send(producer, topics.feedbackDlq(), rejected);
+        for (DeadLetter letter : rejected) {
+          send(producer, topics.feedbackDlq(), letter);
+        }
       }
-      out.printf("sent %d events (one per payload type) and 1 dead letter%n", sent.size());
+      out.printf(
+          "sent %d events (one per payload type) and %d dead letter(s)%n",
+          sent.size(), rejected.size());
 
       List<FeedbackEvent> received = readBack(clients, topics.feedback(), sent.size());
-      List<DeadLetter> deadLetters = readBack(clients, topics.feedbackDlq(), 1);
+      List<DeadLetter> deadLetters = readBack(clients, topics.feedbackDlq(), rejected.size());
       JsonForm<FeedbackEvent> form = topics.feedback().jsonForm();
       out.println("read back from " + topics.feedback().name() + " by a second client:");
       received.forEach(e -> out.println("  " + form.print(e)));
@@ -87,11 +91,18 @@ public final class DemoCommand implements Runnable {
 
       long identical = received.stream().filter(sent::contains).count();
       ObjectNode summary =
-          summary(kafka, sent.size(), received.size(), identical, deadLetters.size(), started);
+          summary(
+              kafka,
+              sent.size(),
+              rejected.size(),
+              received.size(),
+              identical,
+              deadLetters.size(),
+              started);
       out.println(summary);
       out.flush();
       writeSummary(summary);
-      if (identical != sent.size() || deadLetters.size() != 1) {
+      if (identical != sent.size() || deadLetters.size() != rejected.size()) {
         throw new UserError(
             "demo: " + identical + " of " + sent.size() + " events came back unchanged; see above");
       }
@@ -154,11 +165,17 @@ public final class DemoCommand implements Runnable {
   }
 
   private static ObjectNode summary(
-      LocalKafka kafka, int sent, int received, long identical, int deadLetters, Instant started) {
+      LocalKafka kafka,
+      int sent,
+      int rejected,
+      int received,
+      long identical,
+      int deadLetters,
+      Instant started) {
     ObjectNode summary = JsonForm.mapper().createObjectNode();
     summary.put("demo", "foundation");
     ObjectNode e = summary.putObject("events");
-    e.put("accepted", sent).put("rejected", 1).put("duplicate", 0);
+    e.put("accepted", sent).put("rejected", rejected).put("duplicate", 0);
     e.put("read_back", received).put("read_back_identical", identical);
     summary.put("dead_letters", deadLetters);
     summary.put("topics", kafka.topics().all().size());

@@ -35,7 +35,6 @@ public final class SingleObjectCodec<T extends SpecificRecord> {
   private static final byte MARKER_1 = 0x01;
   private static final int HEADER_SIZE = 10;
 
-  private final Class<T> type;
   private final Schema schema;
   private final SpecificData model;
   private final byte[] header;
@@ -48,7 +47,6 @@ public final class SingleObjectCodec<T extends SpecificRecord> {
   private final Map<Long, DatumReader<T>> readers = new ConcurrentHashMap<>();
 
   public SingleObjectCodec(Class<T> type) {
-    this.type = type;
     this.schema = RecordTypes.schemaOf(type);
     this.model = SpecificData.getForClass(type);
     this.writer = new SpecificDatumWriter<>(schema, model);
@@ -67,17 +65,8 @@ public final class SingleObjectCodec<T extends SpecificRecord> {
     labels.merge(fingerprint, label, (a, b) -> a + "=" + b);
   }
 
-  public Class<T> type() {
-    return type;
-  }
-
   public Schema schema() {
     return schema;
-  }
-
-  /** The current schema's fingerprint, as written into every encoded record. */
-  public long fingerprint() {
-    return ByteBuffer.wrap(header, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
   }
 
   public byte[] encode(T record, String topic) {

@@ -1,0 +1,62 @@
+package io.prefstream.ingest;
+
+import io.prefstream.config.Settings;
+import java.time.Duration;
+
+/** The ingest service's configuration, immutable; see {@link IngestOptions} for each key. */
+public record IngestConfig(
+    String host,
+    int port,
+    long maxBodyBytes,
+    int maxEvents,
+    Duration maxFutureSkew,
+    int maxTextChars,
+    Duration dedupWindow,
+    int dedupMaxEntries,
+    Duration ackTimeout,
+    long maxInFlightBytes,
+    Duration retryAfter,
+    int dlqMaxRawBytes,
+    int httpThreads) {
+
+  public static IngestConfig defaults() {
+    return from(Settings.empty());
+  }
+
+  /** Reads every {@code ingest.*} key, failing on unknown ones. */
+  public static IngestConfig from(Settings settings) {
+    settings.requireKnown("ingest.", IngestOptions.ALL);
+    return new IngestConfig(
+        settings.get(IngestOptions.HOST),
+        settings.get(IngestOptions.PORT),
+        settings.get(IngestOptions.MAX_BODY_BYTES),
+        settings.get(IngestOptions.MAX_EVENTS),
+        settings.get(IngestOptions.MAX_FUTURE_SKEW),
+        settings.get(IngestOptions.MAX_TEXT_CHARS),
+        settings.get(IngestOptions.DEDUP_WINDOW),
+        settings.get(IngestOptions.DEDUP_MAX_ENTRIES),
+        settings.get(IngestOptions.ACK_TIMEOUT),
+        settings.get(IngestOptions.MAX_IN_FLIGHT_BYTES),
+        settings.get(IngestOptions.RETRY_AFTER),
+        Math.toIntExact(settings.get(IngestOptions.DLQ_MAX_RAW_BYTES)),
+        settings.get(IngestOptions.HTTP_THREADS));
+  }
+
+  /** A copy on another port (tests and the launcher pick ports). */
+  public IngestConfig withPort(int newPort) {
+    return new IngestConfig(
+        host,
+        newPort,
+        maxBodyBytes,
+        maxEvents,
+        maxFutureSkew,
+        maxTextChars,
+        dedupWindow,
+        dedupMaxEntries,
+        ackTimeout,
+        maxInFlightBytes,
+        retryAfter,
+        dlqMaxRawBytes,
+        httpThreads);
+  }
+}

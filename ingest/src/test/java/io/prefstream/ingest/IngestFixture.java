@@ -1,0 +1,151 @@
+package io.prefstream.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.prefstream.avro.DeadLetter;
+import io.prefstream.avro.FeedbackEvent;
+import io.prefstream.local.LocalKafka;
+import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.Topic;
+import io.prefstream.schemas.Topics;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/** A real broker with unique topics, ingest servers on free ports, and an HTTP client for them. */
+final class IngestFixture implements AutoCloseable {
+
+  static final String KEY = "test-key";
+  static final String TENANT = "acme";
+
+  final LocalKafka kafka;
+  final HttpClient http = HttpClient.newHttpClient();
+  private final List<IngestServer> servers = new ArrayList<>();
+
+  private IngestFixture(LocalKafka kafka) {
+    this.kafka = kafka;
+  }
+
+  static IngestFixture start() {
+    return start(0, null);
+  }
+
+  static IngestFixture start(int port, java.nio.file.Path dataDir) {
+    Topics topics = Topics.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
+    LocalKafka.Builder builder = LocalKafka.builder().optPort(port).optTopics(topics);
+    if (dataDir != null) {
+      builder.optDataDir(dataDir);
+    }
+    return new IngestFixture(builder.build().start());
+  }
+
+  Topics topics() {
+    return kafka.topics();
+  }
+
+  ApiKeys keys() {
+    return ApiKeys.parse(TENANT + "=" + KEY + ",other=other-key", "test");
+  }
+
+  IngestServer server(IngestConfig config) throws InterruptedException {
+    IngestServer server =
+        new IngestServer(
+                config.withPort(0),
+                keys(),
+                topics(),
+                Map.of("bootstrap.servers", kafka.bootstrapServers()),
+                Clock.systemUTC())
+            .start();
+    if (!server.awaitReady(Duration.ofSeconds(30))) {
+      throw new IllegalStateException("ingest did not read its window in 30 s");
+    }
+    servers.add(server);
+    return server;
+  }
+
+  IngestServer server() throws InterruptedException {
+    return server(IngestConfig.defaults());
+  }
+
+  HttpResponse<String> post(IngestServer server, String contentType, String body, String key)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(server.uri().resolve("/v1/events"))
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      request.header("Content-Type", contentType);
+    }
+    if (key != null) {
+      request.header("Authorization", "Bearer " + key);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> postJson(IngestServer server, String body)
+      throws IOException, InterruptedException {
+    return post(server, "application/json", body, KEY);
+  }
+
+  HttpResponse<String> get(IngestServer server, String path)
+      throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(server.uri().resolve(path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JsonNode json(HttpResponse<String> response) throws IOException {
+    return JsonForm.mapper().readTree(response.body());
+  }
+
+  /** Every record now on a topic, read by an independent consumer to its end. */
+  <V extends SpecificRecord> List<ConsumerRecord<String, V>> readAll(Topic<V> topic) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (KafkaConsumer<String, V> consumer =
+        new KafkaConsumer<>(p, new StringDeserializer(), topic.valueSerde().deserializer())) {
+      List<org.apache.kafka.common.TopicPartition> partitions =
+          consumer.partitionsFor(topic.name()).stream()
+              .map(i -> new org.apache.kafka.common.TopicPartition(i.topic(), i.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(partitions);
+      List<ConsumerRecord<String, V>> records = new ArrayList<>();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("could not read " + topic.name() + " to its end");
+        }
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+      }
+      return records;
+    }
+  }
+
+  List<FeedbackEvent> feedback() {
+    return readAll(topics().feedback()).stream().map(ConsumerRecord::value).toList();
+  }
+
+  List<DeadLetter> deadLetters() {
+    return readAll(topics().feedbackDlq()).stream().map(ConsumerRecord::value).toList();
+  }
+
+  @Override
+  public void close() {
+    servers.forEach(IngestServer::close);
+    kafka.close();
+  }
+}

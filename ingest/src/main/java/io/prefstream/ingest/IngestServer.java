@@ -265,9 +265,28 @@ public final class IngestServer implements AutoCloseable {
       ctx.status(status).contentType("application/json").result(write(answer.body()));
     } catch (RequestError e) {
       status = e.status();
+      drain(ctx);
       error(ctx, e);
     }
     metrics.request(status, System.nanoTime() - start);
+  }
+
+  /**
+   * Reads what is left of a refused request's body (up to the body limit), so that the client,
+   * still sending, gets the answer instead of a reset connection.
+   */
+  private void drain(Context ctx) {
+    try {
+      InputStream in = ctx.bodyInputStream();
+      long left = config.maxBodyBytes();
+      byte[] buffer = new byte[8192];
+      int n;
+      while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+        left -= n;
+      }
+    } catch (IOException | RuntimeException e) {
+      // The connection is gone or the body is larger than the limit: nothing more to do.
+    }
   }
 
   private void health(Context ctx) {

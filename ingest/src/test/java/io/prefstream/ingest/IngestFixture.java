@@ -51,6 +51,11 @@ final class IngestFixture implements AutoCloseable {
     return new IngestFixture(builder.build().start());
   }
 
+  /** A fixture over an already running broker (e.g. one restarted by a test); closes it too. */
+  static IngestFixture reading(LocalKafka kafka) {
+    return new IngestFixture(kafka);
+  }
+
   Topics topics() {
     return kafka.topics();
   }

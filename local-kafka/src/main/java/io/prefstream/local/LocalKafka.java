@@ -187,6 +187,7 @@ public final class LocalKafka implements AutoCloseable {
     state = State.STOPPED;
     if (configuredDataDir == null && dataDir != null) {
       deleteRecursively(dataDir);
+      dataDir = null;
     }
   }
 

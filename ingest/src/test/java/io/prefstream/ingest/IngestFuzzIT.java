@@ -1,0 +1,190 @@
+package io.prefstream.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.prefstream.avro.FeedbackEvent;
+import io.prefstream.schemas.Examples;
+import io.prefstream.schemas.JsonForm;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * 1,200 seeded, generated and mutated bodies against a real ingest: every answer is a 2xx or 4xx
+ * with a JSON body, and every event of a 200 or 400 batch has a result.
+ */
+@Timeout(300)
+class IngestFuzzIT {
+
+  private static final long SEED = 20261123L;
+  private static final int BODIES = 1200;
+  private static final JsonForm<FeedbackEvent> FORM = JsonForm.of(FeedbackEvent.class);
+  private static final String[] CONTENT_TYPES = {
+    "application/json",
+    "application/json",
+    "application/json",
+    "application/x-ndjson",
+    "application/x-ndjson",
+    "text/plain",
+    "application/json; charset=utf-16",
+    "",
+    null
+  };
+  private static final Object[] ODD_VALUES = {
+    null,
+    "",
+    " ",
+    "\u0000",
+    "\ud83d\ude00",
+    "é",
+    0,
+    -1,
+    Long.MAX_VALUE,
+    1e308,
+    -1e308,
+    true,
+    "NaN",
+    "2026-13-45T99:99:99Z",
+    "x".repeat(70_000),
+    List.of(),
+    List.of(1, 2)
+  };
+
+  @Test
+  void noBodyGetsA5xxAndEveryAnswerIsJson() throws Exception {
+    Random random = new Random(SEED);
+    try (IngestFixture fixture = IngestFixture.start()) {
+      IngestServer server = fixture.server();
+      int[] byStatus = new int[600];
+      for (int i = 0; i < BODIES; i++) {
+        String contentType = CONTENT_TYPES[random.nextInt(CONTENT_TYPES.length)];
+        boolean ndjson = contentType != null && contentType.contains("ndjson");
+        String body = body(random, i, ndjson);
+        String key = random.nextInt(20) == 0 ? "wrong" : IngestFixture.KEY;
+
+        HttpResponse<String> response =
+            fixture.post(
+                server,
+                contentType == null || contentType.isEmpty() ? null : contentType,
+                body,
+                key);
+
+        int status = response.statusCode();
+        byStatus[status]++;
+        assertThat(status).as("body %d: %s", i, abbreviate(body)).isBetween(200, 499);
+        JsonNode answer = IngestFixture.json(response);
+        assertThat(answer.isObject()).isTrue();
+        assertThat(answer.has("results") || answer.has("error"))
+            .as("answer %s", response.body())
+            .isTrue();
+        if (answer.has("results")) {
+          for (JsonNode result : answer.get("results")) {
+            assertThat(result.get("status").asText()).isIn("accepted", "duplicate", "rejected");
+            if (result.get("status").asText().equals("rejected")) {
+              assertThat(result.get("field").asText()).isNotEmpty();
+              assertThat(result.get("reason").asText()).isNotEmpty();
+            }
+          }
+        }
+      }
+      // The mix must reach the interesting paths, not only one of them.
+      assertThat(byStatus[200]).isPositive();
+      assertThat(byStatus[400]).isPositive();
+      assertThat(byStatus[401]).isPositive();
+      assertThat(byStatus[415]).isPositive();
+    }
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() > 300 ? s.substring(0, 300) + "..." : s;
+  }
+
+  private static String body(Random random, int i, boolean ndjson) {
+    List<FeedbackEvent> events =
+        Examples.oneOfEachPayload(
+            IngestFixture.TENANT, "fz-" + i, Instant.ofEpochMilli(1_790_000_000_000L + i));
+    List<ObjectNode> nodes = new ArrayList<>();
+    int n = 1 + random.nextInt(events.size());
+    for (int k = 0; k < n; k++) {
+      ObjectNode node = FORM.toJson(events.get(random.nextInt(events.size())));
+      int mutations = random.nextInt(4);
+      for (int m = 0; m < mutations; m++) {
+        mutate(random, node);
+      }
+      nodes.add(node);
+    }
+    String text;
+    if (ndjson) {
+      StringBuilder sb = new StringBuilder();
+      nodes.forEach(node -> sb.append(node).append('\n'));
+      text = sb.toString();
+    } else if (nodes.size() == 1 && random.nextBoolean()) {
+      text = nodes.get(0).toString();
+    } else {
+      ArrayNode array = JsonForm.mapper().createArrayNode();
+      nodes.forEach(array::add);
+      text = array.toString();
+    }
+    return switch (random.nextInt(12)) {
+      case 0 -> text.substring(0, random.nextInt(text.length() + 1)); // truncated
+      case 1 -> flipBytes(random, text);
+      case 2 -> text + "}";
+      case 3 -> "[" + "[".repeat(random.nextInt(3000)) + "]";
+      case 4 -> random.nextBoolean() ? "" : "null";
+      default -> text;
+    };
+  }
+
+  private static String flipBytes(Random random, String text) {
+    char[] chars = text.toCharArray();
+    for (int k = 0; k < 1 + random.nextInt(5) && chars.length > 0; k++) {
+      chars[random.nextInt(chars.length)] = (char) random.nextInt(0x3000);
+    }
+    return new String(chars);
+  }
+
+  private static void mutate(Random random, ObjectNode node) {
+    List<ObjectNode> objects = new ArrayList<>();
+    collect(node, objects);
+    ObjectNode target = objects.get(random.nextInt(objects.size()));
+    List<String> fields = new ArrayList<>();
+    Iterator<String> names = target.fieldNames();
+    names.forEachRemaining(fields::add);
+    if (fields.isEmpty()) {
+      return;
+    }
+    String field = fields.get(random.nextInt(fields.size()));
+    switch (random.nextInt(5)) {
+      case 0 -> target.remove(field);
+      case 1 -> target.set("unexpected_" + random.nextInt(3), target.get(field));
+      case 2 ->
+          target.set(
+              field, JsonForm.mapper().valueToTree(ODD_VALUES[random.nextInt(ODD_VALUES.length)]));
+      case 3 -> target.put(field, random.nextGaussian() * 1e3);
+      default -> {
+        if (target == node) {
+          node.set(random.nextBoolean() ? "thumb" : "rating", JsonForm.mapper().createObjectNode());
+        } else {
+          target.put(field, "tenant-" + random.nextInt(2));
+        }
+      }
+    }
+  }
+
+  private static void collect(JsonNode node, List<ObjectNode> out) {
+    if (node instanceof ObjectNode object) {
+      out.add(object);
+      object.elements().forEachRemaining(child -> collect(child, out));
+    } else if (node instanceof ArrayNode array) {
+      array.elements().forEachRemaining(child -> collect(child, out));
+    }
+  }
+}

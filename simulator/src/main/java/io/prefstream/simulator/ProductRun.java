@@ -1,0 +1,92 @@
+package io.prefstream.simulator;
+
+import io.prefstream.ingest.EventResult;
+import io.prefstream.ingest.EventStatus;
+import io.prefstream.ingest.FeedbackClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Runs the simulated product against an ingest through {@link FeedbackClient} and tallies the
+ * answers: what was accepted, refused as expected (the malformed share), or not answered.
+ */
+public final class ProductRun {
+
+  /**
+   * What a run sent and got back.
+   *
+   * @param sent events sent (malformed ones included)
+   * @param accepted answered accepted
+   * @param duplicate answered duplicate
+   * @param rejected answered rejected
+   * @param malformedSent deliberately invalid events sent
+   * @param validRejected valid events that were rejected anyway (should be 0)
+   * @param malformedAccepted invalid events that were accepted anyway (should be 0)
+   * @param unanswered events whose request failed after the client's retries
+   */
+  public record Report(
+      long sent,
+      long accepted,
+      long duplicate,
+      long rejected,
+      long malformedSent,
+      long validRejected,
+      long malformedAccepted,
+      long unanswered) {}
+
+  private ProductRun() {}
+
+  /**
+   * Sends the simulator's next {@code events} events (whole interactions) and waits for all
+   * answers.
+   */
+  public static Report run(Simulator simulator, FeedbackClient client, int events)
+      throws InterruptedException {
+    List<SimulatedEvent> sent = new ArrayList<>();
+    List<CompletableFuture<EventResult>> answers = new ArrayList<>();
+    while (sent.size() < events) {
+      for (SimulatedEvent event : simulator.nextInteraction()) {
+        sent.add(event);
+        answers.add(
+            event.isMalformed()
+                ? client.sendJson(event.malformedJson())
+                : client.send(event.event()));
+      }
+    }
+    long accepted = 0;
+    long duplicate = 0;
+    long rejected = 0;
+    long malformed = 0;
+    long validRejected = 0;
+    long malformedAccepted = 0;
+    long unanswered = 0;
+    for (int i = 0; i < sent.size(); i++) {
+      boolean bad = sent.get(i).isMalformed();
+      malformed += bad ? 1 : 0;
+      EventResult result;
+      try {
+        result = answers.get(i).get();
+      } catch (ExecutionException e) {
+        unanswered++;
+        continue;
+      }
+      EventStatus status = result.status();
+      accepted += status == EventStatus.ACCEPTED ? 1 : 0;
+      duplicate += status == EventStatus.DUPLICATE ? 1 : 0;
+      rejected += status == EventStatus.REJECTED ? 1 : 0;
+      validRejected += !bad && status == EventStatus.REJECTED ? 1 : 0;
+      malformedAccepted += bad && status.stored() ? 1 : 0;
+    }
+    return new Report(
+        sent.size(),
+        accepted,
+        duplicate,
+        rejected,
+        malformed,
+        validRejected,
+        malformedAccepted,
+        unanswered);
+  }
+}

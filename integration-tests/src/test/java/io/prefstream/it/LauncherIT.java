@@ -42,7 +42,7 @@ class LauncherIT {
 
   @BeforeAll
   static void startStackAndSendEvents() throws Exception {
-    up = ChildProcess.start("up", "--kafka-port", "0");
+    up = ChildProcess.start("up", "--kafka-port", "0", "--ingest-port", "0");
     String ready = up.awaitLine("ready bootstrap=", LIMIT);
     bootstrap = ready.replaceAll(".*bootstrap=(\\S+).*", "$1");
     sent = Examples.oneOfEachPayload("demo", "i-cli", Instant.parse("2026-11-23T10:00:00Z"));
@@ -174,7 +174,8 @@ class LauncherIT {
   @Test
   void upStopsCleanlyOnSigtermAndRemovesItsTemporaryData() throws Exception {
     try (ChildProcess another =
-        ChildProcess.start("up", "--kafka-port", "0", "--topic-prefix", "other")) {
+        ChildProcess.start(
+            "up", "--kafka-port", "0", "--ingest-port", "0", "--topic-prefix", "other")) {
       String dataLine = another.awaitLine("data in ", LIMIT);
       Path dataDir = Path.of(dataLine.replaceAll(".*data in (\\S+).*", "$1"));
       another.awaitLine("ready bootstrap=", LIMIT);
@@ -188,20 +189,40 @@ class LauncherIT {
   }
 
   @Test
-  void demoSendsEveryPayloadTypeAndWritesItsSummary() throws Exception {
+  void demoSendsSimulatedFeedbackThroughIngestAndLosesNothing() throws Exception {
     Path summary = tmp.resolve("summary.json");
 
     ChildProcess.Result result =
-        ChildProcess.run(LIMIT, "demo", "--kafka-port", "0", "--summary", summary.toString());
+        ChildProcess.run(
+            LIMIT, "demo", "--kafka-port", "0", "--events", "3000", "--summary", summary.toString());
 
     assertThat(result.exitCode()).as(result.output()).isZero();
     JsonNode last = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
     JsonNode written = JsonForm.mapper().readTree(summary.toFile());
     assertThat(written).isEqualTo(last);
-    assertThat(written.get("events").get("accepted").asInt()).isEqualTo(7);
-    assertThat(written.get("events").get("read_back_identical").asInt()).isEqualTo(7);
-    assertThat(written.get("events").get("rejected").asInt()).isEqualTo(1);
+    JsonNode events = written.get("events");
+    assertThat(events.get("accepted").asInt()).isGreaterThan(2500);
+    assertThat(events.get("rejected").asInt()).isEqualTo(events.get("malformed_sent").asInt());
+    assertThat(events.get("duplicate").asInt()).isEqualTo(100);
+    assertThat(written.get("dead_letters").asInt()).isEqualTo(events.get("rejected").asInt());
+    assertThat(written.at("/kafka/distinct_event_ids").asInt()).isEqualTo(events.get("accepted").asInt());
+    assertThat(written.at("/kafka/feedback_records").asInt()).isEqualTo(events.get("accepted").asInt());
     assertThat(written.get("lost").get("events").asInt()).isZero();
+  }
+
+  @Test
+  void simulateSendsToTheIngestThatUpStarted() throws Exception {
+    String ingest = up.output().lines().filter(l -> l.contains("ready bootstrap="))
+        .findFirst().orElseThrow().replaceAll(".*ingest=(\\S+).*", "$1");
+
+    ChildProcess.Result result =
+        ChildProcess.run(LIMIT, "simulate", "--ingest", ingest, "--events", "500", "--seed", "9");
+
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    JsonNode summary = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
+    assertThat(summary.get("accepted").asInt()).isEqualTo(summary.get("sent").asInt() - summary.get("malformed_sent").asInt());
+    assertThat(summary.get("valid_rejected").asInt()).isZero();
+    assertThat(summary.get("unanswered").asInt()).isZero();
   }
 
   private static Properties producerProps() {

@@ -1,32 +1,29 @@
 package io.prefstream.launcher;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.prefstream.avro.DeadLetter;
 import io.prefstream.avro.FeedbackEvent;
+import io.prefstream.ingest.EventResult;
+import io.prefstream.ingest.FeedbackClient;
+import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
-import io.prefstream.schemas.Examples;
 import io.prefstream.schemas.JsonForm;
-import io.prefstream.schemas.JsonFormException;
-import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.Topics;
+import io.prefstream.simulator.ProductRun;
+import io.prefstream.simulator.SimulatedEvent;
+import io.prefstream.simulator.Simulator;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,22 +32,28 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The demo, at this stage of the system: starts the embedded broker, sends one feedback event of
- * each payload type and one malformed event through the real serdes, reads them back with a second
- * client, prints them, and ends with one JSON line of figures.
+ * The demo, at this stage of the system: the embedded broker and the ingest API, with the simulated
+ * product sending its feedback over HTTP (and a share of malformed events); then the same events
+ * again to show idempotency, and a second client that checks every accepted event is in Kafka once.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
-    description = "Run the system on this machine with built-in example feedback, then exit.")
+    description = "Run the system on this machine with the simulated product, then exit.")
 public final class DemoCommand implements Runnable {
 
-  private static final String MALFORMED =
-      "{\"event_id\": \"demo-bad-1\", \"tenant_id\": \"demo\", \"occurred_at\": \"yesterday\","
-          + " \"interaction_id\": \"i-bad\", \"thumb\": {\"response_id\": \"r-1\"}}";
+  private static final int RESENT = 100;
 
   @Mixin LocalStackOptions local;
+  @Mixin SimulationOptions simulation;
   @Spec CommandSpec spec;
+
+  @Option(
+      names = "--ingest-port",
+      paramLabel = "PORT",
+      defaultValue = "0",
+      description = "Port of the demo's ingest API. Default: any free port.")
+  int ingestPort;
 
   @Option(
       names = "--summary",
@@ -61,127 +64,126 @@ public final class DemoCommand implements Runnable {
   @Override
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
-    Instant started = Instant.now();
-    try (LocalKafka kafka = local.startKafka()) {
+    long started = System.nanoTime();
+    IngestStartOptions ingestOptions = new IngestStartOptions();
+    ingestOptions.port = ingestPort;
+    try (LocalKafka kafka = local.startKafka();
+        IngestServer ingest = ingestOptions.start(kafka.bootstrapServers(), kafka.topics(), out)) {
       out.println("prefstream demo: Kafka broker (KRaft) at " + kafka.bootstrapServers());
-      Topics topics = kafka.topics();
-      KafkaClients clients = new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30));
-
-      List<FeedbackEvent> sent = Examples.oneOfEachPayload("demo", "i-demo-1", Instant.now());
-      List<DeadLetter> rejected = List.of(rejectMalformed(out));
-      try (KafkaProducer<byte[], byte[]> producer = clients.producer()) {
-        for (FeedbackEvent event : sent) {
-          send(producer, topics.feedback(), event);
-        }
-        for (DeadLetter letter : rejected) {
-          send(producer, topics.feedbackDlq(), letter);
-        }
+      out.println("prefstream demo: ingest API at " + ingest.uri());
+      Simulator simulator = new Simulator(simulation.config());
+      Simulator replay = new Simulator(simulation.config());
+      ProductRun.Report report;
+      long duplicates = 0;
+      try (FeedbackClient client = FeedbackClient.builder(ingest.uri(), "demo-key").build()) {
+        report = ProductRun.run(simulator, client, simulation.events);
+        out.printf(
+            "simulated product sent %d events: %d accepted, %d rejected (%d deliberately malformed)%n",
+            report.sent(), report.accepted(), report.rejected(), report.malformedSent());
+        duplicates = resend(replay, client);
+        out.printf(
+            "sent the first %d valid events again: %d answered duplicate%n", RESENT, duplicates);
       }
-      out.printf(
-          "sent %d events (one per payload type) and %d dead letter(s)%n",
-          sent.size(), rejected.size());
-
-      List<FeedbackEvent> received = readBack(clients, topics.feedback(), sent.size());
-      List<DeadLetter> deadLetters = readBack(clients, topics.feedbackDlq(), rejected.size());
-      JsonForm<FeedbackEvent> form = topics.feedback().jsonForm();
-      out.println("read back from " + topics.feedback().name() + " by a second client:");
-      received.forEach(e -> out.println("  " + form.print(e)));
-      out.println("read back from " + topics.feedbackDlq().name() + ":");
-      deadLetters.forEach(d -> out.println("  " + topics.feedbackDlq().jsonForm().print(d)));
-
-      long identical = received.stream().filter(sent::contains).count();
-      ObjectNode summary =
-          summary(
-              kafka,
-              sent.size(),
-              rejected.size(),
-              received.size(),
-              identical,
-              deadLetters.size(),
-              started);
+      Set<String> distinct = new HashSet<>();
+      long records = readFeedback(kafka, distinct);
+      long deadLetters = endOffsets(kafka, kafka.topics().feedbackDlq().name());
+      long lost = report.accepted() - distinct.size();
+      double seconds = (System.nanoTime() - started) / 1e9;
+      ObjectNode summary = JsonForm.mapper().createObjectNode();
+      summary.put("demo", "ingest");
+      ObjectNode events = summary.putObject("events");
+      events.put("sent", report.sent() + RESENT);
+      events.put("accepted", report.accepted());
+      events.put("rejected", report.rejected());
+      events.put("duplicate", report.duplicate() + duplicates);
+      events.put("malformed_sent", report.malformedSent());
+      summary.put("dead_letters", deadLetters);
+      ObjectNode inKafka = summary.putObject("kafka");
+      inKafka.put("feedback_records", records);
+      inKafka.put("distinct_event_ids", distinct.size());
+      summary.putObject("lost").put("events", lost);
+      summary.put("seconds", Math.round(seconds * 100) / 100.0);
       out.println(summary);
       out.flush();
       writeSummary(summary);
-      if (identical != sent.size() || deadLetters.size() != rejected.size()) {
+      if (lost != 0
+          || records != distinct.size()
+          || report.validRejected() > 0
+          || report.unanswered() > 0) {
         throw new UserError(
-            "demo: " + identical + " of " + sent.size() + " events came back unchanged; see above");
+            "demo: accepted "
+                + report.accepted()
+                + ", in Kafka "
+                + records
+                + " records of "
+                + distinct.size()
+                + " distinct events; see above");
       }
-    }
-  }
-
-  private DeadLetter rejectMalformed(PrintWriter out) {
-    try {
-      JsonForm.of(FeedbackEvent.class).parse(MALFORMED);
-      throw new IllegalStateException("The demo's malformed event was accepted: " + MALFORMED);
-    } catch (JsonFormException e) {
-      out.println("rejected malformed event: " + e.getMessage());
-      return DeadLetter.newBuilder()
-          .setRaw(ByteBuffer.wrap(MALFORMED.getBytes(StandardCharsets.UTF_8)))
-          .setReason(e.first().rule().code() + ": " + e.first().reason())
-          .setField(e.first().field())
-          .setSource("demo")
-          .setSourceId("demo-bad-1")
-          .setTenantId("demo")
-          .setTime(Instant.now())
-          .build();
-    }
-  }
-
-  private static <V extends SpecificRecord> void send(
-      KafkaProducer<byte[], byte[]> producer, Topic<V> topic, V value) {
-    byte[] key = topic.key(value).getBytes(StandardCharsets.UTF_8);
-    try {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  topic.name(), key, topic.valueSerde().serialize(topic.name(), value)))
-          .get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new UserError("demo: could not write to " + topic.name() + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new UserError("Interrupted", e);
+      throw new UserError("interrupted", e);
     }
   }
 
-  private static <V extends SpecificRecord> List<V> readBack(
-      KafkaClients clients, Topic<V> topic, int expected) {
-    List<V> values = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = clients.consumer()) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (int p = 0; p < topic.partitions(); p++) {
-        partitions.add(new TopicPartition(topic.name(), p));
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (values.size() < expected && System.nanoTime() < deadline) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          values.add(topic.valueSerde().deserialize(record.topic(), record.value()));
+  private static long resend(Simulator replay, FeedbackClient client) throws InterruptedException {
+    List<CompletableFuture<EventResult>> answers = new ArrayList<>();
+    while (answers.size() < RESENT) {
+      for (SimulatedEvent e : replay.nextInteraction()) {
+        if (!e.isMalformed() && answers.size() < RESENT) {
+          answers.add(client.send(e.event()));
         }
       }
     }
-    return values;
+    long duplicates = 0;
+    for (CompletableFuture<EventResult> answer : answers) {
+      try {
+        duplicates += answer.get().status() == io.prefstream.ingest.EventStatus.DUPLICATE ? 1 : 0;
+      } catch (ExecutionException e) {
+        // counted as not duplicate; the summary shows it
+      }
+    }
+    return duplicates;
   }
 
-  private static ObjectNode summary(
-      LocalKafka kafka,
-      int sent,
-      int rejected,
-      int received,
-      long identical,
-      int deadLetters,
-      Instant started) {
-    ObjectNode summary = JsonForm.mapper().createObjectNode();
-    summary.put("demo", "foundation");
-    ObjectNode e = summary.putObject("events");
-    e.put("accepted", sent).put("rejected", rejected).put("duplicate", 0);
-    e.put("read_back", received).put("read_back_identical", identical);
-    summary.put("dead_letters", deadLetters);
-    summary.put("topics", kafka.topics().all().size());
-    summary.putObject("lost").put("events", sent - identical);
-    summary.put("seconds", Duration.between(started, Instant.now()).toMillis() / 1000.0);
-    return summary;
+  private static long readFeedback(LocalKafka kafka, Set<String> eventIds) {
+    Topics topics = kafka.topics();
+    KafkaClients clients = new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30));
+    long records = 0;
+    try (KafkaConsumer<byte[], byte[]> consumer = clients.consumer()) {
+      List<TopicPartition> partitions =
+          partitions(topics.feedback().name(), topics.feedback().partitions());
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      var ends = consumer.endOffsets(partitions);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))
+          && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          FeedbackEvent event =
+              topics.feedback().valueSerde().deserialize(record.topic(), record.value());
+          eventIds.add(event.getEventId());
+          records++;
+        }
+      }
+    }
+    return records;
+  }
+
+  private static long endOffsets(LocalKafka kafka, String topic) {
+    KafkaClients clients = new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30));
+    try (KafkaConsumer<byte[], byte[]> consumer = clients.consumer()) {
+      return consumer.endOffsets(partitions(topic, 1)).values().stream()
+          .mapToLong(Long::longValue)
+          .sum();
+    }
+  }
+
+  private static List<TopicPartition> partitions(String topic, int count) {
+    List<TopicPartition> partitions = new ArrayList<>();
+    for (int p = 0; p < count; p++) {
+      partitions.add(new TopicPartition(topic, p));
+    }
+    return partitions;
   }
 
   private void writeSummary(ObjectNode summary) {
@@ -189,7 +191,7 @@ public final class DemoCommand implements Runnable {
       return;
     }
     try {
-      Files.writeString(summaryFile, summary.toPrettyString() + "\n");
+      Files.writeString(summaryFile, summary.toString() + "\n");
     } catch (IOException e) {
       throw new UserError("Cannot write the summary to " + summaryFile + ": " + e.getMessage(), e);
     }

@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       UpCommand.class,
       DemoCommand.class,
+      SimulateCommand.class,
+      BenchCommand.class,
       TopicsCommand.class,
       TailCommand.class,
       CommandLine.HelpCommand.class

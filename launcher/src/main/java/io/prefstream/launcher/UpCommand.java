@@ -1,5 +1,6 @@
 package io.prefstream.launcher;
 
+import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
 import io.prefstream.schemas.Topic;
 import java.io.PrintWriter;
@@ -13,16 +14,25 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "up",
     mixinStandardHelpOptions = true,
-    description = "Start the local stack (embedded Kafka broker with every topic) until stopped.")
+    description =
+        "Start the local stack (embedded Kafka broker with every topic, ingest API) until stopped.")
 public final class UpCommand implements Runnable {
 
   @Mixin LocalStackOptions local;
+  @Mixin IngestStartOptions ingestOptions;
   @Spec CommandSpec spec;
 
   @Override
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
     LocalKafka kafka = local.startKafka();
+    IngestServer ingest;
+    try {
+      ingest = ingestOptions.start(kafka.bootstrapServers(), kafka.topics(), out);
+    } catch (RuntimeException e) {
+      kafka.close();
+      throw e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -30,6 +40,7 @@ public final class UpCommand implements Runnable {
                 () -> {
                   out.println("prefstream: stopping");
                   out.flush();
+                  ingest.close();
                   kafka.close();
                   stopped.countDown();
                 },
@@ -40,7 +51,13 @@ public final class UpCommand implements Runnable {
           "  topic %-28s %d partition(s) %s%n",
           topic.name(), topic.partitions(), topic.compacted() ? "compacted" : "");
     }
-    out.println("prefstream: ready bootstrap=" + kafka.bootstrapServers() + " (Ctrl-C to stop)");
+    out.println("prefstream: ingest API at " + ingest.uri() + "/v1/events");
+    out.println(
+        "prefstream: ready bootstrap="
+            + kafka.bootstrapServers()
+            + " ingest="
+            + ingest.uri()
+            + " (Ctrl-C to stop)");
     out.flush();
     try {
       stopped.await();

@@ -1,0 +1,133 @@
+package io.prefstream.launcher;
+
+import io.prefstream.simulator.Mix;
+import io.prefstream.simulator.SimulatorConfig;
+import java.time.Duration;
+import java.time.Instant;
+import picocli.CommandLine.Option;
+
+/** What the simulated product does: size, seed, mix and scenarios. */
+public final class SimulationOptions {
+
+  @Option(
+      names = "--events",
+      paramLabel = "N",
+      description = "Events to send. Default: ${DEFAULT-VALUE}.",
+      defaultValue = "10000")
+  int events;
+
+  @Option(
+      names = "--seed",
+      description = "Seed; a run is the same for the same seed. Default: ${DEFAULT-VALUE}.",
+      defaultValue = "42")
+  long seed;
+
+  @Option(
+      names = "--tenant",
+      description = "Tenant of the events. Default: ${DEFAULT-VALUE}.",
+      defaultValue = "demo")
+  String tenant;
+
+  @Option(
+      names = "--users",
+      description = "Simulated users. Default: ${DEFAULT-VALUE}.",
+      defaultValue = "200")
+  int users;
+
+  @Option(
+      names = "--mix",
+      paramLabel = "KIND=P,...",
+      description =
+          "Probability of each feedback kind per interaction: pairwise, ranking, rating, thumb,"
+              + " implicit, labeled_pair. Default: "
+              + "pairwise=0.35,ranking=0.15,rating=0.25,thumb=0.3,implicit=0.6,labeled_pair=0.1.",
+      defaultValue = "")
+  String mix;
+
+  @Option(
+      names = "--malformed-share",
+      description = "Share of extra invalid events. Default: ${DEFAULT-VALUE}.",
+      defaultValue = "0.02")
+  double malformedShare;
+
+  @Option(
+      names = "--shift-after",
+      paramLabel = "FRACTION",
+      description = "Shift the users' preferences after this fraction of the run (e.g. 0.5).")
+  Double shiftAfter;
+
+  @Option(
+      names = "--new-topic-after",
+      paramLabel = "FRACTION",
+      description = "Start a new prompt topic (input drift) after this fraction of the run.")
+  Double newTopicAfter;
+
+  @Option(
+      names = "--noisy-annotators",
+      description = "Share of annotators labeling at random. Default: ${DEFAULT-VALUE}.",
+      defaultValue = "0")
+  double noisyAnnotators;
+
+  @Option(
+      names = "--adversarial-annotators",
+      description = "Share of annotators labeling the worse response. Default: ${DEFAULT-VALUE}.",
+      defaultValue = "0")
+  double adversarialAnnotators;
+
+  @Option(
+      names = "--step-ms",
+      description = "Simulated milliseconds between interactions. Default: ${DEFAULT-VALUE}.",
+      defaultValue = "100")
+  long stepMillis;
+
+  /**
+   * The configuration of a run that ends now: simulated time runs from {@code events / 2}
+   * interactions ago (each has at least two events), so no event lies in the future.
+   */
+  public SimulatorConfig config() {
+    try {
+      Duration step = Duration.ofMillis(stepMillis);
+      Duration span = step.multipliedBy(Math.max(1, events / 2));
+      Instant start = Instant.now().minus(span);
+      SimulatorConfig config =
+          SimulatorConfig.defaults(start)
+              .withSeed(seed)
+              .withTenant(tenant)
+              .withTiming(start, step)
+              .withMix(Mix.parse(mix))
+              .withMalformedShare(malformedShare)
+              .withAnnotators(noisyAnnotators, adversarialAnnotators);
+      // Interactions average about six events: place scenario times by that share of the run.
+      Duration expected = step.multipliedBy(Math.max(1, events / 6));
+      if (shiftAfter != null) {
+        config = config.withShiftAt(start.plus(fraction(expected, shiftAfter, "--shift-after")));
+      }
+      if (newTopicAfter != null) {
+        config =
+            config.withNewTopicAt(
+                start.plus(fraction(expected, newTopicAfter, "--new-topic-after")));
+      }
+      return new SimulatorConfig(
+          config.seed(),
+          config.tenant(),
+          users,
+          config.start(),
+          config.step(),
+          config.mix(),
+          config.malformedShare(),
+          config.shiftAt(),
+          config.newTopicAt(),
+          config.noisyAnnotators(),
+          config.adversarialAnnotators());
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage(), e);
+    }
+  }
+
+  private static Duration fraction(Duration of, double f, String option) {
+    if (!(f >= 0 && f <= 1)) {
+      throw new UserError(option + " must be a fraction in [0, 1], got " + f);
+    }
+    return Duration.ofMillis((long) (of.toMillis() * f));
+  }
+}

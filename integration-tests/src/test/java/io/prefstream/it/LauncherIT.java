@@ -194,7 +194,14 @@ class LauncherIT {
 
     ChildProcess.Result result =
         ChildProcess.run(
-            LIMIT, "demo", "--kafka-port", "0", "--events", "3000", "--summary", summary.toString());
+            LIMIT,
+            "demo",
+            "--kafka-port",
+            "0",
+            "--events",
+            "3000",
+            "--summary",
+            summary.toString());
 
     assertThat(result.exitCode()).as(result.output()).isZero();
     JsonNode last = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
@@ -205,24 +212,34 @@ class LauncherIT {
     assertThat(events.get("rejected").asInt()).isEqualTo(events.get("malformed_sent").asInt());
     assertThat(events.get("duplicate").asInt()).isEqualTo(100);
     assertThat(written.get("dead_letters").asInt()).isEqualTo(events.get("rejected").asInt());
-    assertThat(written.at("/kafka/distinct_event_ids").asInt()).isEqualTo(events.get("accepted").asInt());
-    assertThat(written.at("/kafka/feedback_records").asInt()).isEqualTo(events.get("accepted").asInt());
+    assertThat(written.at("/kafka/distinct_event_ids").asInt())
+        .isEqualTo(events.get("accepted").asInt());
+    assertThat(written.at("/kafka/feedback_records").asInt())
+        .isEqualTo(events.get("accepted").asInt());
     assertThat(written.get("lost").get("events").asInt()).isZero();
   }
 
   @Test
   void simulateSendsToTheIngestThatUpStarted() throws Exception {
-    String ingest = up.output().lines().filter(l -> l.contains("ready bootstrap="))
-        .findFirst().orElseThrow().replaceAll(".*ingest=(\\S+).*", "$1");
+    // Its own stack: the shared one's feedback topic holds exactly the events other tests count.
+    try (ChildProcess stack =
+        ChildProcess.start(
+            "up", "--kafka-port", "0", "--ingest-port", "0", "--topic-prefix", "simulate")) {
+      String ingest =
+          stack.awaitLine("ready bootstrap=", LIMIT).replaceAll(".*ingest=(\\S+).*", "$1");
 
-    ChildProcess.Result result =
-        ChildProcess.run(LIMIT, "simulate", "--ingest", ingest, "--events", "500", "--seed", "9");
+      ChildProcess.Result result =
+          ChildProcess.run(LIMIT, "simulate", "--ingest", ingest, "--events", "500", "--seed", "9");
 
-    assertThat(result.exitCode()).as(result.output()).isZero();
-    JsonNode summary = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
-    assertThat(summary.get("accepted").asInt()).isEqualTo(summary.get("sent").asInt() - summary.get("malformed_sent").asInt());
-    assertThat(summary.get("valid_rejected").asInt()).isZero();
-    assertThat(summary.get("unanswered").asInt()).isZero();
+      assertThat(result.exitCode()).as(result.output()).isZero();
+      JsonNode summary = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
+      assertThat(summary.get("accepted").asInt())
+          .isEqualTo(summary.get("sent").asInt() - summary.get("malformed_sent").asInt());
+      assertThat(summary.get("rejected").asInt()).isEqualTo(summary.get("malformed_sent").asInt());
+      assertThat(summary.get("valid_rejected").asInt()).isZero();
+      assertThat(summary.get("unanswered").asInt()).isZero();
+      stack.terminate(LIMIT);
+    }
   }
 
   private static Properties producerProps() {

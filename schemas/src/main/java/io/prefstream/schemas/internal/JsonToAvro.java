@@ -31,6 +31,12 @@ import org.apache.avro.specific.SpecificData;
  */
 public final class JsonToAvro {
 
+  // Parsing is on ingest's hot path: names and constraints are computed once per schema element.
+  private static final java.util.concurrent.ConcurrentMap<String, String> BRANCH_NAMES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private static final java.util.concurrent.ConcurrentMap<Field, Constraints> CONSTRAINTS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   /** Field property that marks a union of records written as one field named by its type. */
   public static final String ONE_OF = "one_of";
 
@@ -103,7 +109,9 @@ public final class JsonToAvro {
 
   /** The JSON name of a one_of branch: its record name in snake_case. */
   static String branchName(Schema branch) {
-    return branch.getName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+    return BRANCH_NAMES.computeIfAbsent(
+        branch.getName(),
+        name -> name.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT));
   }
 
   private Object record(JsonNode node, Schema schema, String path) {
@@ -204,7 +212,7 @@ public final class JsonToAvro {
       }
       return error(path, Rule.MISSING, "required " + describe(f.schema()) + " is missing");
     }
-    return value(value, f.schema(), Constraints.of(f), path);
+    return value(value, f.schema(), CONSTRAINTS.computeIfAbsent(f, Constraints::of), path);
   }
 
   private Object value(JsonNode v, Schema s, Constraints c, String path) {

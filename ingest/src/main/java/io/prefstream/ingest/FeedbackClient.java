@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class FeedbackClient implements AutoCloseable {
 
   private static final Pending POISON = new Pending(new byte[0], null);
+  private static final JsonForm<FeedbackEvent> FORM = JsonForm.of(FeedbackEvent.class);
 
   private record Pending(byte[] line, CompletableFuture<EventResult> result) {}
 
@@ -88,7 +89,7 @@ public final class FeedbackClient implements AutoCloseable {
 
   /** Queues an event (blocking while the queue is full); the future completes with its result. */
   public CompletableFuture<EventResult> send(FeedbackEvent event) {
-    return sendJson(JsonForm.of(FeedbackEvent.class).print(event));
+    return sendJson(FORM.print(event));
   }
 
   /**

@@ -161,7 +161,7 @@ public final class BenchCommand implements Runnable {
   private static List<FeedbackEvent> pool() {
     Instant start = Instant.now().minus(Duration.ofMinutes(30));
     Simulator simulator =
-        new Simulator(SimulatorConfig.defaults(start).withTiming(start, Duration.ofMillis(50)));
+        new Simulator(SimulatorConfig.builder(start).optStep(Duration.ofMillis(50)).build());
     List<FeedbackEvent> events = new ArrayList<>();
     for (SimulatedEvent e : simulator.next(20_000)) {
       events.add(e.event());
@@ -210,13 +210,14 @@ public final class BenchCommand implements Runnable {
         Thread worker =
             new Thread(
                 () -> {
+                  // A copy per thread, made in the warm-up, so a send only sets the id and time.
+                  List<FeedbackEvent> own =
+                      pool.stream().map(e -> FeedbackEvent.newBuilder(e).build()).toList();
                   int i = offset;
                   while (running.get()) {
-                    FeedbackEvent event =
-                        FeedbackEvent.newBuilder(pool.get(i++ % pool.size()))
-                            .setEventId("raw-" + ids.incrementAndGet())
-                            .setReceivedAt(Instant.now())
-                            .build();
+                    FeedbackEvent event = own.get(i++ % own.size());
+                    event.setEventId("raw-" + ids.incrementAndGet());
+                    event.setReceivedAt(Instant.now());
                     try {
                       inFlight.acquire();
                     } catch (InterruptedException e) {

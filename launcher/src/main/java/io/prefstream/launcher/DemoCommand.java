@@ -3,6 +3,7 @@ package io.prefstream.launcher;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.ingest.EventResult;
+import io.prefstream.ingest.EventStatus;
 import io.prefstream.ingest.FeedbackClient;
 import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
@@ -137,7 +138,7 @@ public final class DemoCommand implements Runnable {
     long duplicates = 0;
     for (CompletableFuture<EventResult> answer : answers) {
       try {
-        duplicates += answer.get().status() == io.prefstream.ingest.EventStatus.DUPLICATE ? 1 : 0;
+        duplicates += answer.get().status() == EventStatus.DUPLICATE ? 1 : 0;
       } catch (ExecutionException e) {
         // counted as not duplicate; the summary shows it
       }

@@ -89,36 +89,24 @@ public final class SimulationOptions {
       Duration step = Duration.ofMillis(stepMillis);
       Duration span = step.multipliedBy(Math.max(1, events / 2));
       Instant start = Instant.now().minus(span);
-      SimulatorConfig config =
-          SimulatorConfig.defaults(start)
-              .withSeed(seed)
-              .withTenant(tenant)
-              .withTiming(start, step)
-              .withMix(Mix.parse(mix))
-              .withMalformedShare(malformedShare)
-              .withAnnotators(noisyAnnotators, adversarialAnnotators);
+      SimulatorConfig.Builder config =
+          SimulatorConfig.builder(start)
+              .optSeed(seed)
+              .optTenant(tenant)
+              .optUsers(users)
+              .optStep(step)
+              .optMix(Mix.parse(mix))
+              .optMalformedShare(malformedShare)
+              .optAnnotators(noisyAnnotators, adversarialAnnotators);
       // Interactions average about six events: place scenario times by that share of the run.
       Duration expected = step.multipliedBy(Math.max(1, events / 6));
       if (shiftAfter != null) {
-        config = config.withShiftAt(start.plus(fraction(expected, shiftAfter, "--shift-after")));
+        config.optShiftAt(start.plus(fraction(expected, shiftAfter, "--shift-after")));
       }
       if (newTopicAfter != null) {
-        config =
-            config.withNewTopicAt(
-                start.plus(fraction(expected, newTopicAfter, "--new-topic-after")));
+        config.optNewTopicAt(start.plus(fraction(expected, newTopicAfter, "--new-topic-after")));
       }
-      return new SimulatorConfig(
-          config.seed(),
-          config.tenant(),
-          users,
-          config.start(),
-          config.step(),
-          config.mix(),
-          config.malformedShare(),
-          config.shiftAt(),
-          config.newTopicAt(),
-          config.noisyAnnotators(),
-          config.adversarialAnnotators());
+      return config.build();
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage(), e);
     }

@@ -50,127 +50,91 @@ public record SimulatorConfig(
    * Seed 42, tenant demo, 200 users, one interaction per 100 ms from {@code start}, no scenario.
    */
   public static SimulatorConfig defaults(Instant start) {
-    return new SimulatorConfig(
-        42, "demo", 200, start, Duration.ofMillis(100), Mix.DEFAULT, 0.0, null, null, 0.0, 0.0);
+    return builder(start).build();
   }
 
-  public SimulatorConfig withSeed(long newSeed) {
-    return new SimulatorConfig(
-        newSeed,
-        tenant,
-        users,
-        start,
-        step,
-        mix,
-        malformedShare,
-        shiftAt,
-        newTopicAt,
-        noisyAnnotators,
-        adversarialAnnotators);
+  /** A builder starting from {@link #defaults}; required: the simulated start time. */
+  public static Builder builder(Instant start) {
+    return new Builder(start);
   }
 
-  public SimulatorConfig withTenant(String newTenant) {
-    return new SimulatorConfig(
-        seed,
-        newTenant,
-        users,
-        start,
-        step,
-        mix,
-        malformedShare,
-        shiftAt,
-        newTopicAt,
-        noisyAnnotators,
-        adversarialAnnotators);
-  }
+  /** Builds a {@link SimulatorConfig}; each option has the default of {@link #defaults}. */
+  public static final class Builder {
+    private final Instant start;
+    private long seed = 42;
+    private String tenant = "demo";
+    private int users = 200;
+    private Duration step = Duration.ofMillis(100);
+    private Mix mix = Mix.DEFAULT;
+    private double malformedShare;
+    private Instant shiftAt;
+    private Instant newTopicAt;
+    private double noisyAnnotators;
+    private double adversarialAnnotators;
 
-  public SimulatorConfig withMix(Mix newMix) {
-    return new SimulatorConfig(
-        seed,
-        tenant,
-        users,
-        start,
-        step,
-        newMix,
-        malformedShare,
-        shiftAt,
-        newTopicAt,
-        noisyAnnotators,
-        adversarialAnnotators);
-  }
+    private Builder(Instant start) {
+      this.start = start;
+    }
 
-  public SimulatorConfig withMalformedShare(double share) {
-    return new SimulatorConfig(
-        seed,
-        tenant,
-        users,
-        start,
-        step,
-        mix,
-        share,
-        shiftAt,
-        newTopicAt,
-        noisyAnnotators,
-        adversarialAnnotators);
-  }
+    public Builder optSeed(long value) {
+      this.seed = value;
+      return this;
+    }
 
-  public SimulatorConfig withShiftAt(Instant at) {
-    return new SimulatorConfig(
-        seed,
-        tenant,
-        users,
-        start,
-        step,
-        mix,
-        malformedShare,
-        at,
-        newTopicAt,
-        noisyAnnotators,
-        adversarialAnnotators);
-  }
+    public Builder optTenant(String value) {
+      this.tenant = value;
+      return this;
+    }
 
-  public SimulatorConfig withNewTopicAt(Instant at) {
-    return new SimulatorConfig(
-        seed,
-        tenant,
-        users,
-        start,
-        step,
-        mix,
-        malformedShare,
-        shiftAt,
-        at,
-        noisyAnnotators,
-        adversarialAnnotators);
-  }
+    public Builder optUsers(int value) {
+      this.users = value;
+      return this;
+    }
 
-  public SimulatorConfig withAnnotators(double noisy, double adversarial) {
-    return new SimulatorConfig(
-        seed,
-        tenant,
-        users,
-        start,
-        step,
-        mix,
-        malformedShare,
-        shiftAt,
-        newTopicAt,
-        noisy,
-        adversarial);
-  }
+    public Builder optStep(Duration value) {
+      this.step = value;
+      return this;
+    }
 
-  public SimulatorConfig withTiming(Instant newStart, Duration newStep) {
-    return new SimulatorConfig(
-        seed,
-        tenant,
-        users,
-        newStart,
-        newStep,
-        mix,
-        malformedShare,
-        shiftAt,
-        newTopicAt,
-        noisyAnnotators,
-        adversarialAnnotators);
+    public Builder optMix(Mix value) {
+      this.mix = value;
+      return this;
+    }
+
+    public Builder optMalformedShare(double value) {
+      this.malformedShare = value;
+      return this;
+    }
+
+    public Builder optShiftAt(Instant value) {
+      this.shiftAt = value;
+      return this;
+    }
+
+    public Builder optNewTopicAt(Instant value) {
+      this.newTopicAt = value;
+      return this;
+    }
+
+    public Builder optAnnotators(double noisy, double adversarial) {
+      this.noisyAnnotators = noisy;
+      this.adversarialAnnotators = adversarial;
+      return this;
+    }
+
+    public SimulatorConfig build() {
+      return new SimulatorConfig(
+          seed,
+          tenant,
+          users,
+          start,
+          step,
+          mix,
+          malformedShare,
+          shiftAt,
+          newTopicAt,
+          noisyAnnotators,
+          adversarialAnnotators);
+    }
   }
 }

@@ -43,9 +43,10 @@ class ProductRunIT {
       Instant start = Instant.now().minus(Duration.ofMinutes(10));
       Simulator simulator =
           new Simulator(
-              SimulatorConfig.defaults(start)
-                  .withTiming(start, Duration.ofMillis(50))
-                  .withMalformedShare(0.05));
+              SimulatorConfig.builder(start)
+                  .optStep(Duration.ofMillis(50))
+                  .optMalformedShare(0.05)
+                  .build());
       ProductRun.Report report;
       try (FeedbackClient client = FeedbackClient.builder(ingest.uri(), ApiKeys.DEMO_KEY).build()) {
         report = ProductRun.run(simulator, client, 3000);

@@ -35,11 +35,11 @@ class SimulatorTest {
 
   @Test
   void sameSeedGivesTheSameEventsAndAnotherSeedOthers() {
-    SimulatorConfig config = SimulatorConfig.defaults(START).withMalformedShare(0.05);
+    SimulatorConfig.Builder config = SimulatorConfig.builder(START).optMalformedShare(0.05);
 
-    List<String> first = jsonOf(new Simulator(config).next(2000));
-    List<String> again = jsonOf(new Simulator(config).next(2000));
-    List<String> other = jsonOf(new Simulator(config.withSeed(7)).next(2000));
+    List<String> first = jsonOf(new Simulator(config.build()).next(2000));
+    List<String> again = jsonOf(new Simulator(config.build()).next(2000));
+    List<String> other = jsonOf(new Simulator(config.optSeed(7).build()).next(2000));
 
     assertThat(again).isEqualTo(first);
     assertThat(other).isNotEqualTo(first);
@@ -47,7 +47,8 @@ class SimulatorTest {
 
   @Test
   void everyValidEventPassesIngestRulesAndEveryMalformedOneFails() {
-    Simulator simulator = new Simulator(SimulatorConfig.defaults(START).withMalformedShare(0.1));
+    Simulator simulator =
+        new Simulator(SimulatorConfig.builder(START).optMalformedShare(0.1).build());
     List<SimulatedEvent> events = simulator.next(5000);
     EventRules rules =
         new EventRules(Clock.fixed(simulator.now(), ZoneOffset.UTC), Duration.ofMinutes(5), 65536);
@@ -97,7 +98,7 @@ class SimulatorTest {
   @Test
   void choicesFollowTheTrueUtilityAndFlipWithThePreferenceShift() {
     Instant shift = START.plus(Duration.ofMinutes(8));
-    Simulator simulator = new Simulator(SimulatorConfig.defaults(START).withShiftAt(shift));
+    Simulator simulator = new Simulator(SimulatorConfig.builder(START).optShiftAt(shift).build());
     Map<String, String> texts = new HashMap<>();
     Map<String, String> prompts = new HashMap<>();
     int[] agree = new int[2];
@@ -133,7 +134,10 @@ class SimulatorTest {
   @Test
   void adversarialAnnotatorsLabelAgainstTheTruth() {
     SimulatorConfig config =
-        SimulatorConfig.defaults(START).withMix(Mix.parse("labeled_pair=1")).withAnnotators(0, 1);
+        SimulatorConfig.builder(START)
+            .optMix(Mix.parse("labeled_pair=1"))
+            .optAnnotators(0, 1)
+            .build();
     Simulator simulator = new Simulator(config);
     int against = 0;
     int total = 0;
@@ -155,7 +159,8 @@ class SimulatorTest {
   @Test
   void newTopicScenarioBringsLongerPrompts() {
     Instant newTopic = START.plus(Duration.ofMinutes(10));
-    Simulator simulator = new Simulator(SimulatorConfig.defaults(START).withNewTopicAt(newTopic));
+    Simulator simulator =
+        new Simulator(SimulatorConfig.builder(START).optNewTopicAt(newTopic).build());
     double[] length = new double[2];
     int[] count = new int[2];
     for (SimulatedEvent e : simulator.next(30_000)) {

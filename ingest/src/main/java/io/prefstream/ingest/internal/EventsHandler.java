@@ -296,7 +296,6 @@ public final class EventsHandler {
     final int index;
     final FeedbackEvent event;
     final ProducerRecord<byte[], byte[]> record;
-    EventIdWindow.Key claimed;
     CompletableFuture<?> write;
     boolean joined;
 
@@ -366,7 +365,6 @@ public final class EventsHandler {
     for (Outgoing out : outgoing) {
       EventIdWindow.Claim claim = window.claim(tenant, out.event.getEventId());
       if (claim instanceof EventIdWindow.Fresh fresh) {
-        out.claimed = fresh.key();
         CompletableFuture<RecordMetadata> write = writer.send(out.record);
         write.whenComplete(
             (meta, error) -> {

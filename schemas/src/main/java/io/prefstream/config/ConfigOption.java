@@ -99,9 +99,51 @@ public record ConfigOption<T>(
         v -> v.compareTo(min) < 0 ? "must be at least " + min : null);
   }
 
+  public static ConfigOption<Double> doubleOption(
+      String key, double defaultValue, double min, double max, String description) {
+    return new ConfigOption<>(
+        key,
+        "number",
+        defaultValue,
+        description,
+        Double::parseDouble,
+        v -> !(v >= min && v <= max) ? "must be in [" + min + ", " + max + "]" : null);
+  }
+
+  public static ConfigOption<Boolean> booleanOption(
+      String key, boolean defaultValue, String description) {
+    return new ConfigOption<>(
+        key,
+        "boolean (true or false)",
+        defaultValue,
+        description,
+        ConfigOption::parseBoolean,
+        v -> null);
+  }
+
+  /** One of a fixed set of lower-case words. */
+  public static ConfigOption<String> choiceOption(
+      String key, String defaultValue, java.util.List<String> choices, String description) {
+    return new ConfigOption<>(
+        key,
+        "one of " + String.join(", ", choices),
+        defaultValue,
+        description,
+        s -> s.toLowerCase(Locale.ROOT),
+        v -> choices.contains(v) ? null : "must be one of " + String.join(", ", choices));
+  }
+
   public static ConfigOption<String> stringOption(
       String key, String defaultValue, String description) {
     return new ConfigOption<>(key, "string", defaultValue, description, s -> s, v -> null);
+  }
+
+  static boolean parseBoolean(String raw) {
+    return switch (raw.toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("true or false");
+    };
   }
 
   static long parseSize(String raw) {

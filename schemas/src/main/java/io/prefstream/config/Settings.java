@@ -76,6 +76,22 @@ public final class Settings {
   }
 
   /**
+   * The values under {@code prefix} with the prefix removed, for settings passed through to a
+   * library's own configuration (e.g. {@code flink.state.backend.type} becomes Flink's {@code
+   * state.backend.type}).
+   */
+  public Map<String, String> under(String prefix) {
+    Map<String, String> map = new HashMap<>();
+    values.forEach(
+        (k, v) -> {
+          if (k.startsWith(prefix) && k.length() > prefix.length()) {
+            map.put(k.substring(prefix.length()), v);
+          }
+        });
+    return Map.copyOf(map);
+  }
+
+  /**
    * Fails on keys under {@code prefix} that no option declares, so a typo does not silently keep
    * the default.
    */

@@ -10,7 +10,7 @@ import io.prefstream.avro.PairwiseChoice;
 import io.prefstream.avro.Ranking;
 import io.prefstream.avro.Rating;
 import io.prefstream.avro.Thumb;
-import io.prefstream.ingest.EventRules;
+import io.prefstream.schemas.EventRules;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.JsonFormException;
 import java.time.Clock;

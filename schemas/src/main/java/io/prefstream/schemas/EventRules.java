@@ -1,4 +1,4 @@
-package io.prefstream.ingest;
+package io.prefstream.schemas;
 
 import io.prefstream.avro.Exposure;
 import io.prefstream.avro.FeedbackEvent;
@@ -6,7 +6,6 @@ import io.prefstream.avro.LabeledPair;
 import io.prefstream.avro.PairwiseChoice;
 import io.prefstream.avro.Ranking;
 import io.prefstream.avro.Rating;
-import io.prefstream.schemas.FieldError;
 import io.prefstream.schemas.FieldError.Rule;
 import java.time.Clock;
 import java.time.Duration;
@@ -62,6 +61,16 @@ public final class EventRules {
                   + clock.instant()
                   + ")"));
     }
+    errors.addAll(checkContent(event));
+    return errors;
+  }
+
+  /**
+   * Every rule the event's payload breaks, leaving event time aside: for readers of the feedback
+   * topic (the pair builder), whose clock is not the one the event was accepted by.
+   */
+  public List<FieldError> checkContent(FeedbackEvent event) {
+    List<FieldError> errors = new ArrayList<>();
     Object payload = event.getPayload();
     if (payload instanceof Exposure e) {
       text(errors, "exposure.prompt", e.getPrompt());

@@ -1,13 +1,10 @@
-package io.prefstream.ingest;
+package io.prefstream.schemas;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.prefstream.avro.FeedbackEvent;
-import io.prefstream.schemas.Examples;
-import io.prefstream.schemas.FieldError;
 import io.prefstream.schemas.FieldError.Rule;
-import io.prefstream.schemas.JsonForm;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,0 +1,411 @@
+package io.prefstream.pairs.internal;
+
+import static io.prefstream.pairs.internal.InteractionState.contains;
+import static io.prefstream.pairs.internal.InteractionState.with;
+
+import io.prefstream.avro.DeadLetter;
+import io.prefstream.avro.Exposure;
+import io.prefstream.avro.FeedbackEvent;
+import io.prefstream.avro.ImplicitSignal;
+import io.prefstream.avro.LabeledPair;
+import io.prefstream.avro.PairwiseChoice;
+import io.prefstream.avro.PreferencePair;
+import io.prefstream.avro.Ranking;
+import io.prefstream.avro.Rating;
+import io.prefstream.avro.Thumb;
+import io.prefstream.pairs.PairSemantics;
+import io.prefstream.schemas.internal.SingleObjectCodec;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Turns one interaction's events (keyed by tenant/interaction) into pairs. Events wait in keyed
+ * state with their exposures; stated pairs leave as soon as their responses are exposed, derived
+ * pairs when the watermark passes the last event plus the session gap. The state stays for the
+ * allowed lateness, so that late events add only the pairs they newly imply, then is cleared with
+ * its timer; whatever never found its exposure goes to the dead-letter output.
+ */
+public final class InteractionFunction
+    extends KeyedProcessFunction<String, FeedbackEvent, PreferencePair>
+    implements CheckpointedFunction {
+
+  private static final long serialVersionUID = 1L;
+
+  public static final OutputTag<DeadLetter> DEAD_LETTERS =
+      new OutputTag<>("dead-letters", new AvroTypeInfo<>(DeadLetter.class));
+
+  private final PairSemantics semantics;
+  private final String feedbackTopic;
+  private final long gap;
+  private final long lateness;
+
+  private transient ValueState<InteractionState> state;
+  private transient ListState<FeedbackEvent> log;
+  private transient PairRules rules;
+  private transient SingleObjectCodec<FeedbackEvent> codec;
+  private transient PairBuilderMetrics metrics;
+  private transient long openInteractions;
+  private transient long heldEvents;
+  private transient ListState<Long> openInteractionsState;
+  private transient ListState<Long> heldEventsState;
+
+  /**
+   * @param semantics event-time bounds and rules
+   * @param feedbackTopic the topic events came from (names it in dead letters' encodings)
+   */
+  public InteractionFunction(PairSemantics semantics, String feedbackTopic) {
+    this.semantics = semantics;
+    this.feedbackTopic = feedbackTopic;
+    this.gap = semantics.sessionGap().toMillis();
+    this.lateness = semantics.allowedLateness().toMillis();
+  }
+
+  @Override
+  public void open(OpenContext context) {
+    StateTtlConfig ttl =
+        StateTtlConfig.newBuilder(semantics.stateTtl())
+            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+            .build();
+    ValueStateDescriptor<InteractionState> stateDescriptor =
+        new ValueStateDescriptor<>("interaction", TypeInformation.of(InteractionState.class));
+    stateDescriptor.enableTimeToLive(ttl);
+    ListStateDescriptor<FeedbackEvent> logDescriptor =
+        new ListStateDescriptor<>("events", new AvroTypeInfo<>(FeedbackEvent.class));
+    logDescriptor.enableTimeToLive(ttl);
+    state = getRuntimeContext().getState(stateDescriptor);
+    log = getRuntimeContext().getListState(logDescriptor);
+    rules = new PairRules(semantics);
+    codec = new SingleObjectCodec<>(FeedbackEvent.class);
+    metrics =
+        new PairBuilderMetrics(
+            getRuntimeContext().getMetricGroup(), () -> openInteractions, () -> heldEvents);
+  }
+
+  /** This subtask's metrics (for tests; the same figures are Flink metrics). */
+  public PairBuilderMetrics metrics() {
+    return metrics;
+  }
+
+  @Override
+  public void processElement(FeedbackEvent event, Context ctx, Collector<PreferencePair> out)
+      throws Exception {
+    metrics.events.inc();
+    long watermark = ctx.timerService().currentWatermark();
+    long time = event.getOccurredAt().toEpochMilli();
+    InteractionState s = state.value();
+    if (s == null) {
+      if (watermark != Long.MIN_VALUE && time + gap + lateness <= watermark) {
+        metrics.lateDroppedEvents.inc();
+        deadLetter(
+            ctx,
+            event,
+            "late: occurred_at "
+                + event.getOccurredAt()
+                + " is beyond the allowed lateness; the interaction closed (watermark "
+                + Instant.ofEpochMilli(watermark)
+                + ", session gap "
+                + semantics.sessionGap()
+                + ", allowed lateness "
+                + semantics.allowedLateness()
+                + ")",
+            "occurred_at");
+        return;
+      }
+      s = new InteractionState();
+      openInteractions++;
+    }
+    long eventKey = PairIds.key(event.getEventId());
+    if (contains(s.seen, eventKey)) {
+      metrics.duplicateEvents.inc();
+      return;
+    }
+    Object payload = event.getPayload();
+    if (s.events >= semantics.maxEventsPerInteraction() && !(payload instanceof LabeledPair)) {
+      deadLetter(
+          ctx,
+          event,
+          "interaction holds "
+              + s.events
+              + " events, the most pairs.max-events-per-interaction allows",
+          "interaction_id");
+      if (s.seen.length == 0) {
+        openInteractions--;
+      }
+      return;
+    }
+    s.seen = with(s.seen, eventKey);
+    boolean late = s.finalized && time < s.lastEventTime + gap;
+    if (late) {
+      metrics.lateEvents.inc();
+    } else if (s.finalized) {
+      // A new session of a final interaction: derived pairs are decided again when it ends.
+      s.finalized = false;
+      s.lastEventTime = time;
+      timer(ctx, s, time + gap);
+    } else {
+      s.lastEventTime = Math.max(s.lastEventTime, time);
+      timer(ctx, s, s.lastEventTime + gap);
+    }
+    Output output = new Output(out);
+    if (payload instanceof LabeledPair) {
+      rules.labeled(event, late, output);
+      state.update(s);
+      return;
+    }
+    List<FeedbackEvent> events = events();
+    if (payload instanceof Exposure x && !exposable(ctx, event, x, events)) {
+      state.update(s);
+      return;
+    }
+    log.add(event);
+    events.add(event);
+    s.events++;
+    heldEvents++;
+    InteractionView view =
+        new InteractionView(event.getTenantId(), event.getInteractionId(), events);
+    if (payload instanceof PairwiseChoice || payload instanceof Ranking) {
+      if (rules.stated(event, view, late, output)) {
+        s.decided = with(s.decided, eventKey);
+      }
+    } else {
+      if (payload instanceof Exposure) {
+        resolveWaiting(s, view, late, output);
+      }
+      if (s.finalized) {
+        rules.derived(view, late, firstDecision(s), output);
+      }
+    }
+    state.update(s);
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<PreferencePair> out)
+      throws Exception {
+    InteractionState s = state.value();
+    if (s == null || timestamp != s.timer) {
+      return;
+    }
+    s.timer = Long.MIN_VALUE;
+    if (!s.finalized) {
+      s.finalized = true;
+      String[] key = splitKey(ctx.getCurrentKey());
+      rules.derived(
+          new InteractionView(key[0], key[1], events()), false, firstDecision(s), new Output(out));
+      timer(ctx, s, s.lastEventTime + gap + lateness);
+      state.update(s);
+      return;
+    }
+    List<FeedbackEvent> events = events();
+    InteractionView view = new InteractionView("", "", events);
+    for (FeedbackEvent e : events) {
+      String missing = firstUnexposed(e, view);
+      if (missing != null
+          && !((e.getPayload() instanceof PairwiseChoice || e.getPayload() instanceof Ranking)
+              && contains(s.decided, PairIds.key(e.getEventId())))) {
+        deadLetter(
+            ctx,
+            e,
+            "response '"
+                + missing
+                + "' of interaction '"
+                + e.getInteractionId()
+                + "' was never exposed before the interaction closed (session gap "
+                + semantics.sessionGap()
+                + " plus allowed lateness "
+                + semantics.allowedLateness()
+                + ")",
+            responseField(e));
+      }
+    }
+    heldEvents -= s.events;
+    openInteractions--;
+    log.clear();
+    state.clear();
+  }
+
+  /** Stated events that waited for an exposure and can now be decided. */
+  private void resolveWaiting(InteractionState s, InteractionView view, boolean late, Output out) {
+    for (FeedbackEvent e : view.events) {
+      if (!(e.getPayload() instanceof PairwiseChoice || e.getPayload() instanceof Ranking)) {
+        continue;
+      }
+      long key = PairIds.key(e.getEventId());
+      if (!contains(s.decided, key) && rules.stated(e, view, late, out)) {
+        s.decided = with(s.decided, key);
+      }
+    }
+  }
+
+  /**
+   * An exposure joins the interaction unless its response is already exposed (a copy adds nothing;
+   * another text is a conflict) or its prompt is not the interaction's.
+   */
+  private boolean exposable(
+      Context ctx, FeedbackEvent event, Exposure x, List<FeedbackEvent> events) {
+    for (FeedbackEvent e : events) {
+      if (!(e.getPayload() instanceof Exposure earlier)) {
+        continue;
+      }
+      if (!earlier.getPrompt().equals(x.getPrompt())) {
+        deadLetter(
+            ctx,
+            event,
+            "exposure.prompt differs from the prompt of the interaction's first exposure (event '"
+                + e.getEventId()
+                + "'); one interaction is one prompt",
+            "exposure.prompt");
+        return false;
+      }
+      if (earlier.getResponseId().equals(x.getResponseId())) {
+        if (earlier.getResponse().equals(x.getResponse())) {
+          metrics.duplicateEvents.inc();
+        } else {
+          deadLetter(
+              ctx,
+              event,
+              "response '"
+                  + x.getResponseId()
+                  + "' was already exposed with another text (event '"
+                  + e.getEventId()
+                  + "')",
+              "exposure.response");
+        }
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private Predicate<String> firstDecision(InteractionState s) {
+    return pairId -> {
+      long key = PairIds.key(pairId);
+      if (contains(s.derived, key)) {
+        return false;
+      }
+      s.derived = with(s.derived, key);
+      return true;
+    };
+  }
+
+  /** Keeps exactly one event-time timer per key. */
+  private static void timer(Context ctx, InteractionState s, long time) {
+    if (s.timer == time) {
+      return;
+    }
+    if (s.timer != Long.MIN_VALUE) {
+      ctx.timerService().deleteEventTimeTimer(s.timer);
+    }
+    ctx.timerService().registerEventTimeTimer(time);
+    s.timer = time;
+  }
+
+  private List<FeedbackEvent> events() throws Exception {
+    List<FeedbackEvent> events = new ArrayList<>();
+    Iterable<FeedbackEvent> stored = log.get();
+    if (stored != null) {
+      for (FeedbackEvent e : stored) {
+        events.add(e);
+      }
+    }
+    return events;
+  }
+
+  private static String firstUnexposed(FeedbackEvent e, InteractionView view) {
+    for (String id : PairRules.referenced(e)) {
+      if (!view.exposed(id)) {
+        return id;
+      }
+    }
+    return null;
+  }
+
+  private static String responseField(FeedbackEvent e) {
+    Object payload = e.getPayload();
+    if (payload instanceof Rating) {
+      return "rating.response_id";
+    } else if (payload instanceof Thumb) {
+      return "thumb.response_id";
+    } else if (payload instanceof ImplicitSignal) {
+      return "implicit_signal.response_id";
+    } else if (payload instanceof PairwiseChoice) {
+      return "pairwise_choice";
+    }
+    return "ranking.response_ids";
+  }
+
+  /** Keys are tenant/interaction; a tenant id never holds '/', an interaction id may. */
+  private static String[] splitKey(String key) {
+    int slash = key.indexOf('/');
+    return new String[] {key.substring(0, slash), key.substring(slash + 1)};
+  }
+
+  private void deadLetter(Context ctx, FeedbackEvent event, String reason, String field) {
+    metrics.deadLetters.inc();
+    ctx.output(
+        DEAD_LETTERS, DeadLetters.of(codec, feedbackTopic, event, reason, field, Instant.now()));
+  }
+
+  @Override
+  public void snapshotState(FunctionSnapshotContext context) throws Exception {
+    openInteractionsState.update(List.of(openInteractions));
+    heldEventsState.update(List.of(heldEvents));
+  }
+
+  @Override
+  public void initializeState(FunctionInitializationContext context) throws Exception {
+    openInteractionsState =
+        context
+            .getOperatorStateStore()
+            .getListState(new ListStateDescriptor<>("open-interactions", Types.LONG));
+    heldEventsState =
+        context
+            .getOperatorStateStore()
+            .getListState(new ListStateDescriptor<>("held-events", Types.LONG));
+    openInteractions = 0;
+    heldEvents = 0;
+    for (Long n : openInteractionsState.get()) {
+      openInteractions += n;
+    }
+    for (Long n : heldEventsState.get()) {
+      heldEvents += n;
+    }
+  }
+
+  /** Sends the rules' pairs downstream and counts every decision. */
+  private final class Output implements PairRules.Output {
+    private final Collector<PreferencePair> out;
+
+    Output(Collector<PreferencePair> out) {
+      this.out = out;
+    }
+
+    @Override
+    public void pair(PreferencePair pair) {
+      metrics.pair(pair);
+      out.collect(pair);
+    }
+
+    @Override
+    public void dropped(PairRules.Drop reason) {
+      metrics.dropped(reason);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package io.prefstream.pairs.internal;
+
+import java.util.Arrays;
+
+/**
+ * The bookkeeping of one open interaction, kept in keyed state beside its event log: a Flink POJO
+ * (public fields, primitive arrays) so that Flink serializes it without Kryo.
+ */
+public final class InteractionState {
+
+  /** Latest event time of the interaction's current session. */
+  public long lastEventTime = Long.MIN_VALUE;
+
+  /** The one event-time timer registered for the key (session end, or cleanup once final). */
+  public long timer = Long.MIN_VALUE;
+
+  /** True once the watermark passed the session's end and derived pairs were emitted. */
+  public boolean finalized;
+
+  /** Events held in the log. */
+  public int events;
+
+  /** Keys of every event id seen (de-duplication). */
+  public long[] seen = new long[0];
+
+  /** Keys of stated events already decided (pairs emitted, or dropped). */
+  public long[] decided = new long[0];
+
+  /** Keys of derived pair ids already decided. */
+  public long[] derived = new long[0];
+
+  public InteractionState() {}
+
+  static boolean contains(long[] set, long key) {
+    for (long k : set) {
+      if (k == key) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static long[] with(long[] set, long key) {
+    long[] out = Arrays.copyOf(set, set.length + 1);
+    out[set.length] = key;
+    return out;
+  }
+}

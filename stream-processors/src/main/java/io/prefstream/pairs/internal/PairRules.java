@@ -1,0 +1,599 @@
+package io.prefstream.pairs.internal;
+
+import io.prefstream.avro.Annotator;
+import io.prefstream.avro.Exposure;
+import io.prefstream.avro.FeedbackEvent;
+import io.prefstream.avro.ImplicitKind;
+import io.prefstream.avro.ImplicitSignal;
+import io.prefstream.avro.LabeledPair;
+import io.prefstream.avro.PairwiseChoice;
+import io.prefstream.avro.PreferencePair;
+import io.prefstream.avro.Ranking;
+import io.prefstream.avro.Rating;
+import io.prefstream.avro.SourceKind;
+import io.prefstream.avro.Split;
+import io.prefstream.avro.Thumb;
+import io.prefstream.pairs.PairSemantics;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/**
+ * The rules of DESIGN.md "Turning events into pairs", as plain functions of an interaction's
+ * events. Stated pairs (labeled pair, pairwise choice, ranking) come from one event; derived pairs
+ * (ratings, thumbs, implicit utility) from the whole interaction, each pair of responses decided
+ * once: {@code firstDecision} answers whether an identity is new and remembers it.
+ */
+public final class PairRules {
+
+  public static final String LATE = "LATE";
+  public static final String CONTRADICTS_SAME_ANNOTATOR = "CONTRADICTS_SAME_ANNOTATOR";
+
+  /** Why a would-be pair was not emitted. */
+  public enum Drop {
+    TIE,
+    IDENTICAL_TEXTS,
+    ZERO_WEIGHT,
+    SUPERSEDED_BY_EXPLICIT
+  }
+
+  /** Receives the rules' decisions. */
+  public interface Output {
+    void pair(PreferencePair pair);
+
+    void dropped(Drop reason);
+  }
+
+  private final PairSemantics semantics;
+  private final PairIds ids = new PairIds();
+
+  public PairRules(PairSemantics semantics) {
+    this.semantics = semantics;
+  }
+
+  /** A labeled pair carries its texts: one pair, at once. */
+  void labeled(FeedbackEvent event, boolean late, Output out) {
+    LabeledPair p = (LabeledPair) event.getPayload();
+    String pairId =
+        ids.pairId(
+            event.getTenantId(), event.getInteractionId(), "LABELED_PAIR", event.getEventId());
+    double weight = p.getConfidence() * confidence(p.getAnnotator());
+    emit(
+        out,
+        new Draft(event.getTenantId(), event.getInteractionId(), SourceKind.LABELED_PAIR, pairId)
+            .texts(p.getPrompt(), p.getChosen(), p.getRejected())
+            .weighted(weight, 0.0)
+            .from(p.getAnnotator(), p.getCriterion())
+            .event(event.getEventId(), event.getOccurredAt().toEpochMilli())
+            .late(late));
+  }
+
+  /**
+   * The pairs a pairwise choice or ranking states, once every response it names is exposed.
+   *
+   * @return false when some response is not exposed yet (nothing decided: the event waits)
+   */
+  boolean stated(FeedbackEvent event, InteractionView view, boolean late, Output out) {
+    List<String[]> orders = orders(event);
+    for (String[] o : orders) {
+      if (!view.exposed(o[0]) || !view.exposed(o[1])) {
+        return false;
+      }
+    }
+    Object payload = event.getPayload();
+    if (payload instanceof PairwiseChoice c && c.getTie()) {
+      out.dropped(Drop.TIE);
+      return true;
+    }
+    Set<String> contradicted = contradictions(event, view);
+    SourceKind source =
+        payload instanceof Ranking ? SourceKind.RANKING : SourceKind.PAIRWISE_CHOICE;
+    Annotator annotator = annotator(event);
+    String criterion = criterion(event);
+    // A ranking of k weighs no more than the k-1 choices that would express it.
+    double weight =
+        payload instanceof PairwiseChoice c
+            ? c.getStrength() * confidence(annotator)
+            : confidence(annotator) * 2.0 / ((Ranking) payload).getResponseIds().size();
+    for (String[] o : orders) {
+      String pairId =
+          ids.pairId(view.tenant, view.interaction, source.name(), event.getEventId(), o[0], o[1]);
+      Draft d =
+          new Draft(view.tenant, view.interaction, source, pairId)
+              .responses(view, o[0], o[1])
+              .weighted(weight, 0.0)
+              .from(annotator, criterion)
+              .event(event.getEventId(), event.getOccurredAt().toEpochMilli())
+              .late(late);
+      if (contradicted.contains(o[0] + "\u0000" + o[1])) {
+        d.flags.add(CONTRADICTS_SAME_ANNOTATOR);
+      }
+      emit(out, d);
+    }
+    return true;
+  }
+
+  /** The response ids a stated event names, whether exposed or not. */
+  static List<String> referenced(FeedbackEvent event) {
+    Object payload = event.getPayload();
+    if (payload instanceof PairwiseChoice c) {
+      return List.of(c.getChosenResponseId(), c.getRejectedResponseId());
+    } else if (payload instanceof Ranking r) {
+      return r.getResponseIds();
+    } else if (payload instanceof Rating r) {
+      return List.of(r.getResponseId());
+    } else if (payload instanceof Thumb t) {
+      return List.of(t.getResponseId());
+    } else if (payload instanceof ImplicitSignal s) {
+      return List.of(s.getResponseId());
+    }
+    return List.of();
+  }
+
+  /**
+   * Pairs derived from the whole interaction: ratings by the same annotator and criterion that
+   * differ, thumbs up versus down by the same annotator, and implicit utility gaps that no explicit
+   * signal contradicts. Only responses with an exposure take part.
+   */
+  void derived(InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
+    ratings(view, late, firstDecision, out);
+    thumbs(view, late, firstDecision, out);
+    implicit(view, late, firstDecision, out);
+  }
+
+  private void ratings(
+      InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
+    // (annotator, criterion) -> response -> the latest rating event
+    Map<String, Map<String, FeedbackEvent>> groups = new TreeMap<>();
+    for (FeedbackEvent e : view.events) {
+      if (e.getPayload() instanceof Rating r && view.exposed(r.getResponseId())) {
+        String group = annotatorId(r.getAnnotator()) + "\u0000" + r.getCriterion();
+        groups
+            .computeIfAbsent(group, g -> new TreeMap<>())
+            .merge(r.getResponseId(), e, PairRules::later);
+      }
+    }
+    for (Map<String, FeedbackEvent> group : groups.values()) {
+      List<FeedbackEvent> rated = new ArrayList<>(group.values());
+      for (int i = 0; i < rated.size(); i++) {
+        for (int j = i + 1; j < rated.size(); j++) {
+          ratingPair(view, rated.get(i), rated.get(j), late, firstDecision, out);
+        }
+      }
+    }
+  }
+
+  private void ratingPair(
+      InteractionView view,
+      FeedbackEvent a,
+      FeedbackEvent b,
+      boolean late,
+      Predicate<String> firstDecision,
+      Output out) {
+    Rating ra = (Rating) a.getPayload();
+    Rating rb = (Rating) b.getPayload();
+    double gap = normalised(ra) - normalised(rb);
+    if (gap == 0 || Math.abs(gap) < semantics.ratingMinGap()) {
+      return;
+    }
+    FeedbackEvent hi = gap > 0 ? a : b;
+    FeedbackEvent lo = gap > 0 ? b : a;
+    Rating rHi = (Rating) hi.getPayload();
+    String pairId =
+        ids.pairId(
+            view.tenant,
+            view.interaction,
+            "RATING",
+            annotatorId(ra.getAnnotator()),
+            ra.getCriterion(),
+            ra.getResponseId(),
+            rb.getResponseId());
+    if (!firstDecision.test(pairId)) {
+      return;
+    }
+    double size = Math.abs(gap);
+    emit(
+        out,
+        new Draft(view.tenant, view.interaction, SourceKind.RATING, pairId)
+            .responses(view, rHi.getResponseId(), ((Rating) lo.getPayload()).getResponseId())
+            .weighted(semantics.ratingWeight() * confidence(rHi.getAnnotator()) * size, size)
+            .from(rHi.getAnnotator(), rHi.getCriterion())
+            .event(hi.getEventId(), hi.getOccurredAt().toEpochMilli())
+            .event(lo.getEventId(), lo.getOccurredAt().toEpochMilli())
+            .late(late));
+  }
+
+  private void thumbs(
+      InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
+    Map<String, Map<String, FeedbackEvent>> byAnnotator = new TreeMap<>();
+    for (FeedbackEvent e : view.events) {
+      if (e.getPayload() instanceof Thumb t && view.exposed(t.getResponseId())) {
+        byAnnotator
+            .computeIfAbsent(annotatorId(t.getAnnotator()), g -> new TreeMap<>())
+            .merge(t.getResponseId(), e, PairRules::later);
+      }
+    }
+    for (Map.Entry<String, Map<String, FeedbackEvent>> group : byAnnotator.entrySet()) {
+      for (FeedbackEvent up : group.getValue().values()) {
+        if (!((Thumb) up.getPayload()).getUp()) {
+          continue;
+        }
+        for (FeedbackEvent down : group.getValue().values()) {
+          if (((Thumb) down.getPayload()).getUp()) {
+            continue;
+          }
+          String upId = ((Thumb) up.getPayload()).getResponseId();
+          String downId = ((Thumb) down.getPayload()).getResponseId();
+          String pairId =
+              ids.pairId(
+                  view.tenant,
+                  view.interaction,
+                  "THUMB",
+                  group.getKey(),
+                  min(upId, downId),
+                  max(upId, downId));
+          if (!firstDecision.test(pairId)) {
+            continue;
+          }
+          Annotator annotator = ((Thumb) up.getPayload()).getAnnotator();
+          emit(
+              out,
+              new Draft(view.tenant, view.interaction, SourceKind.THUMB, pairId)
+                  .responses(view, upId, downId)
+                  .weighted(semantics.thumbWeight() * confidence(annotator), 0.0)
+                  .from(annotator, "overall")
+                  .event(up.getEventId(), up.getOccurredAt().toEpochMilli())
+                  .event(down.getEventId(), down.getOccurredAt().toEpochMilli())
+                  .late(late));
+        }
+      }
+    }
+  }
+
+  private void implicit(
+      InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
+    Map<String, double[]> sums = new TreeMap<>();
+    Map<String, List<FeedbackEvent>> signals = new TreeMap<>();
+    for (FeedbackEvent e : view.events) {
+      if (e.getPayload() instanceof ImplicitSignal s && view.exposed(s.getResponseId())) {
+        sums.computeIfAbsent(s.getResponseId(), r -> new double[ImplicitKind.values().length])[
+                s.getKind().ordinal()] +=
+            s.getValue();
+        signals.computeIfAbsent(s.getResponseId(), r -> new ArrayList<>()).add(e);
+      }
+    }
+    if (sums.isEmpty()) {
+      return;
+    }
+    // Every exposed response takes part: one that drew no signal has utility 0.
+    List<String> responses = new ArrayList<>(new TreeMap<>(view.exposures).keySet());
+    Set<String> explicit = explicitlyOrdered(view);
+    for (int i = 0; i < responses.size(); i++) {
+      for (int j = i + 1; j < responses.size(); j++) {
+        String a = responses.get(i);
+        String b = responses.get(j);
+        double gap = utility(sums.get(a)) - utility(sums.get(b));
+        if (gap == 0 || Math.abs(gap) < semantics.implicitMinGap()) {
+          continue;
+        }
+        String pairId = ids.pairId(view.tenant, view.interaction, "IMPLICIT", a, b);
+        if (!firstDecision.test(pairId)) {
+          continue;
+        }
+        if (explicit.contains(a + "\u0000" + b)) {
+          out.dropped(Drop.SUPERSEDED_BY_EXPLICIT);
+          continue;
+        }
+        String chosen = gap > 0 ? a : b;
+        String rejected = gap > 0 ? b : a;
+        Draft d =
+            new Draft(view.tenant, view.interaction, SourceKind.IMPLICIT, pairId)
+                .responses(view, chosen, rejected)
+                .weighted(semantics.implicitWeight(), 0.0)
+                .from(null, "overall")
+                .late(late);
+        for (String r : List.of(chosen, rejected)) {
+          for (FeedbackEvent s : signals.getOrDefault(r, List.of())) {
+            d.event(s.getEventId(), s.getOccurredAt().toEpochMilli());
+          }
+        }
+        emit(out, d);
+      }
+    }
+  }
+
+  /** Implicit utility: the configured weighted sum of a response's signals (null: none). */
+  double utility(double[] sums) {
+    if (sums == null) {
+      return 0.0;
+    }
+    double u = 0;
+    for (ImplicitKind kind : ImplicitKind.values()) {
+      double v = sums[kind.ordinal()];
+      if (v == 0) {
+        continue;
+      }
+      double contribution =
+          switch (kind) {
+            case DWELL -> {
+              double pivot = semantics.dwellPivot().toMillis() / 1000.0;
+              yield Math.max(-1.0, Math.min(1.0, (v - pivot) / pivot));
+            }
+            case EDIT -> Math.min(v, 1.0);
+            default -> Math.min(v, semantics.implicitCountCap());
+          };
+      u += semantics.implicitWeight(kind) * contribution;
+    }
+    return u;
+  }
+
+  /**
+   * Unordered pairs of responses (as "a NUL b" with a before b) that explicit feedback orders or
+   * declares tied: implicit signals never override them.
+   */
+  private static Set<String> explicitlyOrdered(InteractionView view) {
+    Set<String> covered = new HashSet<>();
+    for (FeedbackEvent e : view.events) {
+      for (String[] o : orders(e)) {
+        covered.add(unordered(o[0], o[1]));
+      }
+    }
+    Map<String, Map<String, Double>> ratings = new TreeMap<>();
+    Map<String, Map<String, Boolean>> thumbs = new TreeMap<>();
+    for (FeedbackEvent e : view.events) {
+      if (e.getPayload() instanceof Rating r) {
+        ratings
+            .computeIfAbsent(
+                annotatorId(r.getAnnotator()) + "\u0000" + r.getCriterion(), g -> new TreeMap<>())
+            .put(r.getResponseId(), normalised(r));
+      } else if (e.getPayload() instanceof Thumb t) {
+        thumbs
+            .computeIfAbsent(annotatorId(t.getAnnotator()), g -> new TreeMap<>())
+            .put(t.getResponseId(), t.getUp());
+      }
+    }
+    for (Map<String, Double> group : ratings.values()) {
+      group.forEach(
+          (a, va) ->
+              group.forEach(
+                  (b, vb) -> {
+                    if (!va.equals(vb)) {
+                      covered.add(unordered(a, b));
+                    }
+                  }));
+    }
+    for (Map<String, Boolean> group : thumbs.values()) {
+      group.forEach(
+          (a, ua) ->
+              group.forEach(
+                  (b, ub) -> {
+                    if (ua != ub) {
+                      covered.add(unordered(a, b));
+                    }
+                  }));
+    }
+    return covered;
+  }
+
+  /** The (chosen, rejected) orders a pairwise choice (also a tie) or a ranking states. */
+  private static List<String[]> orders(FeedbackEvent event) {
+    Object payload = event.getPayload();
+    if (payload instanceof PairwiseChoice c) {
+      return List.<String[]>of(new String[] {c.getChosenResponseId(), c.getRejectedResponseId()});
+    } else if (payload instanceof Ranking r) {
+      List<String> ranked = r.getResponseIds();
+      List<String[]> out = new ArrayList<>(ranked.size() * (ranked.size() - 1) / 2);
+      for (int i = 0; i < ranked.size(); i++) {
+        for (int j = i + 1; j < ranked.size(); j++) {
+          out.add(new String[] {ranked.get(i), ranked.get(j)});
+        }
+      }
+      return out;
+    }
+    return List.of();
+  }
+
+  /**
+   * Orders of this event that an earlier stated event of the same annotator and criterion states
+   * the other way round (ties excluded), as "chosen NUL rejected".
+   */
+  private static Set<String> contradictions(FeedbackEvent event, InteractionView view) {
+    String who = annotatorId(annotator(event));
+    String criterion = criterion(event);
+    Set<String> earlier = new HashSet<>();
+    for (FeedbackEvent e : view.events) {
+      if (e == event || e.getEventId().equals(event.getEventId())) {
+        break;
+      }
+      if (e.getPayload() instanceof PairwiseChoice c && c.getTie()) {
+        continue;
+      }
+      if (annotatorId(annotator(e)).equals(who) && criterion(e).equals(criterion)) {
+        for (String[] o : orders(e)) {
+          earlier.add(o[0] + "\u0000" + o[1]);
+        }
+      }
+    }
+    Set<String> contradicted = new HashSet<>();
+    if (earlier.isEmpty()) {
+      return contradicted;
+    }
+    for (String[] o : orders(event)) {
+      if (earlier.contains(o[1] + "\u0000" + o[0])) {
+        contradicted.add(o[0] + "\u0000" + o[1]);
+      }
+    }
+    return contradicted;
+  }
+
+  private void emit(Output out, Draft d) {
+    if (d.chosen.equals(d.rejected)) {
+      out.dropped(Drop.IDENTICAL_TEXTS);
+    } else if (!(d.weight > 0)) {
+      out.dropped(Drop.ZERO_WEIGHT);
+    } else {
+      out.pair(d.build(semantics.holdoutShare()));
+    }
+  }
+
+  private static FeedbackEvent later(FeedbackEvent kept, FeedbackEvent next) {
+    return next.getOccurredAt().isBefore(kept.getOccurredAt()) ? kept : next;
+  }
+
+  private static double normalised(Rating r) {
+    return (r.getValue() - r.getScaleMin()) / (r.getScaleMax() - r.getScaleMin());
+  }
+
+  private static Annotator annotator(FeedbackEvent e) {
+    Object payload = e.getPayload();
+    if (payload instanceof PairwiseChoice c) {
+      return c.getAnnotator();
+    } else if (payload instanceof Ranking r) {
+      return r.getAnnotator();
+    }
+    return null;
+  }
+
+  private static String criterion(FeedbackEvent e) {
+    Object payload = e.getPayload();
+    if (payload instanceof PairwiseChoice c) {
+      return c.getCriterion();
+    } else if (payload instanceof Ranking r) {
+      return r.getCriterion();
+    }
+    return "overall";
+  }
+
+  /** Feedback without an annotator comes from the interaction's end user. */
+  private static String annotatorId(Annotator a) {
+    return a == null ? "" : a.getId();
+  }
+
+  private static double confidence(Annotator a) {
+    return a == null ? 1.0 : a.getConfidence();
+  }
+
+  private static String unordered(String a, String b) {
+    return min(a, b) + "\u0000" + max(a, b);
+  }
+
+  private static String min(String a, String b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private static String max(String a, String b) {
+    return a.compareTo(b) <= 0 ? b : a;
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> out = new ArrayList<>(a.size() + b.size());
+    out.addAll(a);
+    out.addAll(b);
+    return out;
+  }
+
+  /** A pair being assembled. */
+  private static final class Draft {
+    final String tenant;
+    final String interaction;
+    final SourceKind source;
+    final String pairId;
+    String prompt;
+    String chosen;
+    String rejected;
+    String chosenId;
+    String rejectedId;
+    double weight;
+    double margin;
+    Annotator annotator;
+    String criterion = "overall";
+
+    /** The events that state or imply the pair, then the two exposures. */
+    final List<String> eventIds = new ArrayList<>(4);
+
+    final List<String> exposureIds = new ArrayList<>(2);
+    long eventTime = Long.MIN_VALUE;
+    final List<String> flags = new ArrayList<>(1);
+
+    Draft(String tenant, String interaction, SourceKind source, String pairId) {
+      this.tenant = tenant;
+      this.interaction = interaction;
+      this.source = source;
+      this.pairId = pairId;
+    }
+
+    Draft texts(String prompt, String chosen, String rejected) {
+      this.prompt = prompt;
+      this.chosen = chosen;
+      this.rejected = rejected;
+      return this;
+    }
+
+    /** Texts from the two responses' exposures, which join the pair's provenance. */
+    Draft responses(InteractionView view, String chosenId, String rejectedId) {
+      Exposure c = view.exposure(chosenId);
+      Exposure r = view.exposure(rejectedId);
+      this.chosenId = chosenId;
+      this.rejectedId = rejectedId;
+      texts(c.getPrompt(), c.getResponse(), r.getResponse());
+      exposureIds.add(view.exposureEventId(chosenId));
+      exposureIds.add(view.exposureEventId(rejectedId));
+      eventTime = Math.max(eventTime, view.exposureTime(chosenId));
+      eventTime = Math.max(eventTime, view.exposureTime(rejectedId));
+      return this;
+    }
+
+    Draft weighted(double weight, double margin) {
+      this.weight = weight;
+      this.margin = margin;
+      return this;
+    }
+
+    Draft from(Annotator annotator, String criterion) {
+      this.annotator = annotator;
+      this.criterion = criterion;
+      return this;
+    }
+
+    Draft event(String eventId, long time) {
+      eventIds.add(eventId);
+      eventTime = Math.max(eventTime, time);
+      return this;
+    }
+
+    Draft late(boolean late) {
+      if (late) {
+        flags.add(LATE);
+      }
+      return this;
+    }
+
+    PreferencePair build(double holdoutShare) {
+      return PreferencePair.newBuilder()
+          .setPairId(pairId)
+          .setTenantId(tenant)
+          .setPrompt(prompt)
+          .setChosen(chosen)
+          .setRejected(rejected)
+          .setWeight(weight)
+          .setMargin(margin)
+          .setSplit(
+              PairIds.holdout(tenant, interaction, holdoutShare) ? Split.HOLDOUT : Split.TRAIN)
+          .setSource(source)
+          .setInteractionId(interaction)
+          .setChosenResponseId(chosenId)
+          .setRejectedResponseId(rejectedId)
+          .setEventIds(concat(eventIds, exposureIds))
+          .setAnnotator(annotator)
+          .setCriterion(criterion)
+          .setEventTime(Instant.ofEpochMilli(eventTime))
+          .setFlags(flags)
+          .build();
+    }
+  }
+}

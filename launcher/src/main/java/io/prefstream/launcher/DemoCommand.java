@@ -2,11 +2,13 @@ package io.prefstream.launcher;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.avro.FeedbackEvent;
+import io.prefstream.config.Settings;
 import io.prefstream.ingest.EventResult;
 import io.prefstream.ingest.EventStatus;
 import io.prefstream.ingest.FeedbackClient;
 import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
+import io.prefstream.pairs.PairBuilderOptions;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
 import io.prefstream.simulator.ProductRun;
@@ -20,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -33,9 +36,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The demo, at this stage of the system: the embedded broker and the ingest API, with the simulated
- * product sending its feedback over HTTP (and a share of malformed events); then the same events
- * again to show idempotency, and a second client that checks every accepted event is in Kafka once.
+ * The demo, at this stage of the system: the embedded broker, the ingest API and the pair builder
+ * on a local MiniCluster, with the simulated product sending its feedback over HTTP (and a share of
+ * malformed events); then the same events again to show idempotency, a second client that checks
+ * every accepted event is in Kafka once, and the pairs the stream made of them.
  */
 @Command(
     name = "demo",
@@ -69,9 +73,22 @@ public final class DemoCommand implements Runnable {
     IngestStartOptions ingestOptions = new IngestStartOptions();
     ingestOptions.port = ingestPort;
     try (LocalKafka kafka = local.startKafka();
-        IngestServer ingest = ingestOptions.start(kafka.bootstrapServers(), kafka.topics(), out)) {
+        IngestServer ingest = ingestOptions.start(kafka.bootstrapServers(), kafka.topics(), out);
+        LocalPairBuilder pairBuilder =
+            LocalPairBuilder.start(
+                kafka.bootstrapServers(),
+                kafka.topics(),
+                // The demo ends by draining the job (event time to its end); Flink drops that
+                // final watermark from a source marked idle, and the demo's partitions all carry
+                // traffic, so idleness waits longer than the demo runs.
+                Settings.of(Map.of(PairBuilderOptions.IDLE_TIMEOUT.key(), "1h")),
+                kafka.dataDir())) {
       out.println("prefstream demo: Kafka broker (KRaft) at " + kafka.bootstrapServers());
       out.println("prefstream demo: ingest API at " + ingest.uri());
+      out.println(
+          "prefstream demo: pair builder (Flink job "
+              + pairBuilder.jobId()
+              + ") on a local MiniCluster");
       Simulator simulator = new Simulator(simulation.config());
       Simulator replay = new Simulator(simulation.config());
       ProductRun.Report report;
@@ -87,18 +104,37 @@ public final class DemoCommand implements Runnable {
       }
       Set<String> distinct = new HashSet<>();
       long records = readFeedback(kafka, distinct);
-      long deadLetters = endOffsets(kafka, kafka.topics().feedbackDlq().name());
+      if (!pairBuilder.awaitCaughtUp(Duration.ofMinutes(2))) {
+        throw new UserError(
+            "demo: the pair builder did not read every event within 2 minutes (job "
+                + pairBuilder.status()
+                + ")");
+      }
+      // The product has stopped: end event time so every interaction is final.
+      pairBuilder.drain(kafka.dataDir().resolve("flink-savepoints"));
+      PairCounts pairs = PairCounts.read(kafka.bootstrapServers(), kafka.topics());
+      out.printf(
+          "pair builder: %d pairs (%d holdout) by source %s%n",
+          pairs.total(), pairs.holdout(), pairs.bySource());
+      long deadLetters = pairs.deadLetters().values().stream().mapToLong(Long::longValue).sum();
       long lost = report.accepted() - distinct.size();
       double seconds = (System.nanoTime() - started) / 1e9;
       ObjectNode summary = JsonForm.mapper().createObjectNode();
-      summary.put("demo", "ingest");
+      summary.put("demo", "pairs");
       ObjectNode events = summary.putObject("events");
       events.put("sent", report.sent() + RESENT);
       events.put("accepted", report.accepted());
       events.put("rejected", report.rejected());
       events.put("duplicate", report.duplicate() + duplicates);
       events.put("malformed_sent", report.malformedSent());
+      ObjectNode pairNode = summary.putObject("pairs");
+      ObjectNode bySource = pairNode.putObject("by_source");
+      pairs.bySource().forEach(bySource::put);
+      pairNode.put("total", pairs.total());
+      pairNode.put("holdout", pairs.holdout());
       summary.put("dead_letters", deadLetters);
+      ObjectNode lettersBySource = summary.putObject("dead_letters_by_source");
+      pairs.deadLetters().forEach(lettersBySource::put);
       ObjectNode inKafka = summary.putObject("kafka");
       inKafka.put("feedback_records", records);
       inKafka.put("distinct_event_ids", distinct.size());
@@ -168,15 +204,6 @@ public final class DemoCommand implements Runnable {
       }
     }
     return records;
-  }
-
-  private static long endOffsets(LocalKafka kafka, String topic) {
-    KafkaClients clients = new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30));
-    try (KafkaConsumer<byte[], byte[]> consumer = clients.consumer()) {
-      return consumer.endOffsets(partitions(topic, 1)).values().stream()
-          .mapToLong(Long::longValue)
-          .sum();
-    }
   }
 
   private static List<TopicPartition> partitions(String topic, int count) {

@@ -27,14 +27,21 @@ public final class IngestStartOptions {
       names = "--config",
       paramLabel = "FILE",
       description =
-          "Properties file of ingest.* keys (see ingest/README.md); PREFSTREAM_INGEST_* environment"
-              + " variables override it, --ingest-port overrides both.")
+          "Properties file of ingest.* keys (ingest/README.md) and pairs.*, flink.*, kafka.* keys"
+              + " of the pair builder (stream-processors/README.md); PREFSTREAM_INGEST_* and"
+              + " PREFSTREAM_PAIRS_* environment variables override it, --ingest-port overrides"
+              + " both.")
   Path configFile;
+
+  /** The config file's settings (empty without one). */
+  public Settings fileSettings() {
+    return configFile == null ? Settings.empty() : Settings.fromFile(configFile);
+  }
 
   /** Starts ingest against a broker and waits until it has read its idempotency window. */
   public IngestServer start(String bootstrap, Topics topics, PrintWriter out) {
-    Settings settings = configFile == null ? Settings.empty() : Settings.fromFile(configFile);
-    settings = settings.overriddenBy(Settings.fromEnv(System.getenv(), IngestOptions.ALL));
+    Settings settings =
+        fileSettings().overriddenBy(Settings.fromEnv(System.getenv(), IngestOptions.ALL));
     IngestConfig config;
     ApiKeys keys;
     try {

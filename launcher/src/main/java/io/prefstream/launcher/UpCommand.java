@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
     name = "up",
     mixinStandardHelpOptions = true,
     description =
-        "Start the local stack (embedded Kafka broker with every topic, ingest API) until stopped.")
+        "Start the local stack (embedded Kafka broker with every topic, ingest API, pair builder)"
+            + " until stopped.")
 public final class UpCommand implements Runnable {
 
   @Mixin LocalStackOptions local;
@@ -27,9 +28,22 @@ public final class UpCommand implements Runnable {
     PrintWriter out = spec.commandLine().getOut();
     LocalKafka kafka = local.startKafka();
     IngestServer ingest;
+    LocalPairBuilder pairs;
     try {
       ingest = ingestOptions.start(kafka.bootstrapServers(), kafka.topics(), out);
     } catch (RuntimeException e) {
+      kafka.close();
+      throw e;
+    }
+    try {
+      pairs =
+          LocalPairBuilder.start(
+              kafka.bootstrapServers(),
+              kafka.topics(),
+              ingestOptions.fileSettings(),
+              kafka.dataDir());
+    } catch (RuntimeException e) {
+      ingest.close();
       kafka.close();
       throw e;
     }
@@ -41,6 +55,7 @@ public final class UpCommand implements Runnable {
                   out.println("prefstream: stopping");
                   out.flush();
                   ingest.close();
+                  pairs.close();
                   kafka.close();
                   stopped.countDown();
                 },
@@ -52,6 +67,13 @@ public final class UpCommand implements Runnable {
           topic.name(), topic.partitions(), topic.compacted() ? "compacted" : "");
     }
     out.println("prefstream: ingest API at " + ingest.uri() + "/v1/events");
+    out.println(
+        "prefstream: pair builder (Flink job "
+            + pairs.jobId()
+            + ") on a local MiniCluster, checkpoint every "
+            + pairs.config().checkpointInterval().toMillis()
+            + " ms"
+            + pairs.recoveredFrom().map(c -> ", resumed from " + c).orElse(""));
     out.println(
         "prefstream: ready bootstrap="
             + kafka.bootstrapServers()

@@ -1,0 +1,215 @@
+package io.prefstream.launcher;
+
+import io.prefstream.config.Settings;
+import io.prefstream.pairs.PairBuilderConfig;
+import io.prefstream.pairs.PairBuilderJob;
+import io.prefstream.pairs.PairBuilderOptions;
+import io.prefstream.schemas.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The pair-builder job on a Flink MiniCluster inside this process, as {@code up} and {@code demo}
+ * run it. With a state directory, checkpoints are kept there and a restart resumes from the latest.
+ */
+final class LocalPairBuilder implements AutoCloseable {
+
+  private final PairBuilderConfig config;
+  private final Topics topics;
+  private final JobClient job;
+  private final String recoveredFrom;
+
+  private LocalPairBuilder(
+      PairBuilderConfig config, Topics topics, JobClient job, String recoveredFrom) {
+    this.config = config;
+    this.topics = topics;
+    this.job = job;
+    this.recoveredFrom = recoveredFrom;
+  }
+
+  /**
+   * Submits the job.
+   *
+   * @param bootstrap the broker
+   * @param topics the local stack's topics
+   * @param settings {@code pairs.*}, {@code flink.*} and {@code kafka.*} keys from the config file
+   *     and environment; the broker and topic prefix are the local stack's
+   * @param stateDir where checkpoints live across restarts, or null to keep them in memory
+   */
+  static LocalPairBuilder start(String bootstrap, Topics topics, Settings settings, Path stateDir) {
+    Map<String, String> local = new HashMap<>();
+    // One task slot's worth of work: the broker, ingest and the rest share these cores.
+    local.put(PairBuilderOptions.PARALLELISM.key(), "1");
+    String recoveredFrom = null;
+    if (stateDir != null) {
+      Path checkpoints = stateDir.resolve("flink-checkpoints");
+      local.put("flink.execution.checkpointing.dir", checkpoints.toUri().toString());
+      local.put(
+          "flink.execution.checkpointing.externalized-checkpoint-retention",
+          "RETAIN_ON_CANCELLATION");
+      local.put("flink.state.checkpoints.num-retained", "2");
+      Optional<Path> latest = latestCheckpoint(checkpoints);
+      if (latest.isPresent()) {
+        recoveredFrom = latest.get().toString();
+        local.put("flink.execution.state-recovery.path", latest.get().toUri().toString());
+      }
+    }
+    Map<String, String> forced =
+        Map.of(
+            PairBuilderOptions.BOOTSTRAP_SERVERS.key(),
+            bootstrap,
+            PairBuilderOptions.TOPIC_PREFIX.key(),
+            topics.prefix());
+    PairBuilderConfig config;
+    try {
+      config =
+          PairBuilderConfig.from(
+              Settings.of(local)
+                  .overriddenBy(settings)
+                  .overriddenBy(Settings.fromEnv(System.getenv(), PairBuilderOptions.ALL))
+                  .overriddenBy(Settings.of(forced)));
+    } catch (IllegalArgumentException e) {
+      throw new UserError("pair builder: " + e.getMessage(), e);
+    }
+    try {
+      StreamExecutionEnvironment env =
+          StreamExecutionEnvironment.getExecutionEnvironment(
+              PairBuilderJob.flinkConfiguration(config));
+      JobClient job = PairBuilderJob.kafka(config).executeAsync(env);
+      return new LocalPairBuilder(config, topics, job, recoveredFrom);
+    } catch (Exception e) {
+      throw new UserError("pair builder could not start on the local Flink cluster: " + e, e);
+    }
+  }
+
+  /** The checkpoint a restart resumed from, if any. */
+  Optional<String> recoveredFrom() {
+    return Optional.ofNullable(recoveredFrom);
+  }
+
+  PairBuilderConfig config() {
+    return config;
+  }
+
+  JobStatus status() {
+    try {
+      return job.getJobStatus().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return JobStatus.FAILED;
+    }
+  }
+
+  String jobId() {
+    return job.getJobID().toString();
+  }
+
+  /**
+   * Waits until the job's committed offsets reach the feedback topic's current end: every event
+   * written so far has been read and its stated pairs committed.
+   */
+  boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", config.bootstrapServers()))) {
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (int p = 0; p < topics.feedback().partitions(); p++) {
+        latest.put(new TopicPartition(topics.feedback().name(), p), OffsetSpec.latest());
+      }
+      Map<TopicPartition, Long> ends = new HashMap<>();
+      admin.listOffsets(latest).all().get().forEach((tp, info) -> ends.put(tp, info.offset()));
+      while (System.nanoTime() < deadline) {
+        Map<TopicPartition, OffsetAndMetadata> committed =
+            admin.listConsumerGroupOffsets(config.groupId()).partitionsToOffsetAndMetadata().get();
+        boolean caughtUp =
+            ends.entrySet().stream()
+                .allMatch(
+                    e ->
+                        e.getValue() == 0
+                            || (committed.get(e.getKey()) != null
+                                && committed.get(e.getKey()).offset() >= e.getValue()));
+        if (caughtUp) {
+          // Offsets and the pair transactions are committed by the same checkpoint; give the
+          // sink's commit the moment it may trail the offsets by.
+          Thread.sleep(config.checkpointInterval().toMillis());
+          return true;
+        }
+        Thread.sleep(200);
+      }
+      return false;
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new UserError("pair builder: cannot read offsets: " + e.getCause(), e);
+    }
+  }
+
+  /**
+   * Stops the job with a final savepoint after advancing event time to its end, so every open
+   * interaction becomes final and its derived pairs are committed (the demo's last step).
+   */
+  void drain(Path savepointDir) {
+    try {
+      job.stopWithSavepoint(true, savepointDir.toUri().toString(), SavepointFormatType.CANONICAL)
+          .get(2, TimeUnit.MINUTES);
+    } catch (Exception e) {
+      throw new UserError("pair builder: could not drain the job: " + e, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      job.cancel().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // Already finished or failed; the MiniCluster goes with the job.
+    }
+  }
+
+  /** The newest completed checkpoint ({@code <job>/chk-N/_metadata}) under a directory. */
+  static Optional<Path> latestCheckpoint(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return Optional.empty();
+    }
+    try (Stream<Path> jobs = Files.list(dir)) {
+      List<Path> candidates =
+          jobs.filter(Files::isDirectory)
+              .flatMap(LocalPairBuilder::checkpointsOf)
+              .filter(chk -> Files.exists(chk.resolve("_metadata")))
+              .toList();
+      return candidates.stream().max(Comparator.comparing(LocalPairBuilder::modified));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Stream<Path> checkpointsOf(Path jobDir) {
+    try (Stream<Path> children = Files.list(jobDir)) {
+      return children.filter(p -> p.getFileName().toString().startsWith("chk-")).toList().stream();
+    } catch (IOException e) {
+      return Stream.empty();
+    }
+  }
+
+  private static long modified(Path p) {
+    try {
+      return Files.getLastModifiedTime(p.resolve("_metadata")).toMillis();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+}

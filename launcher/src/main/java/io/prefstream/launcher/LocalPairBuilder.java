@@ -28,7 +28,8 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * The pair-builder job on a Flink MiniCluster inside this process, as {@code up} and {@code demo}
- * run it. With a state directory, checkpoints are kept there and a restart resumes from the latest.
+ * run it. Checkpoints are kept in the state directory (the in-memory default is limited to 5 MB)
+ * and a restart over the same directory resumes from the latest.
  */
 final class LocalPairBuilder implements AutoCloseable {
 
@@ -52,25 +53,23 @@ final class LocalPairBuilder implements AutoCloseable {
    * @param topics the local stack's topics
    * @param settings {@code pairs.*}, {@code flink.*} and {@code kafka.*} keys from the config file
    *     and environment; the broker and topic prefix are the local stack's
-   * @param stateDir where checkpoints live across restarts, or null to keep them in memory
+   * @param stateDir where checkpoints live; a restart over the same directory resumes
    */
   static LocalPairBuilder start(String bootstrap, Topics topics, Settings settings, Path stateDir) {
     Map<String, String> local = new HashMap<>();
     // One task slot's worth of work: the broker, ingest and the rest share these cores.
     local.put(PairBuilderOptions.PARALLELISM.key(), "1");
     String recoveredFrom = null;
-    if (stateDir != null) {
-      Path checkpoints = stateDir.resolve("flink-checkpoints");
-      local.put("flink.execution.checkpointing.dir", checkpoints.toUri().toString());
-      local.put(
-          "flink.execution.checkpointing.externalized-checkpoint-retention",
-          "RETAIN_ON_CANCELLATION");
-      local.put("flink.state.checkpoints.num-retained", "2");
-      Optional<Path> latest = latestCheckpoint(checkpoints);
-      if (latest.isPresent()) {
-        recoveredFrom = latest.get().toString();
-        local.put("flink.execution.state-recovery.path", latest.get().toUri().toString());
-      }
+    Path checkpoints = stateDir.resolve("flink-checkpoints");
+    local.put("flink.execution.checkpointing.dir", checkpoints.toUri().toString());
+    local.put(
+        "flink.execution.checkpointing.externalized-checkpoint-retention",
+        "RETAIN_ON_CANCELLATION");
+    local.put("flink.execution.checkpointing.num-retained", "2");
+    Optional<Path> latest = latestCheckpoint(checkpoints);
+    if (latest.isPresent()) {
+      recoveredFrom = latest.get().toString();
+      local.put("flink.execution.state-recovery.path", latest.get().toUri().toString());
     }
     Map<String, String> forced =
         Map.of(

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
       UpCommand.class,
       DemoCommand.class,
       SimulateCommand.class,
-      BenchCommand.class,
+      Bench.class,
       TopicsCommand.class,
       TailCommand.class,
       CommandLine.HelpCommand.class

@@ -26,6 +26,8 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -115,17 +117,28 @@ public final class PairBuilderJob {
 
   public static <T extends org.apache.avro.specific.SpecificRecord> KafkaSink<T> sink(
       PairBuilderConfig config, Topics topics, io.prefstream.schemas.Topic<T> topic, String id) {
-    Properties props = new Properties();
-    props.putAll(config.kafka());
-    props.setProperty(
-        "transaction.timeout.ms", Long.toString(config.transactionTimeout().toMillis()));
     return KafkaSink.<T>builder()
         .setBootstrapServers(config.bootstrapServers())
-        .setKafkaProducerConfig(props)
+        .setKafkaProducerConfig(producerProperties(config))
         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
         .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + id)
         .setRecordSerializer(new TopicRecordSerializer<>(topic, topics))
         .build();
+  }
+
+  /**
+   * The sinks' producer settings: larger batches and a short linger (records of one checkpoint are
+   * committed together, so a few milliseconds of linger cost nothing visible); {@code kafka.*} keys
+   * override them, e.g. {@code kafka.compression.type} on a real network.
+   */
+  public static Properties producerProperties(PairBuilderConfig config) {
+    Properties props = new Properties();
+    props.setProperty("linger.ms", "5");
+    props.setProperty("batch.size", Integer.toString(256 * 1024));
+    props.putAll(config.kafka());
+    props.setProperty(
+        "transaction.timeout.ms", Long.toString(config.transactionTimeout().toMillis()));
+    return props;
   }
 
   /**
@@ -162,9 +175,14 @@ public final class PairBuilderJob {
             .uid("split-rejected")
             .name("split rejected input")
             .returns(new AvroTypeInfo<>(FeedbackEvent.class));
+    // The feedback topic is keyed by tenant/interaction, but its partitions do not follow Flink's
+    // key groups; only a single subtask, which owns every key group, may skip the shuffle.
+    KeyedStream<FeedbackEvent, String> byInteraction =
+        config.parallelism() == 1
+            ? DataStreamUtils.reinterpretAsKeyedStream(events, new InteractionKey())
+            : events.keyBy(new InteractionKey());
     SingleOutputStreamOperator<PreferencePair> built =
-        events
-            .keyBy(new InteractionKey())
+        byInteraction
             .process(new InteractionFunction(semantics, feedbackTopic))
             .uid("interactions")
             .name("interactions to pairs")

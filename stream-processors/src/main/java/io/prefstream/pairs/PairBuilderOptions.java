@@ -40,7 +40,7 @@ public final class PairBuilderOptions {
   public static final ConfigOption<Duration> ALLOWED_LATENESS =
       durationOption(
           "pairs.allowed-lateness",
-          Duration.ofMinutes(10),
+          Duration.ofMinutes(2),
           Duration.ZERO,
           "How long after an interaction is final its state is kept for late events.");
   public static final ConfigOption<Duration> STATE_TTL =

@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class InteractionFunctionTest {
 
   private static final long GAP = 30_000;
-  private static final long LATENESS = 600_000;
+  private static final long LATENESS = 120_000;
 
   private KeyedOneInputStreamOperatorTestHarness<String, FeedbackEvent, PreferencePair> harness;
   private InteractionFunction function;
@@ -495,6 +495,28 @@ class InteractionFunctionTest {
         .extracting(DeadLetter::getField)
         .containsExactlyInAnyOrder("pairwise_choice", "rating.response_id");
     assertThat(deadLetters()).allMatch(d -> d.getReason().contains("never exposed"));
+    assertClosed();
+  }
+
+  @Test
+  void anInteractionWhoseWatermarkNeverComesIsDecidedAndClosedAtItsTtl() throws Exception {
+    open(PairSemantics.from(Settings.of(Map.of("pairs.state-ttl", "1h"))));
+    harness.setProcessingTime(1_000);
+    Feedback f = new Feedback("i-1");
+    send(
+        f.exposure("r1", T0),
+        f.exposure("r2", T0),
+        f.rating("r1", 5, 1, 5, T0 + 1),
+        f.rating("r2", 1, 1, 5, T0 + 2),
+        f.rating("r9", 3, 1, 5, T0 + 3));
+    assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+
+    harness.setProcessingTime(1_000 + 3_600_000);
+    assertThat(order(pairs())).containsExactly("r1>r2");
+    assertThat(deadLetters())
+        .singleElement()
+        .satisfies(d -> assertThat(d.getReason()).contains("expired"));
+    assertThat(metrics().expiredInteractions()).isEqualTo(1);
     assertClosed();
   }
 

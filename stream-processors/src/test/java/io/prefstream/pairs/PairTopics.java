@@ -54,6 +54,13 @@ final class PairTopics {
     map.put("pairs.group-id", topics.prefix() + "-group");
     map.put("pairs.transactional-id-prefix", topics.prefix() + "-" + UUID.randomUUID());
     map.put("pairs.checkpoint-interval", "500ms");
+    try {
+      map.put(
+          "flink.execution.checkpointing.dir",
+          java.nio.file.Files.createTempDirectory("pair-builder-checkpoints").toUri().toString());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     return PairBuilderConfig.from(io.prefstream.config.Settings.of(map));
   }
 

@@ -22,7 +22,6 @@ import java.util.function.Predicate;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -30,6 +29,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -79,19 +79,17 @@ public final class InteractionFunction
 
   @Override
   public void open(OpenContext context) {
-    StateTtlConfig ttl =
-        StateTtlConfig.newBuilder(semantics.stateTtl())
-            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-            .build();
-    ValueStateDescriptor<InteractionState> stateDescriptor =
-        new ValueStateDescriptor<>("interaction", TypeInformation.of(InteractionState.class));
-    stateDescriptor.enableTimeToLive(ttl);
-    ListStateDescriptor<FeedbackEvent> logDescriptor =
-        new ListStateDescriptor<>("events", new AvroTypeInfo<>(FeedbackEvent.class));
-    logDescriptor.enableTimeToLive(ttl);
-    state = getRuntimeContext().getState(stateDescriptor);
-    log = getRuntimeContext().getListState(logDescriptor);
+    // No Flink state TTL: its per-access bookkeeping cost half this operator's time. The TTL is a
+    // processing-time timer per interaction instead, which also dead-letters what it drops.
+    state =
+        getRuntimeContext()
+            .getState(
+                new ValueStateDescriptor<>(
+                    "interaction", TypeInformation.of(InteractionState.class)));
+    log =
+        getRuntimeContext()
+            .getListState(
+                new ListStateDescriptor<>("events", new AvroTypeInfo<>(FeedbackEvent.class)));
     rules = new PairRules(semantics);
     codec = new SingleObjectCodec<>(FeedbackEvent.class);
     metrics =
@@ -130,6 +128,8 @@ public final class InteractionFunction
         return;
       }
       s = new InteractionState();
+      s.expiry = ctx.timerService().currentProcessingTime() + semantics.stateTtl().toMillis();
+      ctx.timerService().registerProcessingTimeTimer(s.expiry);
       openInteractions++;
     }
     long eventKey = PairIds.key(event.getEventId());
@@ -162,7 +162,11 @@ public final class InteractionFunction
       timer(ctx, s, time + gap);
     } else {
       s.lastEventTime = Math.max(s.lastEventTime, time);
-      timer(ctx, s, s.lastEventTime + gap);
+      // The session-end timer is moved lazily: when it fires early it is set again (see onTimer),
+      // which costs a timer operation per session extension seen, not two per event.
+      if (s.timer == Long.MIN_VALUE) {
+        timer(ctx, s, s.lastEventTime + gap);
+      }
     }
     Output output = new Output(out);
     if (payload instanceof LabeledPair) {
@@ -170,18 +174,26 @@ public final class InteractionFunction
       state.update(s);
       return;
     }
-    List<FeedbackEvent> events = events();
-    if (payload instanceof Exposure x && !exposable(ctx, event, x, events)) {
+    boolean stated = payload instanceof PairwiseChoice || payload instanceof Ranking;
+    if (!stated && !(payload instanceof Exposure) && !s.finalized) {
+      // A rating, thumb or implicit signal of an open interaction only waits for the session end.
+      log.add(event);
+      s.events++;
+      heldEvents++;
+      state.update(s);
+      return;
+    }
+    if (payload instanceof Exposure x && !exposable(ctx, event, x, events())) {
       state.update(s);
       return;
     }
     log.add(event);
-    events.add(event);
+    List<FeedbackEvent> events = events();
     s.events++;
     heldEvents++;
     InteractionView view =
         new InteractionView(event.getTenantId(), event.getInteractionId(), events);
-    if (payload instanceof PairwiseChoice || payload instanceof Ranking) {
+    if (stated) {
       if (rules.stated(event, view, late, output)) {
         s.decided = with(s.decided, eventKey);
       }
@@ -200,10 +212,25 @@ public final class InteractionFunction
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<PreferencePair> out)
       throws Exception {
     InteractionState s = state.value();
-    if (s == null || timestamp != s.timer) {
+    if (s == null) {
+      return;
+    }
+    if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
+      if (timestamp == s.expiry) {
+        expire(s, ctx, out);
+      }
+      return;
+    }
+    if (timestamp != s.timer) {
       return;
     }
     s.timer = Long.MIN_VALUE;
+    if (!s.finalized && timestamp < s.lastEventTime + gap) {
+      // Events extended the session since this timer was set.
+      timer(ctx, s, s.lastEventTime + gap);
+      state.update(s);
+      return;
+    }
     if (!s.finalized) {
       s.finalized = true;
       String[] key = splitKey(ctx.getCurrentKey());
@@ -212,6 +239,40 @@ public final class InteractionFunction
       timer(ctx, s, s.lastEventTime + gap + lateness);
       state.update(s);
       return;
+    }
+    close(
+        s,
+        ctx,
+        "before the interaction closed (session gap "
+            + semantics.sessionGap()
+            + " plus allowed lateness "
+            + semantics.allowedLateness()
+            + ")");
+  }
+
+  /**
+   * The state TTL: an interaction still open this long after it began (its watermark never came) is
+   * decided as it stands and closed.
+   */
+  private void expire(InteractionState s, OnTimerContext ctx, Collector<PreferencePair> out)
+      throws Exception {
+    metrics.expiredInteractions.inc();
+    if (!s.finalized) {
+      String[] key = splitKey(ctx.getCurrentKey());
+      rules.derived(
+          new InteractionView(key[0], key[1], events()), false, firstDecision(s), new Output(out));
+    }
+    if (s.timer != Long.MIN_VALUE) {
+      ctx.timerService().deleteEventTimeTimer(s.timer);
+    }
+    s.expiry = Long.MIN_VALUE;
+    close(s, ctx, "before the interaction expired (pairs.state-ttl " + semantics.stateTtl() + ")");
+  }
+
+  /** Dead-letters what never found its exposure, then clears the interaction's state and timers. */
+  private void close(InteractionState s, OnTimerContext ctx, String when) throws Exception {
+    if (s.expiry != Long.MIN_VALUE) {
+      ctx.timerService().deleteProcessingTimeTimer(s.expiry);
     }
     List<FeedbackEvent> events = events();
     InteractionView view = new InteractionView("", "", events);
@@ -227,11 +288,8 @@ public final class InteractionFunction
                 + missing
                 + "' of interaction '"
                 + e.getInteractionId()
-                + "' was never exposed before the interaction closed (session gap "
-                + semantics.sessionGap()
-                + " plus allowed lateness "
-                + semantics.allowedLateness()
-                + ")",
+                + "' was never exposed "
+                + when,
             responseField(e));
       }
     }
@@ -317,14 +375,17 @@ public final class InteractionFunction
     s.timer = time;
   }
 
+  /** The stored events, read-only (the heap backend hands out its own list: no copy). */
   private List<FeedbackEvent> events() throws Exception {
-    List<FeedbackEvent> events = new ArrayList<>();
     Iterable<FeedbackEvent> stored = log.get();
-    if (stored != null) {
-      for (FeedbackEvent e : stored) {
-        events.add(e);
-      }
+    if (stored == null) {
+      return List.of();
     }
+    if (stored instanceof List<FeedbackEvent> list) {
+      return list;
+    }
+    List<FeedbackEvent> events = new ArrayList<>();
+    stored.forEach(events::add);
     return events;
   }
 

@@ -14,6 +14,9 @@ public final class InteractionState {
   /** The one event-time timer registered for the key (session end, or cleanup once final). */
   public long timer = Long.MIN_VALUE;
 
+  /** Processing time at which the interaction is closed whatever its watermark (state TTL). */
+  public long expiry = Long.MIN_VALUE;
+
   /** True once the watermark passed the session's end and derived pairs were emitted. */
   public boolean finalized;
 

@@ -25,6 +25,7 @@ public final class PairBuilderMetrics {
   final Counter deadLetters;
   final Counter contradictions;
   final Counter holdoutPairs;
+  final Counter expiredInteractions;
   private final Map<SourceKind, Counter> pairs = new EnumMap<>(SourceKind.class);
   private final Map<PairRules.Drop, Counter> dropped = new EnumMap<>(PairRules.Drop.class);
 
@@ -37,6 +38,7 @@ public final class PairBuilderMetrics {
     deadLetters = group.counter("deadLetters");
     contradictions = group.counter("contradictions");
     holdoutPairs = group.counter("holdoutPairs");
+    expiredInteractions = group.counter("expiredInteractions");
     MetricGroup bySource = group.addGroup("pairs");
     for (SourceKind source : SourceKind.values()) {
       pairs.put(source, bySource.counter(source.name().toLowerCase(Locale.ROOT)));
@@ -89,6 +91,10 @@ public final class PairBuilderMetrics {
 
   public long deadLetters() {
     return deadLetters.getCount();
+  }
+
+  public long expiredInteractions() {
+    return expiredInteractions.getCount();
   }
 
   public long contradictions() {

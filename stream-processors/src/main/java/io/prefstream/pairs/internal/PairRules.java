@@ -271,7 +271,7 @@ public final class PairRules {
       return;
     }
     // Every exposed response takes part: one that drew no signal has utility 0.
-    List<String> responses = new ArrayList<>(new TreeMap<>(view.exposures).keySet());
+    List<String> responses = view.responseIds();
     Set<String> explicit = explicitlyOrdered(view);
     for (int i = 0; i < responses.size(); i++) {
       for (int j = i + 1; j < responses.size(); j++) {

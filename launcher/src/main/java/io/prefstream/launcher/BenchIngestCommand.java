@@ -9,7 +9,6 @@ import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topic;
-import io.prefstream.schemas.TopicAdmin;
 import io.prefstream.schemas.Topics;
 import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
@@ -30,7 +29,6 @@ import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -38,24 +36,19 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * Benchmarks, each beside a baseline measured in the same run. {@code ingest}: simulated-product
- * events in NDJSON batches from several client threads against ingest on the embedded broker, vs a
- * raw {@link KafkaProducer} sending the same Avro records with the same settings; rounds alternate
- * and medians are reported.
+ * {@code bench ingest}: simulated-product events in NDJSON batches from several client threads
+ * against ingest on the embedded broker, vs a raw {@link KafkaProducer} sending the same Avro
+ * records with the same settings; rounds alternate and medians are reported.
  */
 @Command(
-    name = "bench",
+    name = "ingest",
     mixinStandardHelpOptions = true,
     description =
-        "Run a benchmark (ingest) beside its baseline; the last line is a JSON of figures.")
-public final class BenchCommand implements Runnable {
-
-  @Parameters(paramLabel = "NAME", description = "Benchmark: ingest.")
-  String name;
+        "Ingest over HTTP vs a raw KafkaProducer with the same records; last line: JSON figures.")
+public final class BenchIngestCommand implements Runnable {
 
   @Option(
       names = "--seconds",
@@ -87,9 +80,6 @@ public final class BenchCommand implements Runnable {
 
   @Override
   public void run() {
-    if (!name.equals("ingest")) {
-      throw new UserError("unknown benchmark '" + name + "'; available: ingest");
-    }
     PrintWriter out = spec.commandLine().getOut();
     out.printf(
         "bench ingest: %d rounds x %d s per side, %d client threads, %d events per request, %d cores%n",
@@ -99,7 +89,7 @@ public final class BenchCommand implements Runnable {
     List<FeedbackEvent> pool = pool();
     try (LocalKafka kafka =
         LocalKafka.builder().optPort(0).optTopics(ingestTopics).build().start()) {
-      createTopics(kafka, rawTopics);
+      Bench.createTopics(kafka, rawTopics);
       IngestConfig config =
           IngestConfig.from(
                   Settings.of(Map.of("ingest.max-events", Integer.toString(Math.max(1000, batch)))))
@@ -126,11 +116,11 @@ public final class BenchCommand implements Runnable {
               round, r, i, i / r);
           out.flush();
         }
-        double rawMedian = median(raw);
-        double ingestMedian = median(viaIngest);
+        double rawMedian = Bench.median(raw);
+        double ingestMedian = Bench.median(viaIngest);
         long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-        double p50 = percentile(sorted, 0.50) / 1e6;
-        double p99 = percentile(sorted, 0.99) / 1e6;
+        double p50 = Bench.percentile(sorted, 0.50) / 1e6;
+        double p99 = Bench.percentile(sorted, 0.99) / 1e6;
         out.printf(
             "median: ingest %,.0f accepted events/s, raw KafkaProducer %,.0f events/s, ratio %.2f%n",
             ingestMedian, rawMedian, ingestMedian / rawMedian);
@@ -167,14 +157,6 @@ public final class BenchCommand implements Runnable {
       events.add(e.event());
     }
     return events;
-  }
-
-  private static void createTopics(LocalKafka kafka, Topics topics) {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-      new TopicAdmin(admin, Duration.ofSeconds(30)).createMissing(topics.all(), (short) 1);
-    } catch (Exception e) {
-      throw new UserError("bench: cannot create topics: " + e, e);
-    }
   }
 
   /** The baseline: the same records, encoded per send, through a producer set up as ingest's. */
@@ -331,18 +313,5 @@ public final class BenchCommand implements Runnable {
       worker.join(30_000);
     }
     return count / elapsed;
-  }
-
-  private static double median(List<Double> values) {
-    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  }
-
-  private static double percentile(long[] sorted, double p) {
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
   }
 }

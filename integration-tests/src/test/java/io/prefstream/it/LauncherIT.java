@@ -1,6 +1,7 @@
 package io.prefstream.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.prefstream.avro.DeadLetter;
@@ -118,6 +119,30 @@ class LauncherIT {
   }
 
   @Test
+  void upRunsThePairBuilderWhoseCommittedPairsTailShows() throws Exception {
+    // Of the example interaction only r1 is exposed: the labeled pair is the one pair it states;
+    // the choice and the ranking name responses that were never shown and wait for them.
+    List<String> pairs = List.of();
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (pairs.isEmpty() && System.nanoTime() < deadline) {
+      ChildProcess.Result result =
+          ChildProcess.run(
+              LIMIT, "tail", "pairs", "--from-beginning", "--until-end", "-b", bootstrap);
+      assertThat(result.exitCode()).as(result.output()).isZero();
+      pairs = result.lines().stream().filter(l -> l.startsWith("{")).toList();
+      if (pairs.isEmpty()) {
+        Thread.sleep(500);
+      }
+    }
+    assertThat(pairs).hasSize(1);
+    JsonNode pair = JsonForm.mapper().readTree(pairs.get(0));
+    assertThat(pair.get("source").asText()).isEqualTo("LABELED_PAIR");
+    assertThat(pair.get("tenant_id").asText()).isEqualTo("demo");
+    assertThat(pair.get("weight").asDouble()).isCloseTo(0.9 * 0.95, within(1e-9));
+    assertThat(pair.get("event_ids").get(0).asText()).isEqualTo("i-cli-e7");
+  }
+
+  @Test
   void tailReportsARecordItCannotDecodeAndGoesOn() throws Exception {
     ChildProcess.Result result =
         ChildProcess.run(
@@ -217,6 +242,13 @@ class LauncherIT {
     assertThat(written.at("/kafka/feedback_records").asInt())
         .isEqualTo(events.get("accepted").asInt());
     assertThat(written.get("lost").get("events").asInt()).isZero();
+    JsonNode pairs = written.get("pairs");
+    assertThat(pairs.get("total").asInt()).isGreaterThan(300);
+    assertThat(pairs.get("by_source").fieldNames())
+        .toIterable()
+        .contains("labeled_pair", "pairwise_choice", "ranking", "rating", "implicit");
+    assertThat(written.at("/dead_letters_by_source/ingest").asInt())
+        .isEqualTo(events.get("rejected").asInt());
   }
 
   @Test

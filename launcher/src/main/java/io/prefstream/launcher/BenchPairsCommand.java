@@ -88,9 +88,9 @@ public final class BenchPairsCommand implements Runnable {
   @Option(
       names = "--latency-rate",
       description =
-          "Events/s during the latency phase; 0: half the measured median throughput. Default:"
-              + " ${DEFAULT-VALUE}.",
-      defaultValue = "0")
+          "Events/s offered during the latency phase (the simulated product generating them shares"
+              + " the cores with the job and the broker). Default: ${DEFAULT-VALUE}.",
+      defaultValue = "20000")
   int latencyRate;
 
   @Option(
@@ -141,7 +141,7 @@ public final class BenchPairsCommand implements Runnable {
       out.printf(
           "median: pair builder %,.0f events/s, copy job %,.0f events/s, ratio %.2f%n",
           pairsMedian, copyMedian, pairsMedian / copyMedian);
-      int rate = latencyRate > 0 ? latencyRate : (int) Math.max(1000, pairsMedian / 2);
+      int rate = latencyRate;
       Latency latency = latency(kafka, rate, out);
       out.printf(
           "stated pairs, occurrence to visible (read_committed) at %,d events/s offered (%,.0f"

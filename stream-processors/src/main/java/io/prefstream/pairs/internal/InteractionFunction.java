@@ -175,8 +175,13 @@ public final class InteractionFunction
       return;
     }
     boolean stated = payload instanceof PairwiseChoice || payload instanceof Ranking;
-    if (!stated && !(payload instanceof Exposure) && !s.finalized) {
-      // A rating, thumb or implicit signal of an open interaction only waits for the session end.
+    if (!stated && !s.finalized && !(payload instanceof Exposure && s.waiting > 0)) {
+      // A rating, thumb or implicit signal of an open interaction only waits for the session end,
+      // and an exposure that no stated event waits for only joins the log.
+      if (payload instanceof Exposure x && !exposable(ctx, event, x, events())) {
+        state.update(s);
+        return;
+      }
       log.add(event);
       s.events++;
       heldEvents++;
@@ -196,6 +201,8 @@ public final class InteractionFunction
     if (stated) {
       if (rules.stated(event, view, late, output)) {
         s.decided = with(s.decided, eventKey);
+      } else {
+        s.waiting++;
       }
     } else {
       if (payload instanceof Exposure) {
@@ -308,6 +315,7 @@ public final class InteractionFunction
       long key = PairIds.key(e.getEventId());
       if (!contains(s.decided, key) && rules.stated(e, view, late, out)) {
         s.decided = with(s.decided, key);
+        s.waiting--;
       }
     }
   }

@@ -23,6 +23,9 @@ public final class InteractionState {
   /** Events held in the log. */
   public int events;
 
+  /** Stated events (choices, rankings) waiting for an exposure. */
+  public int waiting;
+
   /** Keys of every event id seen (de-duplication). */
   public long[] seen = new long[0];
 

@@ -14,18 +14,38 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The pair builder on a local MiniCluster against the embedded broker: a scripted sequence of
- * events gives exactly the expected pairs, committed once, and the expected dead letters.
+ * The pair builder on a MiniCluster against the embedded broker: a scripted sequence of events
+ * gives exactly the expected pairs, committed once, the expected dead letters, and the same counts
+ * in the job's Flink metrics.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class PairBuilderIT {
+
+  private static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
+
+  @RegisterExtension
+  static final MiniClusterExtension FLINK =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(2)
+              .setConfiguration(REPORTER.addToConfiguration(new Configuration()))
+              .build());
 
   private static LocalKafka kafka;
 
@@ -88,7 +108,7 @@ class PairBuilderIT {
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.getExecutionEnvironment(
             PairBuilderJob.flinkConfiguration(config));
-    PairBuilderJob.kafka(config, true).execute(env);
+    JobID job = PairBuilderJob.kafka(config, true).execute(env).getJobID();
 
     List<PreferencePair> pairs = PairTopics.readCommitted(kafka, topics.topics.pairs());
     assertThat(
@@ -125,5 +145,27 @@ class PairBuilderIT {
         .filteredOn(l -> l.getField() == null)
         .singleElement()
         .satisfies(l -> assertThat(l.getReason()).contains("the bytes look like JSON"));
+
+    // The same story in the job's Flink metrics.
+    assertThat(counter(job, "pairs.ranking")).isEqualTo(3);
+    assertThat(counter(job, "pairs.pairwise_choice")).isEqualTo(1);
+    assertThat(counter(job, "pairs.implicit")).isEqualTo(1);
+    assertThat(counter(job, "duplicateEvents")).isEqualTo(1);
+    assertThat(counter(job, "droppedPairs.tie")).isEqualTo(1);
+    assertThat(counter(job, "droppedPairs.superseded_by_explicit")).isEqualTo(1);
+    assertThat(counter(job, "contradictions")).isEqualTo(1);
+    assertThat(counter(job, "deadLetters")).isEqualTo(1);
+    assertThat(counter(job, "rejectedRecords")).isEqualTo(2);
+    assertThat(counter(job, "lateDroppedEvents")).isZero();
+  }
+
+  /** A prefstream counter of the job, summed over subtasks. */
+  private static long counter(JobID job, String name) {
+    Map<String, Metric> found = REPORTER.findMetrics(job, "prefstream." + name);
+    assertThat(found).as("metric prefstream.%s", name).isNotEmpty();
+    return found.entrySet().stream()
+        .filter(e -> e.getKey().endsWith("prefstream." + name))
+        .mapToLong(e -> ((Counter) e.getValue()).getCount())
+        .sum();
   }
 }

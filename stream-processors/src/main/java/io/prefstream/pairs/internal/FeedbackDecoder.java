@@ -8,8 +8,11 @@ import io.prefstream.schemas.internal.SingleObjectCodec;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.SimpleCounter;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -25,13 +28,22 @@ public final class FeedbackDecoder implements KafkaRecordDeserializationSchema<F
   private final PairSemantics semantics;
   private transient SingleObjectCodec<FeedbackEvent> codec;
   private transient EventRules rules;
+  private transient Counter rejectedRecords;
 
   public FeedbackDecoder(PairSemantics semantics) {
     this.semantics = semantics;
   }
 
   @Override
+  public void open(DeserializationSchema.InitializationContext context) {
+    rejectedRecords = context.getMetricGroup().addGroup("prefstream").counter("rejectedRecords");
+  }
+
+  @Override
   public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<FeedbackInput> out) {
+    if (rejectedRecords == null) {
+      rejectedRecords = new SimpleCounter();
+    }
     if (codec == null) {
       codec = new SingleObjectCodec<>(FeedbackEvent.class);
       // Only the content rules apply here: the ingest clock is not ours.
@@ -44,6 +56,7 @@ public final class FeedbackDecoder implements KafkaRecordDeserializationSchema<F
     try {
       event = codec.decode(raw, record.topic());
     } catch (RuntimeException e) {
+      rejectedRecords.inc();
       out.collect(
           FeedbackInput.rejected(
               DeadLetters.of(raw, e.getMessage(), null, sourceId, null, Instant.now())));
@@ -67,6 +80,7 @@ public final class FeedbackDecoder implements KafkaRecordDeserializationSchema<F
               + event.getReceivedAt();
     }
     if (problem != null) {
+      rejectedRecords.inc();
       out.collect(
           FeedbackInput.rejected(
               DeadLetters.of(raw, problem, field, sourceId, event.getTenantId(), Instant.now())));

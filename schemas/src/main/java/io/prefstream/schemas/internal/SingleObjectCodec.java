@@ -70,12 +70,13 @@ public final class SingleObjectCodec<T extends SpecificRecord> {
   }
 
   public byte[] encode(T record, String topic) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    Buffer buffer = BUFFER.get();
+    ByteArrayOutputStream out = buffer.start();
     out.writeBytes(header);
     try {
-      BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-      writer.write(record, encoder);
-      encoder.flush();
+      buffer.encoder = EncoderFactory.get().directBinaryEncoder(out, buffer.encoder);
+      writer.write(record, buffer.encoder);
+      buffer.encoder.flush();
     } catch (IOException | RuntimeException e) {
       throw new SerializationException(
           "Cannot serialize "
@@ -89,6 +90,26 @@ public final class SingleObjectCodec<T extends SpecificRecord> {
     }
     return out.toByteArray();
   }
+
+  /**
+   * A per-thread output buffer and encoder: encoding a record then costs one copy of its bytes
+   * instead of a buffer grown step by step (pairs carry kilobytes of text).
+   */
+  private static final class Buffer {
+    private static final int KEEP_BYTES = 1 << 20;
+    private ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+    private BinaryEncoder encoder;
+
+    ByteArrayOutputStream start() {
+      if (out.size() > KEEP_BYTES) {
+        out = new ByteArrayOutputStream(4096);
+      }
+      out.reset();
+      return out;
+    }
+  }
+
+  private static final ThreadLocal<Buffer> BUFFER = ThreadLocal.withInitial(Buffer::new);
 
   public T decode(byte[] data, String topic) {
     if (data.length < HEADER_SIZE) {

@@ -23,7 +23,6 @@ import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -56,7 +55,9 @@ final class LocalPairBuilder implements AutoCloseable {
    * @param stateDir where checkpoints live; a restart over the same directory resumes
    */
   static LocalPairBuilder start(String bootstrap, Topics topics, Settings settings, Path stateDir) {
-    Map<String, String> local = new HashMap<>();
+    Map<String, String> local = new HashMap<>(LocalFlinkMetrics.configure());
+    // Flink's REST endpoint on a free port: 8081 is the scorer's.
+    local.put("flink.rest.bind-port", "0");
     // One task slot's worth of work: the broker, ingest and the rest share these cores.
     local.put(PairBuilderOptions.PARALLELISM.key(), "1");
     String recoveredFrom = null;
@@ -121,40 +122,47 @@ final class LocalPairBuilder implements AutoCloseable {
   }
 
   /**
-   * Waits until the job's committed offsets reach the feedback topic's current end: every event
-   * written so far has been read and its stated pairs committed.
+   * Waits until the job has read the feedback topic to its current end (its source's current offset
+   * per partition, from the job's metrics), then for two checkpoints, which commit the stated pairs
+   * of what it read. The consumer group's committed offsets would say the same, but the Kafka
+   * source commits them only when its next poll returns, up to 10 s after the last record.
    */
   boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
+    Map<Integer, Long> ends = new HashMap<>();
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", config.bootstrapServers()))) {
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
       for (int p = 0; p < topics.feedback().partitions(); p++) {
         latest.put(new TopicPartition(topics.feedback().name(), p), OffsetSpec.latest());
       }
-      Map<TopicPartition, Long> ends = new HashMap<>();
-      admin.listOffsets(latest).all().get().forEach((tp, info) -> ends.put(tp, info.offset()));
-      while (System.nanoTime() < deadline) {
-        Map<TopicPartition, OffsetAndMetadata> committed =
-            admin.listConsumerGroupOffsets(config.groupId()).partitionsToOffsetAndMetadata().get();
-        boolean caughtUp =
-            ends.entrySet().stream()
-                .allMatch(
-                    e ->
-                        e.getValue() == 0
-                            || (committed.get(e.getKey()) != null
-                                && committed.get(e.getKey()).offset() >= e.getValue()));
-        if (caughtUp) {
-          // Offsets and the pair transactions are committed by the same checkpoint; give the
-          // sink's commit the moment it may trail the offsets by.
-          Thread.sleep(config.checkpointInterval().toMillis());
-          return true;
-        }
-        Thread.sleep(200);
-      }
-      return false;
+      admin
+          .listOffsets(latest)
+          .all()
+          .get()
+          .forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
     } catch (java.util.concurrent.ExecutionException e) {
       throw new UserError("pair builder: cannot read offsets: " + e.getCause(), e);
     }
+    // The connector's metric group spells the topic with '_' for '.'.
+    String prefix =
+        ".KafkaSourceReader.topic." + topics.feedback().name().replace('.', '_') + ".partition.";
+    while (System.nanoTime() < deadline) {
+      boolean caughtUp =
+          ends.entrySet().stream()
+              .allMatch(
+                  e ->
+                      e.getValue() == 0
+                          // currentOffset is the offset of the last record read
+                          || LocalFlinkMetrics.max(
+                                  id -> id.endsWith(prefix + e.getKey() + ".currentOffset"))
+                              >= e.getValue() - 1);
+      if (caughtUp) {
+        Thread.sleep(2 * config.checkpointInterval().toMillis());
+        return true;
+      }
+      Thread.sleep(100);
+    }
+    return false;
   }
 
   /**

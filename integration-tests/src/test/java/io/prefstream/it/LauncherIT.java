@@ -10,6 +10,10 @@ import io.prefstream.schemas.Examples;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -249,6 +253,106 @@ class LauncherIT {
         .contains("labeled_pair", "pairwise_choice", "ranking", "rating", "implicit");
     assertThat(written.at("/dead_letters_by_source/ingest").asInt())
         .isEqualTo(events.get("rejected").asInt());
+  }
+
+  @Test
+  void upStartedAgainOnItsDataDirResumesThePairBuilderFromItsCheckpoint() throws Exception {
+    Path dataDir = tmp.resolve("resume");
+    int kafkaPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      kafkaPort = socket.getLocalPort();
+    }
+    String[] args = {
+      "up",
+      "--kafka-port",
+      Integer.toString(kafkaPort),
+      "--ingest-port",
+      "0",
+      "--data-dir",
+      dataDir.toString(),
+      "--topic-prefix",
+      "resume"
+    };
+    String now = Instant.now().toString();
+    String exposures =
+        "{\"event_id\":\"x1\",\"tenant_id\":\"demo\",\"occurred_at\":\""
+            + now
+            + "\",\"interaction_id\":\"i-r\",\"exposure\":{\"response_id\":\"r1\","
+            + "\"prompt\":\"p\",\"response\":\"first answer\"}}\n"
+            + "{\"event_id\":\"x2\",\"tenant_id\":\"demo\",\"occurred_at\":\""
+            + now
+            + "\",\"interaction_id\":\"i-r\",\"exposure\":{\"response_id\":\"r2\","
+            + "\"prompt\":\"p\",\"response\":\"second answer\"}}\n";
+    String choice =
+        "{\"event_id\":\"%s\",\"tenant_id\":\"demo\",\"occurred_at\":\""
+            + now
+            + "\",\"interaction_id\":\"i-r\",\"pairwise_choice\":{\"chosen_response_id\":"
+            + "\"%s\",\"rejected_response_id\":\"%s\",\"annotator\":{\"id\":\"%s\"}}}\n";
+    String bootstrapOfStack;
+    try (ChildProcess first = ChildProcess.start(args)) {
+      String ready = first.awaitLine("ready bootstrap=", LIMIT);
+      bootstrapOfStack = ready.replaceAll(".*bootstrap=(\\S+).*", "$1");
+      post(ready, exposures + String.format(choice, "c1", "r1", "r2", "ann-1"));
+      assertThat(awaitPairs(bootstrapOfStack, "resume", 1)).hasSize(1);
+      // Let a checkpoint pass that holds the exposures in the operator's state.
+      Thread.sleep(2500);
+      first.terminate(LIMIT);
+    }
+    try (ChildProcess second = ChildProcess.start(args)) {
+      String ready = second.awaitLine("ready bootstrap=", LIMIT);
+      assertThat(second.output()).contains("resumed from");
+      // A choice that needs the exposures sent before the restart: they came back with the state.
+      post(ready, String.format(choice, "c2", "r2", "r1", "ann-2"));
+      List<String> pairs = awaitPairs(bootstrapOfStack, "resume", 2);
+      assertThat(pairs).hasSize(2);
+      assertThat(pairs).anyMatch(p -> p.contains("\"chosen\":\"second answer\""));
+      second.terminate(LIMIT);
+    }
+  }
+
+  /** NDJSON to the ingest of a `ready` line, every event accepted. */
+  private static void post(String readyLine, String ndjson) throws Exception {
+    String ingest = readyLine.replaceAll(".*ingest=(\\S+).*", "$1");
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(ingest + "/v1/events"))
+                    .header("Authorization", "Bearer demo-key")
+                    .header("Content-Type", "application/x-ndjson")
+                    .POST(HttpRequest.BodyPublishers.ofString(ndjson))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(response.body()).doesNotContain("\"rejected\":1");
+  }
+
+  /**
+   * The committed pairs under a topic prefix once there are at least {@code count}, or at the
+   * limit.
+   */
+  private static List<String> awaitPairs(String bootstrap, String topicPrefix, int count)
+      throws Exception {
+    List<String> pairs = List.of();
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (pairs.size() < count && System.nanoTime() < deadline) {
+      ChildProcess.Result result =
+          ChildProcess.run(
+              LIMIT,
+              "tail",
+              "pairs",
+              "--topic-prefix",
+              topicPrefix,
+              "--from-beginning",
+              "--until-end",
+              "-b",
+              bootstrap);
+      assertThat(result.exitCode()).as(result.output()).isZero();
+      pairs = result.lines().stream().filter(l -> l.startsWith("{")).toList();
+      if (pairs.size() < count) {
+        Thread.sleep(500);
+      }
+    }
+    return pairs;
   }
 
   @Test

@@ -61,8 +61,10 @@ public final class BenchPairsCommand implements Runnable {
 
   @Option(
       names = "--events",
-      description = "Events written beforehand. Default: ${DEFAULT-VALUE}.",
-      defaultValue = "500000")
+      description =
+          "Events written beforehand; enough that a job's start is small beside its run. Default:"
+              + " ${DEFAULT-VALUE}.",
+      defaultValue = "1500000")
   int events;
 
   @Option(

@@ -151,6 +151,8 @@ public final class PairBuilderJob {
     map.put("execution.checkpointing.interval", config.checkpointInterval().toMillis() + " ms");
     map.put("execution.checkpointing.mode", "EXACTLY_ONCE");
     map.put("pipeline.object-reuse", "true");
+    // Every record and state type has a Flink or Avro serializer; Kryo would be a mistake.
+    map.put("pipeline.generic-types", "false");
     map.put("pipeline.name", "prefstream-pair-builder");
     if (config.parallelism() > 0) {
       map.put("parallelism.default", Integer.toString(config.parallelism()));

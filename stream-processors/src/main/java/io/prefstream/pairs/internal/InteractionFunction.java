@@ -16,7 +16,7 @@ import io.prefstream.avro.Thumb;
 import io.prefstream.pairs.PairSemantics;
 import io.prefstream.schemas.internal.SingleObjectCodec;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Predicate;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -57,7 +57,6 @@ public final class InteractionFunction
   private final long lateness;
 
   private transient ValueState<InteractionState> state;
-  private transient ListState<FeedbackEvent> log;
   private transient PairRules rules;
   private transient SingleObjectCodec<FeedbackEvent> codec;
   private transient PairBuilderMetrics metrics;
@@ -86,10 +85,6 @@ public final class InteractionFunction
             .getState(
                 new ValueStateDescriptor<>(
                     "interaction", TypeInformation.of(InteractionState.class)));
-    log =
-        getRuntimeContext()
-            .getListState(
-                new ListStateDescriptor<>("events", new AvroTypeInfo<>(FeedbackEvent.class)));
     rules = new PairRules(semantics);
     codec = new SingleObjectCodec<>(FeedbackEvent.class);
     metrics =
@@ -178,22 +173,22 @@ public final class InteractionFunction
     if (!stated && !s.finalized && !(payload instanceof Exposure && s.waiting > 0)) {
       // A rating, thumb or implicit signal of an open interaction only waits for the session end,
       // and an exposure that no stated event waits for only joins the log.
-      if (payload instanceof Exposure x && !exposable(ctx, event, x, events())) {
+      if (payload instanceof Exposure x && !exposable(ctx, event, x, events(s))) {
         state.update(s);
         return;
       }
-      log.add(event);
+      s.log = InteractionState.with(s.log, event);
       s.events++;
       heldEvents++;
       state.update(s);
       return;
     }
-    if (payload instanceof Exposure x && !exposable(ctx, event, x, events())) {
+    if (payload instanceof Exposure x && !exposable(ctx, event, x, events(s))) {
       state.update(s);
       return;
     }
-    log.add(event);
-    List<FeedbackEvent> events = events();
+    s.log = InteractionState.with(s.log, event);
+    List<FeedbackEvent> events = events(s);
     s.events++;
     heldEvents++;
     InteractionView view =
@@ -242,7 +237,7 @@ public final class InteractionFunction
       s.finalized = true;
       String[] key = splitKey(ctx.getCurrentKey());
       rules.derived(
-          new InteractionView(key[0], key[1], events()), false, firstDecision(s), new Output(out));
+          new InteractionView(key[0], key[1], events(s)), false, firstDecision(s), new Output(out));
       timer(ctx, s, s.lastEventTime + gap + lateness);
       state.update(s);
       return;
@@ -267,7 +262,7 @@ public final class InteractionFunction
     if (!s.finalized) {
       String[] key = splitKey(ctx.getCurrentKey());
       rules.derived(
-          new InteractionView(key[0], key[1], events()), false, firstDecision(s), new Output(out));
+          new InteractionView(key[0], key[1], events(s)), false, firstDecision(s), new Output(out));
     }
     if (s.timer != Long.MIN_VALUE) {
       ctx.timerService().deleteEventTimeTimer(s.timer);
@@ -281,7 +276,7 @@ public final class InteractionFunction
     if (s.expiry != Long.MIN_VALUE) {
       ctx.timerService().deleteProcessingTimeTimer(s.expiry);
     }
-    List<FeedbackEvent> events = events();
+    List<FeedbackEvent> events = events(s);
     InteractionView view = new InteractionView("", "", events);
     for (FeedbackEvent e : events) {
       String missing = firstUnexposed(e, view);
@@ -302,7 +297,6 @@ public final class InteractionFunction
     }
     heldEvents -= s.events;
     openInteractions--;
-    log.clear();
     state.clear();
   }
 
@@ -383,18 +377,9 @@ public final class InteractionFunction
     s.timer = time;
   }
 
-  /** The stored events, read-only (the heap backend hands out its own list: no copy). */
-  private List<FeedbackEvent> events() throws Exception {
-    Iterable<FeedbackEvent> stored = log.get();
-    if (stored == null) {
-      return List.of();
-    }
-    if (stored instanceof List<FeedbackEvent> list) {
-      return list;
-    }
-    List<FeedbackEvent> events = new ArrayList<>();
-    stored.forEach(events::add);
-    return events;
+  /** The interaction's stored events, read-only, without a copy. */
+  private static List<FeedbackEvent> events(InteractionState s) {
+    return Arrays.asList(s.log);
   }
 
   private static String firstUnexposed(FeedbackEvent e, InteractionView view) {

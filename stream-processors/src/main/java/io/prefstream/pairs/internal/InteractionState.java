@@ -1,10 +1,12 @@
 package io.prefstream.pairs.internal;
 
+import io.prefstream.avro.FeedbackEvent;
 import java.util.Arrays;
 
 /**
- * The bookkeeping of one open interaction, kept in keyed state beside its event log: a Flink POJO
- * (public fields, primitive arrays) so that Flink serializes it without Kryo.
+ * One open interaction in keyed state: its events and its bookkeeping, one state entry per key (one
+ * lookup to read, one to write). A Flink POJO whose fields are primitives, primitive arrays and an
+ * array of Avro records, so that Flink serializes it without Kryo.
  */
 public final class InteractionState {
 
@@ -19,6 +21,9 @@ public final class InteractionState {
 
   /** True once the watermark passed the session's end and derived pairs were emitted. */
   public boolean finalized;
+
+  /** The events kept (exposures, waiting and deciding feedback), in arrival order. */
+  public FeedbackEvent[] log = new FeedbackEvent[0];
 
   /** Events held in the log. */
   public int events;
@@ -44,6 +49,12 @@ public final class InteractionState {
       }
     }
     return false;
+  }
+
+  static FeedbackEvent[] with(FeedbackEvent[] log, FeedbackEvent event) {
+    FeedbackEvent[] out = Arrays.copyOf(log, log.length + 1);
+    out[log.length] = event;
+    return out;
   }
 
   static long[] with(long[] set, long key) {

@@ -36,6 +36,7 @@ final class LocalPairBuilder implements AutoCloseable {
   private final Topics topics;
   private final JobClient job;
   private final String recoveredFrom;
+  private volatile boolean closing;
 
   private LocalPairBuilder(
       PairBuilderConfig config, Topics topics, JobClient job, String recoveredFrom) {
@@ -98,6 +99,29 @@ final class LocalPairBuilder implements AutoCloseable {
     } catch (Exception e) {
       throw new UserError("pair builder could not start on the local Flink cluster: " + e, e);
     }
+  }
+
+  /**
+   * Calls {@code report} with a one-line reason if the job ends on its own (it runs until stopped,
+   * so an end means it failed beyond its restart strategy); a cancel by {@link #close} is quiet.
+   */
+  void onUnexpectedEnd(java.util.function.Consumer<String> report) {
+    job.getJobExecutionResult()
+        .whenComplete(
+            (result, error) -> {
+              if (closing) {
+                return;
+              }
+              Throwable cause = error;
+              while (cause != null && cause.getCause() != null) {
+                cause = cause.getCause();
+              }
+              report.accept(
+                  "pair builder job "
+                      + job.getJobID()
+                      + " ended"
+                      + (cause == null ? "" : ": " + cause));
+            });
   }
 
   /** The checkpoint a restart resumed from, if any. */
@@ -170,6 +194,7 @@ final class LocalPairBuilder implements AutoCloseable {
    * interaction becomes final and its derived pairs are committed (the demo's last step).
    */
   void drain(Path savepointDir) {
+    closing = true;
     try {
       job.stopWithSavepoint(true, savepointDir.toUri().toString(), SavepointFormatType.CANONICAL)
           .get(2, TimeUnit.MINUTES);
@@ -180,6 +205,7 @@ final class LocalPairBuilder implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     try {
       job.cancel().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {

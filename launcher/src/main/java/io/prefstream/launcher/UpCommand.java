@@ -47,6 +47,11 @@ public final class UpCommand implements Runnable {
       kafka.close();
       throw e;
     }
+    pairs.onUnexpectedEnd(
+        reason -> {
+          System.err.println("prefstream: " + reason + "; pairs are not being built");
+          System.err.flush();
+        });
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -16,6 +16,7 @@ import io.prefstream.avro.Thumb;
 import io.prefstream.pairs.PairSemantics;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,8 @@ public final class PairRules {
 
     void dropped(Drop reason);
   }
+
+  private static final ImplicitKind[] KINDS = ImplicitKind.values();
 
   private final PairSemantics semantics;
   private final PairIds ids = new PairIds();
@@ -141,9 +144,24 @@ public final class PairRules {
    * signal contradicts. Only responses with an exposure take part.
    */
   void derived(InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
-    ratings(view, late, firstDecision, out);
-    thumbs(view, late, firstDecision, out);
-    implicit(view, late, firstDecision, out);
+    boolean ratings = false;
+    boolean thumbs = false;
+    boolean signals = false;
+    for (FeedbackEvent e : view.events) {
+      Object payload = e.getPayload();
+      ratings |= payload instanceof Rating;
+      thumbs |= payload instanceof Thumb;
+      signals |= payload instanceof ImplicitSignal;
+    }
+    if (ratings) {
+      ratings(view, late, firstDecision, out);
+    }
+    if (thumbs) {
+      thumbs(view, late, firstDecision, out);
+    }
+    if (signals) {
+      implicit(view, late, firstDecision, out);
+    }
   }
 
   private void ratings(
@@ -257,11 +275,11 @@ public final class PairRules {
 
   private void implicit(
       InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
-    Map<String, double[]> sums = new TreeMap<>();
-    Map<String, List<FeedbackEvent>> signals = new TreeMap<>();
+    Map<String, double[]> sums = new HashMap<>();
+    Map<String, List<FeedbackEvent>> signals = new HashMap<>();
     for (FeedbackEvent e : view.events) {
       if (e.getPayload() instanceof ImplicitSignal s && view.exposed(s.getResponseId())) {
-        sums.computeIfAbsent(s.getResponseId(), r -> new double[ImplicitKind.values().length])[
+        sums.computeIfAbsent(s.getResponseId(), r -> new double[KINDS.length])[
                 s.getKind().ordinal()] +=
             s.getValue();
         signals.computeIfAbsent(s.getResponseId(), r -> new ArrayList<>()).add(e);
@@ -272,18 +290,25 @@ public final class PairRules {
     }
     // Every exposed response takes part: one that drew no signal has utility 0.
     List<String> responses = view.responseIds();
-    Set<String> explicit = explicitlyOrdered(view);
+    double[] utilities = new double[responses.size()];
+    for (int i = 0; i < utilities.length; i++) {
+      utilities[i] = utility(sums.get(responses.get(i)));
+    }
+    Set<String> explicit = null;
     for (int i = 0; i < responses.size(); i++) {
       for (int j = i + 1; j < responses.size(); j++) {
-        String a = responses.get(i);
-        String b = responses.get(j);
-        double gap = utility(sums.get(a)) - utility(sums.get(b));
+        double gap = utilities[i] - utilities[j];
         if (gap == 0 || Math.abs(gap) < semantics.implicitMinGap()) {
           continue;
         }
+        String a = responses.get(i);
+        String b = responses.get(j);
         String pairId = ids.pairId(view.tenant, view.interaction, "IMPLICIT", a, b);
         if (!firstDecision.test(pairId)) {
           continue;
+        }
+        if (explicit == null) {
+          explicit = explicitlyOrdered(view);
         }
         if (explicit.contains(a + "\u0000" + b)) {
           out.dropped(Drop.SUPERSEDED_BY_EXPLICIT);
@@ -291,18 +316,18 @@ public final class PairRules {
         }
         String chosen = gap > 0 ? a : b;
         String rejected = gap > 0 ? b : a;
-        Draft d =
-            new Draft(view.tenant, view.interaction, SourceKind.IMPLICIT, pairId)
-                .responses(view, chosen, rejected)
-                .weighted(semantics.implicitWeight(), 0.0)
-                .from(null, "overall")
-                .late(late);
+        Draft d = new Draft(view.tenant, view.interaction, SourceKind.IMPLICIT, pairId);
         for (String r : List.of(chosen, rejected)) {
           for (FeedbackEvent s : signals.getOrDefault(r, List.of())) {
             d.event(s.getEventId(), s.getOccurredAt().toEpochMilli());
           }
         }
-        emit(out, d);
+        emit(
+            out,
+            d.responses(view, chosen, rejected)
+                .weighted(semantics.implicitWeight(), 0.0)
+                .from(null, "overall")
+                .late(late));
       }
     }
   }
@@ -313,7 +338,7 @@ public final class PairRules {
       return 0.0;
     }
     double u = 0;
-    for (ImplicitKind kind : ImplicitKind.values()) {
+    for (ImplicitKind kind : KINDS) {
       double v = sums[kind.ordinal()];
       if (v == 0) {
         continue;

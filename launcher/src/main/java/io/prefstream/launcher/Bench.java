@@ -1,6 +1,8 @@
 package io.prefstream.launcher;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.local.LocalKafka;
+import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.TopicAdmin;
 import io.prefstream.schemas.Topics;
 import java.time.Duration;
@@ -32,6 +34,19 @@ public final class Bench implements Runnable {
     } catch (Exception e) {
       throw new UserError("bench: cannot create topics: " + e, e);
     }
+  }
+
+  /** The figures every benchmark's last line starts with: value, baseline and their ratio. */
+  static ObjectNode figures(
+      String bench, double value, String unit, String baselineName, double baseline) {
+    ObjectNode figures = JsonForm.mapper().createObjectNode();
+    figures.put("bench", bench);
+    figures.put("value", Math.round(value));
+    figures.put("unit", unit);
+    figures.put("baseline_name", baselineName);
+    figures.put("baseline", Math.round(baseline));
+    figures.put("ratio", Math.round(value / baseline * 1000) / 1000.0);
+    return figures;
   }
 
   static double median(List<Double> values) {

@@ -127,13 +127,8 @@ public final class BenchIngestCommand implements Runnable {
         out.printf(
             "ingest request latency (%d events each): p50 %.1f ms, p99 %.1f ms over %d requests%n",
             batch, p50, p99, sorted.length);
-        ObjectNode figures = JsonForm.mapper().createObjectNode();
-        figures.put("bench", "ingest");
-        figures.put("value", Math.round(ingestMedian));
-        figures.put("unit", "events/s");
-        figures.put("baseline_name", "raw_kafka_producer");
-        figures.put("baseline", Math.round(rawMedian));
-        figures.put("ratio", Math.round(ingestMedian / rawMedian * 1000) / 1000.0);
+        ObjectNode figures =
+            Bench.figures("ingest", ingestMedian, "events/s", "raw_kafka_producer", rawMedian);
         figures.put("p50_ms", Math.round(p50 * 10) / 10.0);
         figures.put("p99_ms", Math.round(p99 * 10) / 10.0);
         figures.put("batch", batch);

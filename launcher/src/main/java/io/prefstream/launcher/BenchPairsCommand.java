@@ -8,7 +8,6 @@ import io.prefstream.config.Settings;
 import io.prefstream.local.LocalKafka;
 import io.prefstream.pairs.PairBuilderConfig;
 import io.prefstream.pairs.PairBuilderJob;
-import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.Topics;
 import io.prefstream.simulator.SimulatedEvent;
@@ -164,13 +163,9 @@ public final class BenchPairsCommand implements Runnable {
           "stated pairs, occurrence to visible (read_committed) at %,d events/s offered (%,.0f"
               + " sent): p50 %.0f ms, p99 %.0f ms over %,d pairs%n",
           rate, latency.sentPerSecond, latency.p50Ms, latency.p99Ms, latency.count);
-      ObjectNode figures = JsonForm.mapper().createObjectNode();
-      figures.put("bench", "pairs");
-      figures.put("value", Math.round(pairsMedian));
-      figures.put("unit", "events/s");
-      figures.put("baseline_name", "flink_copy_job_exactly_once");
-      figures.put("baseline", Math.round(copyMedian));
-      figures.put("ratio", Math.round(pairsMedian / copyMedian * 1000) / 1000.0);
+      ObjectNode figures =
+          Bench.figures(
+              "pairs", pairsMedian, "events/s", "flink_copy_job_exactly_once", copyMedian);
       figures.put("paired_ratio_median", Math.round(pairedMedian * 1000) / 1000.0);
       figures.put("events", written);
       figures.put("pairs", pairCount);
@@ -269,23 +264,16 @@ public final class BenchPairsCommand implements Runnable {
     Topics output = Topics.withPrefix("bench-pairs-" + round);
     Bench.createTopics(kafka, output);
     PairBuilderConfig config = config(kafka, output.prefix());
-    PairBuilderJob job =
-        new PairBuilderJob(
-            config,
-            input.feedback().name(),
-            PairBuilderJob.source(config, input, true),
-            PairBuilderJob.sink(config, output, output.pairs(), "pairs"),
-            PairBuilderJob.sink(config, output, output.feedbackDlq(), "dlq"));
-    JobExecutionResult result = job.execute(env(config));
+    JobExecutionResult result =
+        PairBuilderJob.kafka(config, input, output, true).execute(env(config));
     long pairs = committed(kafka, output.pairs());
     return new PairRound(written / (result.getNetRuntime(TimeUnit.MILLISECONDS) / 1000.0), pairs);
   }
 
   /** Committed records of a topic. */
   private static long committed(LocalKafka kafka, Topic<?> topic) {
-    long[] count = new long[1];
-    PairCounts.readCommitted(kafka.bootstrapServers(), topic, v -> count[0]++);
-    return count[0];
+    return new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30))
+        .readCommitted(topic, v -> {});
   }
 
   private record Latency(double p50Ms, double p99Ms, long count, double sentPerSecond) {}

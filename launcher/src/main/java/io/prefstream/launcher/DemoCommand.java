@@ -1,7 +1,6 @@
 package io.prefstream.launcher;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.config.Settings;
 import io.prefstream.ingest.EventResult;
 import io.prefstream.ingest.EventStatus;
@@ -10,7 +9,6 @@ import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
 import io.prefstream.pairs.PairBuilderOptions;
 import io.prefstream.schemas.JsonForm;
-import io.prefstream.schemas.Topics;
 import io.prefstream.simulator.ProductRun;
 import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
@@ -26,9 +24,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -183,35 +178,8 @@ public final class DemoCommand implements Runnable {
   }
 
   private static long readFeedback(LocalKafka kafka, Set<String> eventIds) {
-    Topics topics = kafka.topics();
-    KafkaClients clients = new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30));
-    long records = 0;
-    try (KafkaConsumer<byte[], byte[]> consumer = clients.consumer()) {
-      List<TopicPartition> partitions =
-          partitions(topics.feedback().name(), topics.feedback().partitions());
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      var ends = consumer.endOffsets(partitions);
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))
-          && System.nanoTime() < deadline) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          FeedbackEvent event =
-              topics.feedback().valueSerde().deserialize(record.topic(), record.value());
-          eventIds.add(event.getEventId());
-          records++;
-        }
-      }
-    }
-    return records;
-  }
-
-  private static List<TopicPartition> partitions(String topic, int count) {
-    List<TopicPartition> partitions = new ArrayList<>();
-    for (int p = 0; p < count; p++) {
-      partitions.add(new TopicPartition(topic, p));
-    }
-    return partitions;
+    return new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30))
+        .readCommitted(kafka.topics().feedback(), event -> eventIds.add(event.getEventId()));
   }
 
   private void writeSummary(ObjectNode summary) {

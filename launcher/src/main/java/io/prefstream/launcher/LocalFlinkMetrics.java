@@ -4,7 +4,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.metrics.MetricConfig;
@@ -24,22 +23,6 @@ public final class LocalFlinkMetrics implements MetricReporter {
   /** The Flink settings ({@code flink.*} keys) that install this reporter. */
   static Map<String, String> configure() {
     return Map.of("flink.metrics.reporter.prefstream.factory.class", Factory.class.getName());
-  }
-
-  /** Sum of the counters and numeric gauges whose identifier matches. */
-  static long sum(Predicate<String> identifier) {
-    long total = 0;
-    for (Map.Entry<String, Metric> e : METRICS.entrySet()) {
-      if (!identifier.test(e.getKey())) {
-        continue;
-      }
-      if (e.getValue() instanceof Counter c) {
-        total += c.getCount();
-      } else if (e.getValue() instanceof Gauge<?> g && g.getValue() instanceof Number n) {
-        total += n.longValue();
-      }
-    }
-    return total;
   }
 
   /** The largest numeric value among the metrics whose identifier matches, or -1. */

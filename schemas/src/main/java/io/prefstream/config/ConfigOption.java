@@ -1,6 +1,7 @@
 package io.prefstream.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Function;
@@ -110,20 +111,9 @@ public record ConfigOption<T>(
         v -> !(v >= min && v <= max) ? "must be in [" + min + ", " + max + "]" : null);
   }
 
-  public static ConfigOption<Boolean> booleanOption(
-      String key, boolean defaultValue, String description) {
-    return new ConfigOption<>(
-        key,
-        "boolean (true or false)",
-        defaultValue,
-        description,
-        ConfigOption::parseBoolean,
-        v -> null);
-  }
-
   /** One of a fixed set of lower-case words. */
   public static ConfigOption<String> choiceOption(
-      String key, String defaultValue, java.util.List<String> choices, String description) {
+      String key, String defaultValue, List<String> choices, String description) {
     return new ConfigOption<>(
         key,
         "one of " + String.join(", ", choices),
@@ -136,14 +126,6 @@ public record ConfigOption<T>(
   public static ConfigOption<String> stringOption(
       String key, String defaultValue, String description) {
     return new ConfigOption<>(key, "string", defaultValue, description, s -> s, v -> null);
-  }
-
-  static boolean parseBoolean(String raw) {
-    return switch (raw.toLowerCase(Locale.ROOT)) {
-      case "true" -> true;
-      case "false" -> false;
-      default -> throw new IllegalArgumentException("true or false");
-    };
   }
 
   static long parseSize(String raw) {

@@ -82,12 +82,21 @@ public final class PairBuilderJob {
    */
   public static PairBuilderJob kafka(PairBuilderConfig config, boolean bounded) {
     Topics topics = Topics.withPrefix(config.topicPrefix());
+    return kafka(config, topics, topics, bounded);
+  }
+
+  /**
+   * The job over Kafka reading one set of topics and writing another (benchmarks and tests that run
+   * the same input into several outputs).
+   */
+  public static PairBuilderJob kafka(
+      PairBuilderConfig config, Topics input, Topics output, boolean bounded) {
     return new PairBuilderJob(
         config,
-        topics.feedback().name(),
-        source(config, topics, bounded),
-        sink(config, topics, topics.pairs(), "pairs"),
-        sink(config, topics, topics.feedbackDlq(), "dlq"));
+        input.feedback().name(),
+        source(config, input, bounded),
+        sink(config, output, output.pairs(), "pairs"),
+        sink(config, output, output.feedbackDlq(), "dlq"));
   }
 
   public static KafkaSource<FeedbackInput> source(

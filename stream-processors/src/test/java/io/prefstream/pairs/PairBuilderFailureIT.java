@@ -109,13 +109,7 @@ class PairBuilderFailureIT {
     settings.put("flink.restart-strategy.fixed-delay.attempts", "5");
     settings.put("flink.restart-strategy.fixed-delay.delay", "500 ms");
     PairBuilderConfig config = output.config(settings);
-    PairBuilderJob job =
-        new PairBuilderJob(
-            config,
-            input.topics.feedback().name(),
-            PairBuilderJob.source(config, input.topics, true),
-            PairBuilderJob.sink(config, output.topics, output.topics.pairs(), "pairs"),
-            PairBuilderJob.sink(config, output.topics, output.topics.feedbackDlq(), "dlq"));
+    PairBuilderJob job = PairBuilderJob.kafka(config, input.topics, output.topics, true);
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.getExecutionEnvironment(
             PairBuilderJob.flinkConfiguration(config));

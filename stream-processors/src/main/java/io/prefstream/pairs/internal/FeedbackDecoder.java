@@ -12,7 +12,6 @@ import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.SimpleCounter;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -36,20 +35,14 @@ public final class FeedbackDecoder implements KafkaRecordDeserializationSchema<F
 
   @Override
   public void open(DeserializationSchema.InitializationContext context) {
+    codec = new SingleObjectCodec<>(FeedbackEvent.class);
+    // Only the content rules apply here: the ingest clock is not ours.
+    rules = new EventRules(Clock.systemUTC(), semantics.maxFutureSkew(), semantics.maxTextChars());
     rejectedRecords = context.getMetricGroup().addGroup("prefstream").counter("rejectedRecords");
   }
 
   @Override
   public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<FeedbackInput> out) {
-    if (rejectedRecords == null) {
-      rejectedRecords = new SimpleCounter();
-    }
-    if (codec == null) {
-      codec = new SingleObjectCodec<>(FeedbackEvent.class);
-      // Only the content rules apply here: the ingest clock is not ours.
-      rules =
-          new EventRules(Clock.systemUTC(), semantics.maxFutureSkew(), semantics.maxTextChars());
-    }
     String sourceId = record.topic() + "/" + record.partition() + "/" + record.offset();
     byte[] raw = record.value() == null ? new byte[0] : record.value();
     FeedbackEvent event;

@@ -10,7 +10,6 @@ import io.prefstream.avro.ImplicitSignal;
 import io.prefstream.avro.LabeledPair;
 import io.prefstream.avro.PairwiseChoice;
 import io.prefstream.avro.PreferencePair;
-import io.prefstream.avro.Ranking;
 import io.prefstream.avro.Rating;
 import io.prefstream.avro.Thumb;
 import io.prefstream.pairs.PairSemantics;
@@ -133,17 +132,14 @@ public final class InteractionFunction
       return;
     }
     Object payload = event.getPayload();
-    if (s.events >= semantics.maxEventsPerInteraction() && !(payload instanceof LabeledPair)) {
+    if (s.log.length >= semantics.maxEventsPerInteraction() && !(payload instanceof LabeledPair)) {
       deadLetter(
           ctx,
           event,
           "interaction holds "
-              + s.events
+              + s.log.length
               + " events, the most pairs.max-events-per-interaction allows",
           "interaction_id");
-      if (s.seen.length == 0) {
-        openInteractions--;
-      }
       return;
     }
     s.seen = with(s.seen, eventKey);
@@ -169,30 +165,21 @@ public final class InteractionFunction
       state.update(s);
       return;
     }
-    boolean stated = payload instanceof PairwiseChoice || payload instanceof Ranking;
-    if (!stated && !s.finalized && !(payload instanceof Exposure && s.waiting > 0)) {
-      // A rating, thumb or implicit signal of an open interaction only waits for the session end,
-      // and an exposure that no stated event waits for only joins the log.
-      if (payload instanceof Exposure x && !exposable(ctx, event, x, events(s))) {
-        state.update(s);
-        return;
-      }
-      s.log = InteractionState.with(s.log, event);
-      s.events++;
-      heldEvents++;
-      state.update(s);
-      return;
-    }
     if (payload instanceof Exposure x && !exposable(ctx, event, x, events(s))) {
       state.update(s);
       return;
     }
     s.log = InteractionState.with(s.log, event);
-    List<FeedbackEvent> events = events(s);
-    s.events++;
     heldEvents++;
+    boolean stated = PairRules.states(event);
+    if (!stated && !s.finalized && !(payload instanceof Exposure && s.waiting > 0)) {
+      // A rating, thumb or implicit signal of an open interaction only waits for the session end,
+      // and an exposure that no stated event waits for only joins the log.
+      state.update(s);
+      return;
+    }
     InteractionView view =
-        new InteractionView(event.getTenantId(), event.getInteractionId(), events);
+        new InteractionView(event.getTenantId(), event.getInteractionId(), events(s));
     if (stated) {
       if (rules.stated(event, view, late, output)) {
         s.decided = with(s.decided, eventKey);
@@ -235,9 +222,7 @@ public final class InteractionFunction
     }
     if (!s.finalized) {
       s.finalized = true;
-      String[] key = splitKey(ctx.getCurrentKey());
-      rules.derived(
-          new InteractionView(key[0], key[1], events(s)), false, firstDecision(s), new Output(out));
+      decideDerived(s, ctx, out);
       timer(ctx, s, s.lastEventTime + gap + lateness);
       state.update(s);
       return;
@@ -260,15 +245,21 @@ public final class InteractionFunction
       throws Exception {
     metrics.expiredInteractions.inc();
     if (!s.finalized) {
-      String[] key = splitKey(ctx.getCurrentKey());
-      rules.derived(
-          new InteractionView(key[0], key[1], events(s)), false, firstDecision(s), new Output(out));
+      decideDerived(s, ctx, out);
     }
     if (s.timer != Long.MIN_VALUE) {
       ctx.timerService().deleteEventTimeTimer(s.timer);
     }
     s.expiry = Long.MIN_VALUE;
     close(s, ctx, "before the interaction expired (pairs.state-ttl " + semantics.stateTtl() + ")");
+  }
+
+  /** The pairs from ratings, thumbs and implicit signals, when the interaction is final. */
+  private void decideDerived(
+      InteractionState s, OnTimerContext ctx, Collector<PreferencePair> out) {
+    String[] key = splitKey(ctx.getCurrentKey());
+    rules.derived(
+        new InteractionView(key[0], key[1], events(s)), false, firstDecision(s), new Output(out));
   }
 
   /** Dead-letters what never found its exposure, then clears the interaction's state and timers. */
@@ -281,8 +272,7 @@ public final class InteractionFunction
     for (FeedbackEvent e : events) {
       String missing = firstUnexposed(e, view);
       if (missing != null
-          && !((e.getPayload() instanceof PairwiseChoice || e.getPayload() instanceof Ranking)
-              && contains(s.decided, PairIds.key(e.getEventId())))) {
+          && !(PairRules.states(e) && contains(s.decided, PairIds.key(e.getEventId())))) {
         deadLetter(
             ctx,
             e,
@@ -295,7 +285,7 @@ public final class InteractionFunction
             responseField(e));
       }
     }
-    heldEvents -= s.events;
+    heldEvents -= s.log.length;
     openInteractions--;
     state.clear();
   }
@@ -303,7 +293,7 @@ public final class InteractionFunction
   /** Stated events that waited for an exposure and can now be decided. */
   private void resolveWaiting(InteractionState s, InteractionView view, boolean late, Output out) {
     for (FeedbackEvent e : view.events) {
-      if (!(e.getPayload() instanceof PairwiseChoice || e.getPayload() instanceof Ranking)) {
+      if (!PairRules.states(e)) {
         continue;
       }
       long key = PairIds.key(e.getEventId());

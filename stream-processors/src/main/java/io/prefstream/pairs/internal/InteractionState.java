@@ -25,9 +25,6 @@ public final class InteractionState {
   /** The events kept (exposures, waiting and deciding feedback), in arrival order. */
   public FeedbackEvent[] log = new FeedbackEvent[0];
 
-  /** Events held in the log. */
-  public int events;
-
   /** Stated events (choices, rankings) waiting for an exposure. */
   public int waiting;
 

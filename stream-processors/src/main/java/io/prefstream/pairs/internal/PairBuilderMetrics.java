@@ -65,16 +65,8 @@ public final class PairBuilderMetrics {
     dropped.get(reason).inc();
   }
 
-  public long pairs(SourceKind source) {
-    return pairs.get(source).getCount();
-  }
-
   public long droppedPairs(PairRules.Drop reason) {
     return dropped.get(reason).getCount();
-  }
-
-  public long events() {
-    return events.getCount();
   }
 
   public long duplicateEvents() {
@@ -87,10 +79,6 @@ public final class PairBuilderMetrics {
 
   public long lateDroppedEvents() {
     return lateDroppedEvents.getCount();
-  }
-
-  public long deadLetters() {
-    return deadLetters.getCount();
   }
 
   public long expiredInteractions() {

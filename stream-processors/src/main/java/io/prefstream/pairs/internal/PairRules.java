@@ -121,7 +121,12 @@ public final class PairRules {
     return true;
   }
 
-  /** The response ids a stated event names, whether exposed or not. */
+  /** True for the events that state pairs of exposed responses: pairwise choices and rankings. */
+  static boolean states(FeedbackEvent event) {
+    return event.getPayload() instanceof PairwiseChoice || event.getPayload() instanceof Ranking;
+  }
+
+  /** The response ids an event names (choice, ranking, rating, thumb, signal), exposed or not. */
   static List<String> referenced(FeedbackEvent event) {
     Object payload = event.getPayload();
     if (payload instanceof PairwiseChoice c) {
@@ -166,17 +171,7 @@ public final class PairRules {
 
   private void ratings(
       InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
-    // (annotator, criterion) -> response -> the latest rating event
-    Map<String, Map<String, FeedbackEvent>> groups = new TreeMap<>();
-    for (FeedbackEvent e : view.events) {
-      if (e.getPayload() instanceof Rating r && view.exposed(r.getResponseId())) {
-        String group = annotatorId(r.getAnnotator()) + "\u0000" + r.getCriterion();
-        groups
-            .computeIfAbsent(group, g -> new TreeMap<>())
-            .merge(r.getResponseId(), e, PairRules::later);
-      }
-    }
-    for (Map<String, FeedbackEvent> group : groups.values()) {
+    for (Map<String, FeedbackEvent> group : latestRatings(view).values()) {
       List<FeedbackEvent> rated = new ArrayList<>(group.values());
       for (int i = 0; i < rated.size(); i++) {
         for (int j = i + 1; j < rated.size(); j++) {
@@ -228,15 +223,7 @@ public final class PairRules {
 
   private void thumbs(
       InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
-    Map<String, Map<String, FeedbackEvent>> byAnnotator = new TreeMap<>();
-    for (FeedbackEvent e : view.events) {
-      if (e.getPayload() instanceof Thumb t && view.exposed(t.getResponseId())) {
-        byAnnotator
-            .computeIfAbsent(annotatorId(t.getAnnotator()), g -> new TreeMap<>())
-            .merge(t.getResponseId(), e, PairRules::later);
-      }
-    }
-    for (Map.Entry<String, Map<String, FeedbackEvent>> group : byAnnotator.entrySet()) {
+    for (Map.Entry<String, Map<String, FeedbackEvent>> group : latestThumbs(view).entrySet()) {
       for (FeedbackEvent up : group.getValue().values()) {
         if (!((Thumb) up.getPayload()).getUp()) {
           continue;
@@ -368,39 +355,23 @@ public final class PairRules {
         covered.add(unordered(o[0], o[1]));
       }
     }
-    Map<String, Map<String, Double>> ratings = new TreeMap<>();
-    Map<String, Map<String, Boolean>> thumbs = new TreeMap<>();
-    for (FeedbackEvent e : view.events) {
-      if (e.getPayload() instanceof Rating r) {
-        ratings
-            .computeIfAbsent(
-                annotatorId(r.getAnnotator()) + "\u0000" + r.getCriterion(), g -> new TreeMap<>())
-            .put(r.getResponseId(), normalised(r));
-      } else if (e.getPayload() instanceof Thumb t) {
-        thumbs
-            .computeIfAbsent(annotatorId(t.getAnnotator()), g -> new TreeMap<>())
-            .put(t.getResponseId(), t.getUp());
+    for (Map<String, FeedbackEvent> group : latestRatings(view).values()) {
+      for (FeedbackEvent a : group.values()) {
+        for (FeedbackEvent b : group.values()) {
+          if (normalised((Rating) a.getPayload()) != normalised((Rating) b.getPayload())) {
+            covered.add(unordered(responseId(a), responseId(b)));
+          }
+        }
       }
     }
-    for (Map<String, Double> group : ratings.values()) {
-      group.forEach(
-          (a, va) ->
-              group.forEach(
-                  (b, vb) -> {
-                    if (!va.equals(vb)) {
-                      covered.add(unordered(a, b));
-                    }
-                  }));
-    }
-    for (Map<String, Boolean> group : thumbs.values()) {
-      group.forEach(
-          (a, ua) ->
-              group.forEach(
-                  (b, ub) -> {
-                    if (ua != ub) {
-                      covered.add(unordered(a, b));
-                    }
-                  }));
+    for (Map<String, FeedbackEvent> group : latestThumbs(view).values()) {
+      for (FeedbackEvent a : group.values()) {
+        for (FeedbackEvent b : group.values()) {
+          if (((Thumb) a.getPayload()).getUp() != ((Thumb) b.getPayload()).getUp()) {
+            covered.add(unordered(responseId(a), responseId(b)));
+          }
+        }
+      }
     }
     return covered;
   }
@@ -464,6 +435,37 @@ public final class PairRules {
     } else {
       out.pair(d.build(semantics.holdoutShare()));
     }
+  }
+
+  /** Per (annotator, criterion): each exposed response's latest rating. */
+  private static Map<String, Map<String, FeedbackEvent>> latestRatings(InteractionView view) {
+    Map<String, Map<String, FeedbackEvent>> groups = new TreeMap<>();
+    for (FeedbackEvent e : view.events) {
+      if (e.getPayload() instanceof Rating r && view.exposed(r.getResponseId())) {
+        groups
+            .computeIfAbsent(
+                annotatorId(r.getAnnotator()) + "\u0000" + r.getCriterion(), g -> new TreeMap<>())
+            .merge(r.getResponseId(), e, PairRules::later);
+      }
+    }
+    return groups;
+  }
+
+  /** Per annotator: each exposed response's latest thumb. */
+  private static Map<String, Map<String, FeedbackEvent>> latestThumbs(InteractionView view) {
+    Map<String, Map<String, FeedbackEvent>> groups = new TreeMap<>();
+    for (FeedbackEvent e : view.events) {
+      if (e.getPayload() instanceof Thumb t && view.exposed(t.getResponseId())) {
+        groups
+            .computeIfAbsent(annotatorId(t.getAnnotator()), g -> new TreeMap<>())
+            .merge(t.getResponseId(), e, PairRules::later);
+      }
+    }
+    return groups;
+  }
+
+  private static String responseId(FeedbackEvent e) {
+    return referenced(e).get(0);
   }
 
   private static FeedbackEvent later(FeedbackEvent kept, FeedbackEvent next) {

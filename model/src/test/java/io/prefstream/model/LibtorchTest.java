@@ -1,4 +1,4 @@
-package io.prefstream.trainer;
+package io.prefstream.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

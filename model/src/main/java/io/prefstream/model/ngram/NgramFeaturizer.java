@@ -1,0 +1,221 @@
+package io.prefstream.model.ngram;
+
+import io.prefstream.model.ModelOptions;
+import io.prefstream.model.ModelSpec;
+import java.util.Arrays;
+
+/**
+ * Turns a (prompt, response) into hashed word unigrams and bigrams and in-word character n-grams of
+ * each text, plus {@link StructureFeatures} of the response. Deterministic: the same texts and spec
+ * give the same features on every machine and JVM, which the trainer and scorer rely on.
+ *
+ * <p>Each text becomes a bag: distinct buckets with {@code log(1 + count)} values, L2-normalised. A
+ * text with more distinct buckets than {@code model.max-features} keeps those with the smallest
+ * mixed hash, a stable sample that does not favour the start of long texts. Bucket 0 is padding.
+ */
+public final class NgramFeaturizer {
+
+  /** Bumped whenever features change meaning; recorded in checkpoints. */
+  public static final int VERSION = 1;
+
+  private static final long PROMPT_WORD = 0x9E3779B97F4A7C15L;
+  private static final long PROMPT_CHAR = 0xC2B2AE3D27D4EB4FL;
+  private static final long RESPONSE_WORD = 0x165667B19E3779F9L;
+  private static final long RESPONSE_CHAR = 0xD6E8FEB86659FD93L;
+  private static final long BIGRAM = 0x27D4EB2F165667C5L;
+
+  private final int buckets;
+  private final int maxFeatures;
+  private final int charN;
+
+  public NgramFeaturizer(int buckets, int maxFeatures, int charN) {
+    if (buckets < 2) {
+      throw new IllegalArgumentException("buckets must be at least 2, got " + buckets);
+    }
+    this.buckets = buckets;
+    this.maxFeatures = maxFeatures;
+    this.charN = charN;
+  }
+
+  public static NgramFeaturizer of(ModelSpec spec) {
+    return new NgramFeaturizer(
+        spec.get(ModelOptions.BUCKETS),
+        spec.get(ModelOptions.MAX_FEATURES),
+        spec.get(ModelOptions.CHAR_NGRAM));
+  }
+
+  /** A text's features: parallel bucket ids (ascending, no zero) and weights. */
+  public record Bag(int[] ids, float[] values) {
+    public int size() {
+      return ids.length;
+    }
+  }
+
+  /** Everything the model reads of one candidate. */
+  public record Features(Bag prompt, Bag response, float[] structure) {}
+
+  public Features featurize(String prompt, String response) {
+    Tokens p = Tokens.of(prompt);
+    Tokens r = Tokens.of(response);
+    Bag promptBag = bag(prompt, p, PROMPT_WORD, PROMPT_CHAR);
+    Bag responseBag = bag(response, r, RESPONSE_WORD, RESPONSE_CHAR);
+    return new Features(promptBag, responseBag, StructureFeatures.of(prompt, p, response, r));
+  }
+
+  private Bag bag(String text, Tokens tokens, long wordSeed, long charSeed) {
+    long[] hashes = new long[tokens.count * 2 + (charN > 0 ? text.length() + 2 * tokens.count : 0)];
+    int n = 0;
+    for (int i = 0; i < tokens.count; i++) {
+      hashes[n++] = mix(tokens.hashes[i] ^ wordSeed);
+      if (i > 0) {
+        hashes[n++] = mix(tokens.hashes[i - 1] * 31 + tokens.hashes[i] ^ BIGRAM ^ wordSeed);
+      }
+    }
+    if (charN > 0) {
+      n = charNgrams(text, tokens, charSeed, hashes, n);
+    }
+    int[] ids = new int[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = 1 + (int) Long.remainderUnsigned(hashes[i], buckets - 1);
+    }
+    Arrays.sort(ids);
+    int distinct = 0;
+    int[] counts = new int[n];
+    for (int i = 0; i < n; i++) {
+      if (distinct > 0 && ids[distinct - 1] == ids[i]) {
+        counts[distinct - 1]++;
+      } else {
+        ids[distinct] = ids[i];
+        counts[distinct++] = 1;
+      }
+    }
+    if (distinct > maxFeatures) {
+      return sample(ids, counts, distinct);
+    }
+    return normalised(Arrays.copyOf(ids, distinct), counts);
+  }
+
+  /** Character n-grams inside each word token, with word-boundary marks, as fastText does. */
+  private int charNgrams(String text, Tokens tokens, long seed, long[] out, int n) {
+    for (int t = 0; t < tokens.count; t++) {
+      int start = tokens.starts[t];
+      int end = tokens.ends[t];
+      int len = end - start + 2; // with '<' and '>'
+      if (len < charN) {
+        continue;
+      }
+      for (int i = 0; i + charN <= len; i++) {
+        long h = 0xCBF29CE484222325L ^ seed;
+        for (int k = i; k < i + charN; k++) {
+          char c =
+              k == 0 ? '<' : k == len - 1 ? '>' : Character.toLowerCase(text.charAt(start + k - 1));
+          h = (h ^ c) * 0x100000001B3L;
+        }
+        out[n++] = mix(h);
+      }
+    }
+    return n;
+  }
+
+  private Bag sample(int[] ids, int[] counts, int distinct) {
+    long[] keyed = new long[distinct];
+    for (int i = 0; i < distinct; i++) {
+      // high bits: a stable pseudo-random rank; low bits: the index back into ids/counts.
+      keyed[i] = (mix(ids[i]) & 0xFFFFFFFF00000000L) | i;
+    }
+    Arrays.sort(keyed);
+    int[] keptIndex = new int[maxFeatures];
+    for (int i = 0; i < maxFeatures; i++) {
+      keptIndex[i] = (int) keyed[i];
+    }
+    Arrays.sort(keptIndex);
+    int[] keptIds = new int[maxFeatures];
+    int[] keptCounts = new int[maxFeatures];
+    for (int i = 0; i < maxFeatures; i++) {
+      keptIds[i] = ids[keptIndex[i]];
+      keptCounts[i] = counts[keptIndex[i]];
+    }
+    return normalised(keptIds, keptCounts);
+  }
+
+  private static Bag normalised(int[] ids, int[] counts) {
+    float[] values = new float[ids.length];
+    double norm = 0;
+    for (int i = 0; i < ids.length; i++) {
+      values[i] = (float) Math.log1p(counts[i]);
+      norm += values[i] * values[i];
+    }
+    if (norm > 0) {
+      float scale = (float) (1 / Math.sqrt(norm));
+      for (int i = 0; i < values.length; i++) {
+        values[i] *= scale;
+      }
+    }
+    return new Bag(ids, values);
+  }
+
+  /** MurmurHash3's 64-bit finaliser: spreads every input bit over the whole word. */
+  static long mix(long h) {
+    h ^= h >>> 33;
+    h *= 0xFF51AFD7ED558CCDL;
+    h ^= h >>> 33;
+    h *= 0xC4CEB9FE1A85EC53L;
+    h ^= h >>> 33;
+    return h;
+  }
+
+  /** The word tokens of a text (runs of letters or digits, lower-cased) and their positions. */
+  static final class Tokens {
+    final long[] hashes;
+    final int[] starts;
+    final int[] ends;
+    final int count;
+
+    private Tokens(long[] hashes, int[] starts, int[] ends, int count) {
+      this.hashes = hashes;
+      this.starts = starts;
+      this.ends = ends;
+      this.count = count;
+    }
+
+    static Tokens of(String text) {
+      int capacity = text.length() / 2 + 1;
+      long[] hashes = new long[capacity];
+      int[] starts = new int[capacity];
+      int[] ends = new int[capacity];
+      int count = 0;
+      int i = 0;
+      int length = text.length();
+      while (i < length) {
+        char c = text.charAt(i);
+        if (Character.isLetterOrDigit(c)) {
+          int start = i;
+          long h = 0xCBF29CE484222325L;
+          while (i < length && Character.isLetterOrDigit(text.charAt(i))) {
+            h = (h ^ Character.toLowerCase(text.charAt(i))) * 0x100000001B3L;
+            i++;
+          }
+          hashes[count] = h;
+          starts[count] = start;
+          ends[count++] = i;
+        } else {
+          i++;
+        }
+      }
+      return new Tokens(hashes, starts, ends, count);
+    }
+
+    /** Distinct token hashes, sorted, for overlap measures. */
+    long[] distinct() {
+      long[] sorted = Arrays.copyOf(hashes, count);
+      Arrays.sort(sorted);
+      int n = 0;
+      for (int i = 0; i < sorted.length; i++) {
+        if (n == 0 || sorted[n - 1] != sorted[i]) {
+          sorted[n++] = sorted[i];
+        }
+      }
+      return Arrays.copyOf(sorted, n);
+    }
+  }
+}

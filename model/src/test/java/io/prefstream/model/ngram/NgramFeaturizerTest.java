@@ -1,0 +1,70 @@
+package io.prefstream.model.ngram;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.prefstream.model.ModelSpec;
+import org.junit.jupiter.api.Test;
+
+class NgramFeaturizerTest {
+
+  private static final String PROMPT = "How do I reverse a list in Python?";
+  private static final String RESPONSE =
+      "Great question!\n\n- use `reversed(xs)`\n- or `xs[::-1]`\n\n```python\nxs.reverse()\n```\n"
+          + "See https://docs.python.org for more. Does that help?";
+
+  @Test
+  void sameTextsGiveTheSameFeaturesOnEveryInstance() {
+    var a = NgramFeaturizer.of(ModelSpec.defaults()).featurize(PROMPT, RESPONSE);
+    var b = NgramFeaturizer.of(ModelSpec.defaults()).featurize(PROMPT, RESPONSE);
+    assertThat(a.prompt().ids()).containsExactly(b.prompt().ids());
+    assertThat(a.response().ids()).containsExactly(b.response().ids());
+    assertThat(a.response().values()).containsExactly(b.response().values());
+    assertThat(a.structure()).containsExactly(b.structure());
+  }
+
+  @Test
+  void bucketsAreInRangeDistinctAndWeightsUnitLength() {
+    var f = new NgramFeaturizer(1024, 384, 3).featurize(PROMPT, RESPONSE);
+    assertThat(java.util.Arrays.stream(f.response().ids()).boxed().toList())
+        .allSatisfy(id -> assertThat(id).isBetween(1, 1023));
+    assertThat(f.response().ids()).doesNotHaveDuplicates();
+    double norm = 0;
+    for (float v : f.response().values()) {
+      norm += v * v;
+    }
+    assertThat(norm).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+  }
+
+  @Test
+  void longTextsKeepAStableSampleOfAtMostMaxFeatures() {
+    String longText =
+        "word ".repeat(10) + String.join(" ", java.util.Collections.nCopies(50, RESPONSE));
+    var featurizer = new NgramFeaturizer(1 << 20, 16, 3);
+    var f = featurizer.featurize(PROMPT, longText + " tail words differ");
+    assertThat(f.response().size()).isEqualTo(16);
+    assertThat(featurizer.featurize(PROMPT, longText + " tail words differ").response().ids())
+        .containsExactly(f.response().ids());
+  }
+
+  @Test
+  void structureSeesListsCodeQuestionsAndLinks() {
+    var f = NgramFeaturizer.of(ModelSpec.defaults()).featurize(PROMPT, RESPONSE).structure();
+    assertThat(f).hasSize(StructureFeatures.SIZE);
+    assertThat(f[StructureFeatures.NAMES.indexOf("has_list")]).isEqualTo(1f);
+    assertThat(f[StructureFeatures.NAMES.indexOf("has_code")]).isEqualTo(1f);
+    assertThat(f[StructureFeatures.NAMES.indexOf("log_questions")]).isGreaterThan(0f);
+    assertThat(f[StructureFeatures.NAMES.indexOf("log_links")]).isGreaterThan(0f);
+    var plain =
+        NgramFeaturizer.of(ModelSpec.defaults()).featurize(PROMPT, "Use reversed.").structure();
+    assertThat(plain[StructureFeatures.NAMES.indexOf("has_list")]).isZero();
+    assertThat(plain[StructureFeatures.NAMES.indexOf("log_words")])
+        .isLessThan(f[StructureFeatures.NAMES.indexOf("log_words")]);
+  }
+
+  @Test
+  void emptyTextsAreFeaturizedNotRejected() {
+    var f = NgramFeaturizer.of(ModelSpec.defaults()).featurize("", "");
+    assertThat(f.prompt().size()).isZero();
+    assertThat(f.structure()[StructureFeatures.NAMES.indexOf("empty")]).isEqualTo(1f);
+  }
+}

@@ -1,0 +1,105 @@
+package io.prefstream.trainer;
+
+import io.prefstream.model.checkpoint.CheckpointStore;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Trains on a dataset through the same {@link TenantModel} path as the online trainer: micro-
+ * batches with replay, prequential accuracy on the first pass (each pair scored before it is
+ * trained on), holdout evaluation, and a checkpoint in a store that {@code checkpoint publish} can
+ * announce.
+ */
+public final class OfflineTrainer {
+
+  private final TrainerConfig config;
+  private final TrainerMetrics metrics;
+
+  public OfflineTrainer(TrainerConfig config, TrainerMetrics metrics) {
+    this.config = config;
+    this.metrics = metrics;
+  }
+
+  /**
+   * The figures of one offline run.
+   *
+   * @param holdoutAccuracy accuracy on the evaluation pairs after the last epoch
+   * @param onlineHoldoutAccuracy accuracy on them after the first epoch (one online pass)
+   * @param prequentialAccuracy accuracy of the first pass, each pair scored before training on it
+   * @param pairs training pairs
+   * @param epochs epochs run
+   * @param evalAccuracy accuracy on each extra evaluation set, by name
+   * @param checkpoint where the checkpoint was written
+   */
+  public record Result(
+      double holdoutAccuracy,
+      double onlineHoldoutAccuracy,
+      double prequentialAccuracy,
+      int pairs,
+      int epochs,
+      Map<String, Double> evalAccuracy,
+      String checkpoint) {}
+
+  public Result train(
+      String tenant,
+      List<TrainingPair> train,
+      List<TrainingPair> holdout,
+      Map<String, List<TrainingPair>> extraEvals,
+      int epochs,
+      CheckpointStore store)
+      throws IOException {
+    try (TenantModel model = TenantModel.fresh(tenant, config, metrics)) {
+      for (TrainingPair p : holdout) {
+        model.addHoldout(p);
+      }
+      Random shuffle = new Random(config.seed());
+      List<TrainingPair> order = new ArrayList<>(train);
+      double prequential = Double.NaN;
+      double online = Double.NaN;
+      for (int epoch = 1; epoch <= epochs; epoch++) {
+        if (epoch > 1) {
+          Collections.shuffle(order, shuffle);
+        }
+        for (int from = 0; from < order.size(); from += config.batchSize()) {
+          for (TrainingPair p :
+              order.subList(from, Math.min(order.size(), from + config.batchSize()))) {
+            model.addTrain(p, 0);
+          }
+          model.trainPending();
+        }
+        if (epoch == 1) {
+          prequential = model.prequentialOverall();
+          online = model.evaluate().accuracy();
+        }
+      }
+      Map<String, Double> evals = new LinkedHashMap<>();
+      for (var e : extraEvals.entrySet()) {
+        evals.put(
+            e.getKey(),
+            Learner.correct(model.learner().model(), e.getValue()) / e.getValue().size());
+      }
+      Map<String, Double> extra = new LinkedHashMap<>();
+      extra.put("epochs", (double) epochs);
+      extra.put("online_holdout_accuracy", online);
+      evals.forEach((k, v) -> extra.put("eval_accuracy." + k, v));
+      TenantModel.Outcome outcome = model.checkpoint(store, List.of(), extra);
+      double holdoutAccuracy =
+          outcome.written()
+              ? outcome.manifest().metrics().getOrDefault("holdout_accuracy", Double.NaN)
+              : model.evaluate().accuracy();
+      return new Result(
+          holdoutAccuracy,
+          online,
+          prequential,
+          train.size(),
+          epochs,
+          evals,
+          outcome.written() ? store.fetch(outcome.manifest().id()).toString() : null);
+    }
+  }
+}

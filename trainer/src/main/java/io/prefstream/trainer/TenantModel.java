@@ -1,0 +1,375 @@
+package io.prefstream.trainer;
+
+import io.prefstream.model.ModelSpec;
+import io.prefstream.model.RewardModel;
+import io.prefstream.model.RewardModels;
+import io.prefstream.model.checkpoint.CheckpointId;
+import io.prefstream.model.checkpoint.CheckpointStore;
+import io.prefstream.model.checkpoint.Checkpoints;
+import io.prefstream.model.checkpoint.CorruptCheckpointException;
+import io.prefstream.model.checkpoint.Manifest;
+import io.prefstream.model.ngram.NgramFeaturizer;
+import io.prefstream.trainer.internal.Reservoir;
+import io.prefstream.trainer.internal.RewardStats;
+import io.prefstream.trainer.internal.RollingAccuracy;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One tenant's model in training: the learner, its replay reservoir, recent holdout pairs,
+ * prequential accuracy, lineage (version, parent) and the checkpoints it writes and restores. The
+ * online and offline trainers both drive it, so they train and checkpoint the same way.
+ */
+public final class TenantModel implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TenantModel.class);
+  static final String PARAMETERS = "parameters.bin";
+  static final String OPTIMIZER = "optimizer.bin";
+
+  private final String tenant;
+  private final String modelName;
+  private final TrainerConfig config;
+  private final TrainerMetrics metrics;
+  private final Learner learner;
+  private final Reservoir<TrainingPair> replay;
+  private final ArrayDeque<TrainingPair> holdout = new ArrayDeque<>();
+  private final RollingAccuracy prequential;
+  private final List<TrainingPair> pending = new ArrayList<>();
+  private long pendingSince;
+  private RewardModel parentModel;
+  private Manifest parent;
+  private long pairsSeen;
+  private long stepsSinceCheckpoint;
+  private double lastLoss = Double.NaN;
+  private Instant lastCheckpoint = Instant.now();
+
+  private TenantModel(
+      String tenant,
+      String modelName,
+      TrainerConfig config,
+      TrainerMetrics metrics,
+      Learner learner) {
+    this.tenant = tenant;
+    this.modelName = modelName;
+    this.config = config;
+    this.metrics = metrics;
+    this.learner = learner;
+    this.replay = new Reservoir<>(config.replayCapacity(), config.seed() ^ tenant.hashCode());
+    this.prequential = new RollingAccuracy(config.prequentialWindow());
+  }
+
+  /** A new model trained from scratch. */
+  public static TenantModel fresh(String tenant, TrainerConfig config, TrainerMetrics metrics) {
+    ai.djl.engine.Engine.getEngine("PyTorch").setRandomSeed(config.seed());
+    RewardModel model =
+        RewardModels.create(config.model(), io.prefstream.model.Devices.resolve(config.device()));
+    return new TenantModel(
+        tenant, config.modelName(), config, metrics, new Learner(model, config.learner()));
+  }
+
+  /**
+   * The tenant's newest checkpoint in the store whose digests verify, restored with its optimizer
+   * state; corrupt ones are skipped, logged and counted. Empty when none is usable.
+   */
+  public static java.util.Optional<TenantModel> restore(
+      String tenant,
+      TrainerConfig config,
+      TrainerMetrics metrics,
+      CheckpointStore store,
+      java.util.function.Consumer<String> problems)
+      throws IOException {
+    List<CheckpointId> versions = new ArrayList<>(store.list(tenant, config.modelName()));
+    java.util.Collections.reverse(versions);
+    for (CheckpointId id : versions) {
+      Path dir = store.fetch(id);
+      Manifest manifest;
+      try {
+        manifest = Checkpoints.verify(dir, null);
+      } catch (CorruptCheckpointException e) {
+        LOG.warn("Skipping corrupt checkpoint {}: {}", id, e.getMessage());
+        problems.accept(e.getMessage());
+        metrics.counter("corrupt_checkpoints", tenant).increment();
+        continue;
+      }
+      TenantModel restored = fromCheckpoint(tenant, config, metrics, dir, manifest);
+      LOG.info(
+          "Restored {} (pairs seen {}, {} optimizer steps); resuming after its offsets",
+          id,
+          manifest.pairsSeen(),
+          manifest.steps());
+      return java.util.Optional.of(restored);
+    }
+    return java.util.Optional.empty();
+  }
+
+  static TenantModel fromCheckpoint(
+      String tenant, TrainerConfig config, TrainerMetrics metrics, Path dir, Manifest manifest)
+      throws IOException {
+    ModelSpec spec = manifest.spec();
+    if (!spec.equals(config.model())) {
+      LOG.warn(
+          "Checkpoint {} was built as {} {}; it continues so (configured: {} {})",
+          manifest.id(),
+          spec.type(),
+          spec.config(),
+          config.model().type(),
+          config.model().config());
+    }
+    TrainerConfig resumed =
+        new TrainerConfig(
+            config.bootstrapServers(),
+            config.topicPrefix(),
+            config.store(),
+            config.modelName(),
+            config.sharedModel(),
+            spec,
+            config.device(),
+            config.learner(),
+            config.seed(),
+            config.batchSize(),
+            config.maxBatchDelay(),
+            config.replayShare(),
+            config.replayCapacity(),
+            config.prequentialWindow(),
+            config.holdoutWindow(),
+            config.checkpointSteps(),
+            config.checkpointInterval(),
+            config.gateTolerance(),
+            config.gateMinHoldout(),
+            config.kafka());
+    TenantModel model = fresh(tenant, resumed, metrics);
+    try (InputStream in = Files.newInputStream(dir.resolve(PARAMETERS))) {
+      model.learner.restore(in, Files.readAllBytes(dir.resolve(OPTIMIZER)), manifest.steps());
+    }
+    model.parent = manifest;
+    model.pairsSeen = manifest.pairsSeen();
+    model.parentModel = RewardModels.create(spec, model.learner.model().device());
+    try (InputStream in = Files.newInputStream(dir.resolve(PARAMETERS))) {
+      model.parentModel.loadParameters(in);
+    }
+    return model;
+  }
+
+  public String tenant() {
+    return tenant;
+  }
+
+  public Learner learner() {
+    return learner;
+  }
+
+  /** The last checkpoint written or restored, if any. */
+  public java.util.Optional<Manifest> parent() {
+    return java.util.Optional.ofNullable(parent);
+  }
+
+  public long pairsSeen() {
+    return pairsSeen;
+  }
+
+  public double prequentialAccuracy() {
+    return prequential.rolling();
+  }
+
+  public double prequentialOverall() {
+    return prequential.overall();
+  }
+
+  public int holdoutSize() {
+    return holdout.size();
+  }
+
+  public double lastLoss() {
+    return lastLoss;
+  }
+
+  /** Queues a TRAIN pair for the next micro-batch. */
+  public void addTrain(TrainingPair pair, long nowMillis) {
+    if (pending.isEmpty()) {
+      pendingSince = nowMillis;
+    }
+    pending.add(pair);
+  }
+
+  /** Keeps a HOLDOUT pair for evaluation (never trained on). */
+  public void addHoldout(TrainingPair pair) {
+    holdout.addLast(pair);
+    while (holdout.size() > config.holdoutWindow()) {
+      holdout.removeFirst();
+    }
+    metrics.counter("holdout_pairs", tenant).increment();
+  }
+
+  public boolean batchDue(long nowMillis) {
+    return pending.size() >= config.batchSize()
+        || (!pending.isEmpty() && nowMillis - pendingSince >= config.maxBatchDelay().toMillis());
+  }
+
+  public int pendingCount() {
+    return pending.size();
+  }
+
+  /** Trains everything queued, in steps of at most batch-size fresh pairs plus replay. */
+  public void trainPending() {
+    for (int from = 0; from < pending.size(); from += config.batchSize()) {
+      List<TrainingPair> fresh =
+          pending.subList(from, Math.min(pending.size(), from + config.batchSize()));
+      int replayCount =
+          replay.size() == 0
+              ? 0
+              : (int) Math.round(fresh.size() * config.replayShare() / (1 - config.replayShare()));
+      Learner.Step step = learner.step(fresh, replay.sample(replayCount));
+      prequential.add(step.freshCorrect(), step.fresh());
+      pairsSeen += fresh.size();
+      metrics.counter("pairs_trained", tenant).increment(fresh.size());
+      if (step.applied()) {
+        stepsSinceCheckpoint++;
+        lastLoss = step.loss();
+        metrics.counter("steps", tenant).increment();
+      } else {
+        LOG.warn(
+            "Skipped a step of {} pairs for tenant {}: {}", fresh.size(), tenant, step.skipped());
+        metrics.counter("skipped_steps", tenant, "reason", step.skipped()).increment();
+      }
+      for (TrainingPair p : fresh) {
+        replay.offer(p);
+      }
+    }
+    pending.clear();
+    metrics.gauge("prequential_accuracy", tenant, prequential.rolling());
+    metrics.gauge("loss", tenant, lastLoss);
+  }
+
+  public boolean checkpointDue(Instant now) {
+    return stepsSinceCheckpoint >= config.checkpointSteps()
+        || (stepsSinceCheckpoint > 0
+            && !now.isBefore(lastCheckpoint.plus(config.checkpointInterval())));
+  }
+
+  /** Holdout accuracy of the model in training and of its parent, on the same pairs. */
+  public record Evaluation(double accuracy, double parentAccuracy, int n) {}
+
+  public Evaluation evaluate() {
+    List<TrainingPair> pairs = new ArrayList<>(holdout);
+    if (pairs.isEmpty()) {
+      return new Evaluation(Double.NaN, Double.NaN, 0);
+    }
+    double own = learner.correct(pairs) / pairs.size();
+    double before = Double.NaN;
+    if (parentModel != null) {
+      before = Learner.correct(parentModel, pairs) / pairs.size();
+    }
+    return new Evaluation(own, before, pairs.size());
+  }
+
+  /** What happened to a due checkpoint. */
+  public record Outcome(
+      Manifest manifest, String manifestSha256, java.net.URI uri, String refused) {
+    public boolean written() {
+      return refused == null;
+    }
+  }
+
+  /**
+   * Writes a checkpoint if the gates pass: parameters finite, and holdout accuracy not below the
+   * parent's (on the same pairs) by more than the tolerance.
+   *
+   * @param offsets the pairs offsets everything trained so far came from
+   */
+  public Outcome checkpoint(
+      CheckpointStore store, List<Manifest.Offset> offsets, Map<String, Double> extraMetrics)
+      throws IOException {
+    lastCheckpoint = Instant.now();
+    if (!learner.finite()) {
+      metrics.counter("checkpoints_refused", tenant, "reason", "non-finite").increment();
+      return new Outcome(null, null, null, "non-finite parameters");
+    }
+    Evaluation eval = evaluate();
+    if (parent != null
+        && eval.n() >= config.gateMinHoldout()
+        && eval.accuracy() < eval.parentAccuracy() - config.gateTolerance()) {
+      metrics.counter("checkpoints_refused", tenant, "reason", "holdout").increment();
+      String why =
+          String.format(
+              "holdout accuracy %.4f is below the parent's %.4f minus %.3f on %d pairs",
+              eval.accuracy(), eval.parentAccuracy(), config.gateTolerance(), eval.n());
+      LOG.warn("Not publishing a checkpoint for {}: {}", tenant, why);
+      return new Outcome(null, null, null, why);
+    }
+    List<CheckpointId> existing = store.list(tenant, modelName);
+    long version = existing.isEmpty() ? 1 : existing.get(existing.size() - 1).version() + 1;
+    Path staged = store.newStagingDirectory();
+    try (OutputStream out = Files.newOutputStream(staged.resolve(PARAMETERS))) {
+      learner.saveParameters(out);
+    }
+    Files.write(staged.resolve(OPTIMIZER), learner.optimizerState());
+    Map<String, Double> m = new LinkedHashMap<>(extraMetrics);
+    m.put("prequential_accuracy", prequential.rolling());
+    m.put("prequential_accuracy_overall", prequential.overall());
+    m.put("holdout_accuracy", eval.accuracy());
+    m.put("holdout_pairs", (double) eval.n());
+    m.put("parent_holdout_accuracy", eval.parentAccuracy());
+    m.put("loss", lastLoss);
+    m.values().removeIf(v -> !Double.isFinite(v));
+    RewardStats stats = RewardStats.of(referenceRewards());
+    Manifest manifest =
+        new Manifest(
+            Manifest.FORMAT,
+            tenant,
+            modelName,
+            version,
+            parent == null ? null : parent.version(),
+            learner.model().spec().type(),
+            learner.model().spec().config(),
+            NgramFeaturizer.VERSION,
+            m,
+            stats.mean(),
+            stats.std(),
+            stats.histogram(),
+            offsets,
+            pairsSeen,
+            learner.steps(),
+            List.of(),
+            Instant.now().toString());
+    String sha = Checkpoints.seal(staged, manifest);
+    java.net.URI uri = store.commit(staged, manifest.id());
+    Manifest sealed = Checkpoints.verify(store.fetch(manifest.id()), sha);
+    parent = sealed;
+    if (parentModel == null) {
+      parentModel = RewardModels.create(learner.model().spec(), learner.model().device());
+    }
+    try (InputStream in = Files.newInputStream(store.fetch(manifest.id()).resolve(PARAMETERS))) {
+      parentModel.loadParameters(in);
+    }
+    stepsSinceCheckpoint = 0;
+    metrics.counter("checkpoints_written", tenant).increment();
+    metrics.gauge("holdout_accuracy", tenant, eval.accuracy());
+    return new Outcome(sealed, sha, uri, null);
+  }
+
+  /** Rewards of recent candidates (holdout and replayed pairs): the normalisation reference. */
+  private float[] referenceRewards() {
+    List<TrainingPair> sample = new ArrayList<>(holdout);
+    sample.addAll(replay.sample(Math.max(0, 1000 - sample.size())));
+    return sample.isEmpty() ? new float[0] : learner.scores(sample);
+  }
+
+  @Override
+  public void close() {
+    learner.close();
+    if (parentModel != null) {
+      parentModel.close();
+    }
+  }
+}

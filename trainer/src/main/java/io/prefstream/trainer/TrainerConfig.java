@@ -1,0 +1,105 @@
+package io.prefstream.trainer;
+
+import static io.prefstream.trainer.TrainerOptions.*;
+
+import io.prefstream.config.Settings;
+import io.prefstream.model.ModelOptions;
+import io.prefstream.model.ModelSpec;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The trainer's configuration, immutable; see {@link TrainerOptions} for each key.
+ *
+ * @param bootstrapServers Kafka bootstrap servers
+ * @param topicPrefix prefix of every prefstream topic
+ * @param store checkpoint store directory
+ * @param modelName the trained model's name within each tenant
+ * @param sharedModel tenant name of one model shared by all tenants, or empty for one per tenant
+ * @param model the reward model to build
+ * @param device model.device: auto, cpu or gpu
+ * @param learner optimisation settings
+ * @param seed initialisation and replay seed
+ * @param batchSize most fresh pairs per step
+ * @param maxBatchDelay longest wait of a pair for its micro-batch
+ * @param replayShare share of replayed pairs in each step
+ * @param replayCapacity replay reservoir size
+ * @param prequentialWindow pairs in the rolling prequential accuracy
+ * @param holdoutWindow holdout pairs kept
+ * @param checkpointSteps steps between checkpoints
+ * @param checkpointInterval time between checkpoints
+ * @param gateTolerance holdout-accuracy drop allowed against the parent
+ * @param gateMinHoldout holdout pairs needed for the accuracy gate
+ * @param kafka Kafka client properties passed through ({@code kafka.*}, prefix removed)
+ */
+public record TrainerConfig(
+    String bootstrapServers,
+    String topicPrefix,
+    Path store,
+    String modelName,
+    String sharedModel,
+    ModelSpec model,
+    String device,
+    LearnerSettings learner,
+    int seed,
+    int batchSize,
+    Duration maxBatchDelay,
+    double replayShare,
+    int replayCapacity,
+    int prequentialWindow,
+    int holdoutWindow,
+    int checkpointSteps,
+    Duration checkpointInterval,
+    double gateTolerance,
+    int gateMinHoldout,
+    Map<String, String> kafka) {
+
+  public TrainerConfig {
+    kafka = Map.copyOf(kafka);
+  }
+
+  public static TrainerConfig defaults() {
+    return from(Settings.empty());
+  }
+
+  /**
+   * Reads every {@code trainer.*} and {@code model.*} key (failing on unknown ones) and {@code
+   * kafka.*}.
+   */
+  public static TrainerConfig from(Settings s) {
+    s.requireKnown("trainer.", TrainerOptions.ALL);
+    return new TrainerConfig(
+        s.get(BOOTSTRAP_SERVERS),
+        s.get(TOPIC_PREFIX),
+        Path.of(s.get(STORE)),
+        s.get(MODEL_NAME),
+        s.get(SHARED_MODEL),
+        ModelSpec.from(s),
+        s.get(ModelOptions.DEVICE),
+        new LearnerSettings(
+            s.get(LEARNING_RATE),
+            s.get(WEIGHT_DECAY),
+            0.9,
+            0.999,
+            s.get(CLIP_NORM),
+            s.get(CENTER_COEFFICIENT)),
+        s.get(SEED),
+        s.get(BATCH_SIZE),
+        s.get(MAX_BATCH_DELAY),
+        s.get(REPLAY_SHARE),
+        s.get(REPLAY_CAPACITY),
+        s.get(PREQUENTIAL_WINDOW),
+        s.get(HOLDOUT_WINDOW),
+        s.get(CHECKPOINT_STEPS),
+        s.get(CHECKPOINT_INTERVAL),
+        s.get(GATE_TOLERANCE),
+        s.get(GATE_MIN_HOLDOUT),
+        s.under("kafka."));
+  }
+
+  /** The tenant name whose model learns from {@code tenant}'s pairs. */
+  public String modelTenant(String tenant) {
+    return sharedModel.isEmpty() ? tenant : sharedModel;
+  }
+}

@@ -1,0 +1,148 @@
+package io.prefstream.trainer;
+
+import static io.prefstream.config.ConfigOption.doubleOption;
+import static io.prefstream.config.ConfigOption.durationOption;
+import static io.prefstream.config.ConfigOption.intOption;
+import static io.prefstream.config.ConfigOption.stringOption;
+
+import io.prefstream.config.ConfigOption;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Every configuration key of the trainer, typed and defaulted; read into {@link TrainerConfig}. The
+ * model's own keys ({@code model.*}) are in {@link io.prefstream.model.ModelOptions}; keys under
+ * {@code kafka.} go to the Kafka clients unchanged.
+ */
+public final class TrainerOptions {
+
+  // Where
+  public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+      stringOption("trainer.bootstrap-servers", "localhost:9092", "Kafka bootstrap servers.");
+  public static final ConfigOption<String> TOPIC_PREFIX =
+      stringOption("trainer.topic-prefix", "prefstream", "Prefix of every prefstream topic.");
+  public static final ConfigOption<String> STORE =
+      stringOption(
+          "trainer.store",
+          "checkpoints",
+          "Directory of the checkpoint store (relative paths resolve against the working directory).");
+  public static final ConfigOption<String> MODEL_NAME =
+      stringOption("trainer.model-name", "reward", "Name of the trained model within each tenant.");
+  public static final ConfigOption<String> SHARED_MODEL =
+      stringOption(
+          "trainer.shared-model",
+          "",
+          "When set, one model under this tenant name learns from every tenant's pairs; when empty"
+              + " (the default) each tenant gets its own model and never sees another's pairs.");
+
+  // Optimisation
+  public static final ConfigOption<Double> LEARNING_RATE =
+      doubleOption("trainer.learning-rate", 3e-3, 1e-7, 1.0, "AdamW step size.");
+  public static final ConfigOption<Double> WEIGHT_DECAY =
+      doubleOption("trainer.weight-decay", 0.01, 0.0, 1.0, "AdamW decoupled weight decay.");
+  public static final ConfigOption<Double> CLIP_NORM =
+      doubleOption(
+          "trainer.clip-norm", 1.0, 0.0, 1e6, "Global gradient-norm bound; 0 turns clipping off.");
+  public static final ConfigOption<Double> CENTER_COEFFICIENT =
+      doubleOption(
+          "trainer.center-coefficient",
+          0.01,
+          0.0,
+          10.0,
+          "Reward centring: adds c·mean((r_chosen + r_rejected)²) to the loss; 0 turns it off.");
+  public static final ConfigOption<Integer> SEED =
+      intOption("trainer.seed", 7, 0, Integer.MAX_VALUE, "Seed of initialisation and replay.");
+
+  // Micro-batches
+  public static final ConfigOption<Integer> BATCH_SIZE =
+      intOption("trainer.batch-size", 256, 1, 65536, "Most fresh pairs in one optimizer step.");
+  public static final ConfigOption<Duration> MAX_BATCH_DELAY =
+      durationOption(
+          "trainer.max-batch-delay",
+          Duration.ofMillis(500),
+          Duration.ofMillis(1),
+          "A partial micro-batch is trained once its oldest pair has waited this long.");
+  public static final ConfigOption<Double> REPLAY_SHARE =
+      doubleOption(
+          "trainer.replay-share",
+          0.25,
+          0.0,
+          0.9,
+          "Share of each step's pairs drawn from the replay reservoir of earlier pairs.");
+  public static final ConfigOption<Integer> REPLAY_CAPACITY =
+      intOption(
+          "trainer.replay-capacity",
+          20000,
+          0,
+          10_000_000,
+          "Pairs kept in the replay reservoir (a uniform sample of everything trained).");
+  public static final ConfigOption<Integer> PREQUENTIAL_WINDOW =
+      intOption(
+          "trainer.prequential-window",
+          1000,
+          10,
+          10_000_000,
+          "Recent TRAIN pairs the rolling prequential accuracy covers.");
+  public static final ConfigOption<Integer> HOLDOUT_WINDOW =
+      intOption(
+          "trainer.holdout-window",
+          2000,
+          10,
+          10_000_000,
+          "Most recent HOLDOUT pairs kept for evaluation and the checkpoint gate.");
+
+  // Checkpoints
+  public static final ConfigOption<Integer> CHECKPOINT_STEPS =
+      intOption(
+          "trainer.checkpoint-steps",
+          200,
+          1,
+          Integer.MAX_VALUE,
+          "A checkpoint is due after this many optimizer steps...");
+  public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+      durationOption(
+          "trainer.checkpoint-interval",
+          Duration.ofSeconds(30),
+          Duration.ofMillis(100),
+          "...or this long after the last one, whichever comes first (only when it trained since).");
+  public static final ConfigOption<Double> GATE_TOLERANCE =
+      doubleOption(
+          "trainer.gate-tolerance",
+          0.02,
+          0.0,
+          1.0,
+          "A checkpoint is published only if its holdout accuracy is at least its parent's (on the"
+              + " same holdout pairs) minus this.");
+  public static final ConfigOption<Integer> GATE_MIN_HOLDOUT =
+      intOption(
+          "trainer.gate-min-holdout",
+          100,
+          0,
+          10_000_000,
+          "Fewer holdout pairs than this and the accuracy gate is not applied (too noisy).");
+
+  public static final List<ConfigOption<?>> ALL =
+      List.of(
+          BOOTSTRAP_SERVERS,
+          TOPIC_PREFIX,
+          STORE,
+          MODEL_NAME,
+          SHARED_MODEL,
+          LEARNING_RATE,
+          WEIGHT_DECAY,
+          CLIP_NORM,
+          CENTER_COEFFICIENT,
+          SEED,
+          BATCH_SIZE,
+          MAX_BATCH_DELAY,
+          REPLAY_SHARE,
+          REPLAY_CAPACITY,
+          PREQUENTIAL_WINDOW,
+          HOLDOUT_WINDOW,
+          CHECKPOINT_STEPS,
+          CHECKPOINT_INTERVAL,
+          GATE_TOLERANCE,
+          GATE_MIN_HOLDOUT);
+
+  private TrainerOptions() {}
+}

@@ -1,0 +1,118 @@
+package io.prefstream.trainer.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AdamW (decoupled weight decay) over a model's parameters, using the engine's fused Adam update,
+ * with its moments held here so they can be saved in a checkpoint and restored: DJL's own
+ * optimizers keep them private.
+ */
+public final class AdamW {
+
+  private final float learningRate;
+  private final float weightDecay;
+  private final float beta1;
+  private final float beta2;
+  private final float epsilon;
+  private final Map<String, NDArray[]> moments = new LinkedHashMap<>();
+  private long steps;
+
+  public AdamW(float learningRate, float weightDecay, float beta1, float beta2, float epsilon) {
+    this.learningRate = learningRate;
+    this.weightDecay = weightDecay;
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.epsilon = epsilon;
+  }
+
+  public long steps() {
+    return steps;
+  }
+
+  /**
+   * One update of every parameter from its accumulated gradient times {@code rescale} (global norm
+   * clipping), then zeroes the gradients.
+   */
+  public void step(List<Parameter> parameters, float rescale) {
+    steps++;
+    double coef1 = 1 - Math.pow(beta1, steps);
+    double coef2 = 1 - Math.pow(beta2, steps);
+    float biasCorrected = (float) (learningRate * Math.sqrt(coef2) / coef1);
+    for (Parameter p : parameters) {
+      NDArray weight = p.getArray();
+      NDArray[] m = moments.computeIfAbsent(p.getId(), k -> newMoments(weight));
+      try (NDArray grad = weight.getGradient()) {
+        weight
+            .getNDArrayInternal()
+            .adamUpdate(
+                new NDList(weight, grad, m[0], m[1]),
+                new NDList(weight),
+                learningRate,
+                biasCorrected,
+                weightDecay,
+                rescale,
+                -1f,
+                beta1,
+                beta2,
+                epsilon,
+                true,
+                true);
+      }
+    }
+  }
+
+  private static NDArray[] newMoments(NDArray weight) {
+    NDManager manager = weight.getManager();
+    return new NDArray[] {
+      manager.zeros(weight.getShape(), weight.getDataType()),
+      manager.zeros(weight.getShape(), weight.getDataType())
+    };
+  }
+
+  /** The moments of each parameter, in parameter order, for a checkpoint. */
+  public byte[] encode(List<Parameter> parameters) {
+    NDList list = new NDList();
+    for (Parameter p : parameters) {
+      NDArray[] m = moments.computeIfAbsent(p.getId(), k -> newMoments(p.getArray()));
+      list.add(m[0]);
+      list.add(m[1]);
+    }
+    return list.encode();
+  }
+
+  /** Restores moments saved by {@link #encode} for the same parameters, and the step count. */
+  public void restore(List<Parameter> parameters, byte[] encoded, long steps) throws IOException {
+    NDManager manager = parameters.get(0).getArray().getManager();
+    NDList list = NDList.decode(manager, encoded);
+    if (list.size() != 2 * parameters.size()) {
+      throw new IOException(
+          "optimizer state holds "
+              + list.size()
+              + " arrays, the model has "
+              + parameters.size()
+              + " parameters (2 moments each)");
+    }
+    List<String> mismatched = new ArrayList<>();
+    for (int i = 0; i < parameters.size(); i++) {
+      Parameter p = parameters.get(i);
+      NDArray m = list.get(2 * i);
+      NDArray v = list.get(2 * i + 1);
+      if (!m.getShape().equals(p.getArray().getShape())) {
+        mismatched.add(p.getName() + " " + p.getArray().getShape() + " vs " + m.getShape());
+      }
+      moments.put(p.getId(), new NDArray[] {m, v});
+    }
+    if (!mismatched.isEmpty()) {
+      throw new IOException("optimizer state does not fit the model: " + mismatched);
+    }
+    this.steps = steps;
+  }
+}

@@ -1,0 +1,122 @@
+package io.prefstream.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import io.prefstream.avro.PreferencePair;
+import io.prefstream.avro.Split;
+import io.prefstream.model.ModelOptions;
+import io.prefstream.model.ModelSpec;
+import io.prefstream.model.RewardModels;
+import io.prefstream.simulator.DirectPairs;
+import io.prefstream.simulator.Simulator;
+import io.prefstream.simulator.SimulatorConfig;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LearnerTest {
+
+  static final ModelSpec SMALL =
+      ModelSpec.defaults().with(ModelOptions.BUCKETS, 1 << 12).with(ModelOptions.HIDDEN, 32);
+
+  static Learner learner(ModelSpec spec, LearnerSettings settings) {
+    Engine.getEngine("PyTorch").setRandomSeed(11);
+    return new Learner(RewardModels.create(spec, Device.cpu()), settings);
+  }
+
+  private static final TrainingPair PAIR =
+      TrainingPair.unweighted(
+          "How do I sleep better?",
+          "Keep a steady bedtime.\n- no screens late\n- a cool, dark room",
+          "Just sleep.");
+
+  @Test
+  void aStepMovesTheChosenRewardAboveTheRejected() {
+    try (Learner learner = learner(SMALL, LearnerSettings.defaults())) {
+      float[] before = learner.scores(List.of(PAIR));
+      for (int i = 0; i < 5; i++) {
+        assertThat(learner.step(List.of(PAIR), List.of()).applied()).isTrue();
+      }
+      float[] after = learner.scores(List.of(PAIR));
+      assertThat(after[0] - after[1]).isGreaterThan(before[0] - before[1]);
+      assertThat(learner.steps()).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void theMarginAsksForALargerGap() {
+    TrainingPair withMargin = new TrainingPair(PAIR.prompt(), PAIR.chosen(), PAIR.rejected(), 1, 3);
+    try (Learner plain = learner(SMALL, LearnerSettings.defaults());
+        Learner margin = learner(SMALL, LearnerSettings.defaults())) {
+      Learner.Step a = plain.step(List.of(PAIR), List.of());
+      Learner.Step b = margin.step(List.of(withMargin), List.of());
+      assertThat(b.loss()).isGreaterThan(a.loss());
+    }
+  }
+
+  @Test
+  void aNonFiniteLossSkipsTheStepAndChangesNothing() {
+    TrainingPair poisoned =
+        new TrainingPair(PAIR.prompt(), PAIR.chosen(), PAIR.rejected(), Double.NaN, 0);
+    try (Learner learner = learner(SMALL, LearnerSettings.defaults())) {
+      float[] before = learner.scores(List.of(PAIR));
+      Learner.Step step = learner.step(List.of(poisoned), List.of());
+      assertThat(step.applied()).isFalse();
+      assertThat(step.skipped()).isEqualTo("non-finite loss");
+      assertThat(learner.steps()).isZero();
+      assertThat(learner.scores(List.of(PAIR))).containsExactly(before);
+      assertThat(learner.finite()).isTrue();
+      // and the next good step still works
+      assertThat(learner.step(List.of(PAIR), List.of()).applied()).isTrue();
+    }
+  }
+
+  @Test
+  void prequentialOutcomeIsScoredBeforeLearning() {
+    try (Learner learner = learner(SMALL, LearnerSettings.defaults())) {
+      float[] before = learner.scores(List.of(PAIR));
+      double expected = before[0] > before[1] ? 1 : 0;
+      assertThat(learner.step(List.of(PAIR), List.of()).freshCorrect()).isEqualTo(expected);
+    }
+  }
+
+  /** A loose floor that catches a broken learner: a few thousand noisy simulated pairs suffice. */
+  @Test
+  void learnsTheSimulatedUsersPreferences() {
+    Simulator simulator =
+        new Simulator(SimulatorConfig.defaults(Instant.parse("2026-01-01T00:00:00Z")));
+    List<PreferencePair> pairs = new DirectPairs(simulator, 10).next(8000);
+    List<TrainingPair> train = new ArrayList<>();
+    List<PreferencePair> fresh = new ArrayList<>();
+    for (PreferencePair p : pairs) {
+      if (p.getSplit() == Split.TRAIN) {
+        train.add(TrainingPair.of(p));
+      } else {
+        fresh.add(p);
+      }
+    }
+    try (Learner learner = learner(ModelSpec.defaults(), LearnerSettings.defaults())) {
+      for (int i = 0; i < train.size(); i += 256) {
+        learner.step(train.subList(i, Math.min(train.size(), i + 256)), List.of());
+      }
+      List<TrainingPair> eval = fresh.stream().map(TrainingPair::of).toList();
+      float[] scores = learner.scores(eval);
+      int agree = 0;
+      int n = 0;
+      for (int i = 0; i < eval.size(); i++) {
+        PreferencePair p = fresh.get(i);
+        double chosen = simulator.trueUtility(p.getPrompt(), p.getChosen(), p.getEventTime());
+        double rejected = simulator.trueUtility(p.getPrompt(), p.getRejected(), p.getEventTime());
+        if (chosen != rejected) {
+          n++;
+          agree += (scores[i] > scores[eval.size() + i]) == (chosen > rejected) ? 1 : 0;
+        }
+      }
+      assertThat(n).isGreaterThan(300);
+      assertThat((double) agree / n).isGreaterThan(0.8);
+    }
+  }
+}

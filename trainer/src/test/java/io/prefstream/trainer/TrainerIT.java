@@ -1,0 +1,351 @@
+package io.prefstream.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.prefstream.avro.CheckpointPublished;
+import io.prefstream.avro.PreferencePair;
+import io.prefstream.avro.Split;
+import io.prefstream.config.Settings;
+import io.prefstream.local.LocalKafka;
+import io.prefstream.model.checkpoint.CheckpointId;
+import io.prefstream.model.checkpoint.Checkpoints;
+import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
+import io.prefstream.model.checkpoint.Manifest;
+import io.prefstream.schemas.Topics;
+import io.prefstream.simulator.DirectPairs;
+import io.prefstream.simulator.Simulator;
+import io.prefstream.simulator.SimulatorConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The online trainer against a real broker: training from the stream, crashes, corruption. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class TrainerIT {
+
+  static LocalKafka kafka;
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void startBroker() {
+    kafka = LocalKafka.builder().optPort(0).optTopics(Topics.withPrefix("unused")).build().start();
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    kafka.close();
+  }
+
+  private Topics topics() throws Exception {
+    Topics topics = Topics.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
+    try (var admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      new io.prefstream.schemas.TopicAdmin(admin, Duration.ofSeconds(30))
+          .createMissing(topics.all(), (short) 1);
+    }
+    return topics;
+  }
+
+  private static List<PreferencePair> pairs(String tenant, long seed, int n) {
+    Simulator simulator =
+        new Simulator(
+            SimulatorConfig.builder(Instant.parse("2026-01-01T00:00:00Z"))
+                .optTenant(tenant)
+                .optSeed(seed)
+                .build());
+    return new DirectPairs(simulator, 20).next(n);
+  }
+
+  private void produce(Topics topics, List<PreferencePair> pairs) throws Exception {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      for (PreferencePair pair : pairs) {
+        producer.send(
+            new ProducerRecord<>(
+                topics.pairs().name(),
+                topics.pairs().key(pair),
+                topics.pairs().valueSerde().serialize(topics.pairs().name(), pair)));
+      }
+      producer.flush();
+    }
+  }
+
+  private Settings settings(Topics topics, Path store) {
+    Map<String, String> s = new HashMap<>();
+    s.put("trainer.bootstrap-servers", kafka.bootstrapServers());
+    s.put("trainer.topic-prefix", topics.prefix());
+    s.put("trainer.store", store.toString());
+    s.put("trainer.batch-size", "64");
+    s.put("trainer.max-batch-delay", "100ms");
+    s.put("trainer.checkpoint-steps", "10");
+    s.put("trainer.checkpoint-interval", "500ms");
+    s.put("model.buckets", "4096");
+    s.put("model.hidden", "32");
+    return Settings.of(s);
+  }
+
+  private static long trainCount(List<PreferencePair> pairs, String tenant) {
+    return pairs.stream()
+        .filter(p -> p.getTenantId().equals(tenant) && p.getSplit() == Split.TRAIN)
+        .count();
+  }
+
+  private static Manifest newest(Path store, String tenant) throws Exception {
+    List<CheckpointId> ids = new DirectoryCheckpointStore(store).list(tenant, "reward");
+    if (ids.isEmpty()) {
+      return null;
+    }
+    return Manifest.fromJson(
+        Files.readAllBytes(
+            new DirectoryCheckpointStore(store)
+                .fetch(ids.get(ids.size() - 1))
+                .resolve("manifest.json")));
+  }
+
+  private static void await(String what, Duration timeout, BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static List<CheckpointPublished> announced(Topics topics) {
+    Properties c = new Properties();
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    List<CheckpointPublished> out = new ArrayList<>();
+    try (var consumer =
+        new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
+      var tp = new org.apache.kafka.common.TopicPartition(topics.checkpoints().name(), 0);
+      consumer.assign(List.of(tp));
+      consumer.seekToBeginning(List.of(tp));
+      long end = consumer.endOffsets(List.of(tp)).get(tp);
+      while (consumer.position(tp) < end) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          out.add(topics.checkpoints().valueSerde().deserialize(r.topic(), r.value()));
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void trainsEachTenantFromTheStreamAndAnnouncesVerifiedCheckpoints() throws Exception {
+    Topics topics = topics();
+    List<PreferencePair> all = new ArrayList<>(pairs("demo", 1, 1500));
+    all.addAll(pairs("acme", 2, 700));
+    produce(topics, all);
+    Path store = dir.resolve("store");
+    TrainerMetrics metrics = TrainerMetrics.inMemory();
+    OnlineTrainer trainer =
+        OnlineTrainer.kafka(TrainerConfig.from(settings(topics, store)), metrics);
+    CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (trainer) {
+                return trainer.run();
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
+    await(
+        "both tenants trained all their pairs",
+        Duration.ofMinutes(2),
+        () -> {
+          var s = trainer.status();
+          return s.containsKey("demo")
+              && s.containsKey("acme")
+              && s.get("demo").pairsTrained() == trainCount(all, "demo")
+              && s.get("acme").pairsTrained() == trainCount(all, "acme");
+        });
+    trainer.stop();
+    run.get(1, TimeUnit.MINUTES);
+
+    for (String tenant : List.of("demo", "acme")) {
+      Manifest m = newest(store, tenant);
+      assertThat(m.pairsSeen()).as(tenant).isEqualTo(trainCount(all, tenant));
+      assertThat(m.metrics()).containsKeys("prequential_accuracy", "holdout_accuracy", "loss");
+      assertThat(m.referenceHistogram().counts()).hasSize(10);
+      assertThat(m.offsets()).hasSize(topics.pairs().partitions());
+      Checkpoints.verify(new DirectoryCheckpointStore(store).fetch(m.id()), null);
+    }
+    assertThat(metrics.count("holdout_pairs", "demo"))
+        .isEqualTo(
+            all.stream()
+                .filter(p -> p.getTenantId().equals("demo") && p.getSplit() == Split.HOLDOUT)
+                .count());
+    List<CheckpointPublished> published = announced(topics);
+    assertThat(published).extracting(CheckpointPublished::getTenantId).contains("demo", "acme");
+    CheckpointPublished last =
+        published.stream()
+            .filter(p -> p.getTenantId().equals("demo"))
+            .reduce((a, b) -> b)
+            .orElseThrow();
+    Path lastDir = Path.of(java.net.URI.create(last.getUri()));
+    assertThat(Checkpoints.verify(lastDir, last.getManifestSha256()).version())
+        .isEqualTo(last.getVersion());
+  }
+
+  @Test
+  void aTrainerKilledMidRunResumesWithNoPairLostOrTrainedTwice() throws Exception {
+    Topics topics = topics();
+    List<PreferencePair> first = pairs("demo", 3, 4000);
+    produce(topics, first);
+    Path store = dir.resolve("store");
+    Path config = dir.resolve("trainer.properties");
+    StringBuilder props = new StringBuilder();
+    settings(topics, store)
+        .under("")
+        .forEach((k, v) -> props.append(k).append('=').append(v).append('\n'));
+    Files.writeString(config, props);
+
+    Process victim = startTrainerProcess(config, dir.resolve("first.log"));
+    await("a first checkpoint", Duration.ofMinutes(2), () -> exists(store));
+    victim.destroyForcibly(); // SIGKILL: no shutdown hook, no last checkpoint
+    victim.waitFor(30, TimeUnit.SECONDS);
+    Manifest atKill = newest(store, "demo");
+    assertThat(atKill.pairsSeen()).isPositive().isLessThan(trainCount(first, "demo"));
+
+    List<PreferencePair> second = pairs("demo", 4, 1500);
+    produce(topics, second);
+    long expected = trainCount(first, "demo") + trainCount(second, "demo");
+    Process survivor = startTrainerProcess(config, dir.resolve("second.log"));
+    try {
+      await(
+          "the restarted trainer checkpointed every pair",
+          Duration.ofMinutes(3),
+          () -> {
+            try {
+              Manifest m = newest(store, "demo");
+              return m != null && m.pairsSeen() >= expected;
+            } catch (Exception e) {
+              return false;
+            }
+          });
+      assertThat(newest(store, "demo").pairsSeen()).isEqualTo(expected);
+      assertThat(Files.readString(dir.resolve("second.log")))
+          .contains("Restored demo/reward/" + atKill.version());
+      // The first checkpoint after the restart continues the lineage of the one restored.
+      var store2 = new DirectoryCheckpointStore(store);
+      Manifest next =
+          Checkpoints.verify(
+              store2.fetch(new CheckpointId("demo", "reward", atKill.version() + 1)), null);
+      assertThat(next.parent()).isEqualTo(atKill.version());
+    } finally {
+      survivor.destroy();
+      survivor.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private static boolean exists(Path store) {
+    try {
+      Manifest m = newest(store, "demo");
+      return m != null && m.pairsSeen() > 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  private static Process startTrainerProcess(Path config, Path log) throws Exception {
+    List<String> command =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            TrainerMain.class.getName(),
+            "--config",
+            config.toString());
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+  }
+
+  @Test
+  void aCorruptNewestCheckpointIsSkippedWithAMessageAndAMetric() throws Exception {
+    Topics topics = topics();
+    List<PreferencePair> all = pairs("demo", 5, 1500);
+    Path store = dir.resolve("store");
+    TrainerConfig config = TrainerConfig.from(settings(topics, store));
+    produce(topics, all.subList(0, 700));
+    runUntilTrained(config, TrainerMetrics.inMemory(), trainCount(all.subList(0, 700), "demo"));
+    produce(topics, all.subList(700, all.size()));
+    runUntilTrained(config, TrainerMetrics.inMemory(), trainCount(all, "demo"));
+    List<CheckpointId> versions = new DirectoryCheckpointStore(store).list("demo", "reward");
+    assertThat(versions.size()).isGreaterThanOrEqualTo(2);
+    CheckpointId newest = versions.get(versions.size() - 1);
+    Path params = new DirectoryCheckpointStore(store).fetch(newest).resolve("parameters.bin");
+    byte[] bytes = Files.readAllBytes(params);
+    bytes[bytes.length / 2] ^= 0x5A;
+    Files.write(params, bytes);
+
+    TrainerMetrics metrics = TrainerMetrics.inMemory();
+    runUntilTrained(config, metrics, trainCount(all, "demo"));
+    assertThat(metrics.count("corrupt_checkpoints", "demo")).isEqualTo(1.0);
+    assertThat(lastProblems)
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("checkpoint demo/reward/" + newest.version() + ": parameters.bin has SHA-256");
+    Manifest last = newest(store, "demo");
+    assertThat(last.version()).isGreaterThan(newest.version());
+    assertThat(last.parent()).isLessThan(newest.version()); // continued from the one before
+    assertThat(last.pairsSeen()).isEqualTo(trainCount(all, "demo"));
+  }
+
+  private static List<String> lastProblems = List.of();
+
+  private static void runUntilTrained(TrainerConfig config, TrainerMetrics metrics, long pairs)
+      throws Exception {
+    OnlineTrainer trainer = OnlineTrainer.kafka(config, metrics);
+    CompletableFuture<?> run =
+        CompletableFuture.runAsync(
+            () -> {
+              try (trainer) {
+                trainer.run();
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
+    await(
+        pairs + " pairs trained",
+        Duration.ofMinutes(2),
+        () -> {
+          var s = trainer.status().get("demo");
+          return s != null && s.pairsTrained() >= pairs || run.isDone();
+        });
+    trainer.stop();
+    run.get(1, TimeUnit.MINUTES);
+    lastProblems = trainer.restoreProblems();
+  }
+}

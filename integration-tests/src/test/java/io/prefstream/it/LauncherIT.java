@@ -253,6 +253,83 @@ class LauncherIT {
         .contains("labeled_pair", "pairwise_choice", "ranking", "rating", "implicit");
     assertThat(written.at("/dead_letters_by_source/ingest").asInt())
         .isEqualTo(events.get("rejected").asInt());
+    // The trainer trained every TRAIN pair, exactly. (A few hundred pairs are too few for an
+    // accuracy floor here; LearnerTest holds the learner to one.)
+    assertThat(pairs.get("trained").asInt())
+        .isEqualTo(pairs.get("total").asInt() - pairs.get("holdout").asInt());
+    assertThat(written.at("/lost/pairs").asInt()).isZero();
+    assertThat(written.get("checkpoints").asInt()).isPositive();
+    assertThat(written.at("/accuracy/prequential").asDouble()).isBetween(0.0, 1.0);
+    assertThat(written.at("/accuracy/true_preference").asDouble()).isBetween(0.0, 1.0);
+    assertThat(written.get("model").asText()).isEqualTo("ngram-mlp");
+  }
+
+  @Test
+  void trainWritesACheckpointThatPublishAnnouncesAndListShows() throws Exception {
+    Path data = tmp.resolve("pairs.jsonl");
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 400; i++) {
+      String prompt = "How do I sort list " + i + " in Python?";
+      lines.append(
+          JsonForm.mapper()
+                  .createObjectNode()
+                  .put("prompt", prompt)
+                  .put(
+                      "chosen",
+                      "Use sorted(xs):\n```python\nsorted(xs)\n```\nThat returns a new list " + i)
+                  .put("rejected", "No idea " + i)
+              + "\n");
+    }
+    Files.writeString(data, lines);
+    Path out = tmp.resolve("offline");
+    ChildProcess.Result trained =
+        ChildProcess.run(
+            LIMIT, "train", "--dataset", data.toString(), "--epochs", "2", "--out", out.toString());
+    assertThat(trained.exitCode()).as(trained.output()).isZero();
+    JsonNode figures = JsonForm.mapper().readTree(trained.lines().get(trained.lines().size() - 1));
+    assertThat(figures.get("pairs").asInt()).isBetween(280, 360);
+    assertThat(figures.get("epochs").asInt()).isEqualTo(2);
+    assertThat(figures.get("holdout_accuracy").asDouble()).isGreaterThan(0.9);
+    Path checkpoint = Path.of(figures.get("checkpoint").asText());
+    assertThat(checkpoint.resolve("manifest.json")).isRegularFile();
+
+    Path store = tmp.resolve("store");
+    ChildProcess.Result published =
+        ChildProcess.run(
+            LIMIT,
+            "checkpoint",
+            "publish",
+            checkpoint.toString(),
+            "--store",
+            store.toString(),
+            "--tenant",
+            "acme",
+            "-b",
+            bootstrap);
+    assertThat(published.exitCode()).as(published.output()).isZero();
+    assertThat(published.output()).contains("published acme/reward/1");
+    ChildProcess.Result tail =
+        ChildProcess.run(
+            LIMIT, "tail", "checkpoints", "--from-beginning", "--until-end", "-b", bootstrap);
+    assertThat(tail.output()).contains("\"tenant_id\":\"acme\"", "\"model_type\":\"ngram-mlp\"");
+
+    Files.write(store.resolve("acme/reward/000000000001/parameters.bin"), new byte[] {1, 2, 3});
+    ChildProcess.Result listed =
+        ChildProcess.run(LIMIT, "checkpoint", "list", "--store", store.toString());
+    assertThat(listed.exitCode()).as(listed.output()).isZero();
+    assertThat(listed.output()).contains("acme/reward/1", "CORRUPT", "parameters.bin has SHA-256");
+    ChildProcess.Result refused =
+        ChildProcess.run(
+            LIMIT,
+            "checkpoint",
+            "publish",
+            store.resolve("acme/reward/000000000001").toString(),
+            "--store",
+            store.toString(),
+            "-b",
+            bootstrap);
+    assertThat(refused.exitCode()).isNotZero();
+    assertThat(refused.output()).contains("refusing to publish", "parameters.bin has SHA-256");
   }
 
   @Test

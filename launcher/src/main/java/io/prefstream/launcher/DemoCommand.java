@@ -7,6 +7,7 @@ import io.prefstream.ingest.EventStatus;
 import io.prefstream.ingest.FeedbackClient;
 import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
+import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.pairs.PairBuilderOptions;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.simulator.ProductRun;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -31,10 +33,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The demo, at this stage of the system: the embedded broker, the ingest API and the pair builder
- * on a local MiniCluster, with the simulated product sending its feedback over HTTP (and a share of
- * malformed events); then the same events again to show idempotency, a second client that checks
- * every accepted event is in Kafka once, and the pairs the stream made of them.
+ * The demo, at this stage of the system: the embedded broker, the ingest API, the pair builder on a
+ * local MiniCluster and the online trainer, with the simulated product sending its feedback over
+ * HTTP (and a share of malformed events); then the same events again to show idempotency, a second
+ * client that checks every accepted event is in Kafka once, the pairs the stream made of them, and
+ * the reward model trained on them, checked against the simulated users' true preferences.
  */
 @Command(
     name = "demo",
@@ -77,13 +80,21 @@ public final class DemoCommand implements Runnable {
                 // final watermark from a source marked idle, and the demo's partitions all carry
                 // traffic, so idleness waits longer than the demo runs.
                 Settings.of(Map.of(PairBuilderOptions.IDLE_TIMEOUT.key(), "1h")),
-                kafka.dataDir())) {
+                kafka.dataDir());
+        LocalTrainer trainer =
+            LocalTrainer.start(
+                kafka.bootstrapServers(), kafka.topics(), Settings.empty(), kafka.dataDir())) {
       out.println("prefstream demo: Kafka broker (KRaft) at " + kafka.bootstrapServers());
       out.println("prefstream demo: ingest API at " + ingest.uri());
       out.println(
           "prefstream demo: pair builder (Flink job "
               + pairBuilder.jobId()
               + ") on a local MiniCluster");
+      out.println(
+          "prefstream demo: trainer ("
+              + trainer.config().model().type()
+              + ") checkpoints in "
+              + trainer.store());
       Simulator simulator = new Simulator(simulation.config());
       Simulator replay = new Simulator(simulation.config());
       ProductRun.Report report;
@@ -111,6 +122,28 @@ public final class DemoCommand implements Runnable {
       out.printf(
           "pair builder: %d pairs (%d holdout) by source %s%n",
           pairs.total(), pairs.holdout(), pairs.bySource());
+      String tenant = simulation.config().tenant();
+      long trainPairs = pairs.total() - pairs.holdout();
+      if (!trainer.awaitTrained(tenant, trainPairs, Duration.ofMinutes(5))) {
+        throw new UserError(
+            "demo: the trainer did not train all " + trainPairs + " pairs within 5 minutes");
+      }
+      var trained = trainer.stop(Duration.ofMinutes(2)).get(tenant);
+      Optional<Double> agreement =
+          TruePreference.agreement(
+              new DirectoryCheckpointStore(trainer.store()),
+              trainer.config().modelName(),
+              simulation.config(),
+              simulator.now(),
+              2000);
+      out.printf(
+          "trainer: %d pairs trained, %d checkpoint(s), prequential accuracy %.3f, holdout %.3f,"
+              + " agreement with the users' true preferences %.3f%n",
+          trained == null ? 0 : trained.pairsTrained(),
+          trainer.checkpointsWritten(),
+          trained == null ? Double.NaN : trained.prequentialAccuracy(),
+          trained == null ? Double.NaN : trained.holdoutAccuracy(),
+          agreement.orElse(Double.NaN));
       long deadLetters = pairs.deadLetters().values().stream().mapToLong(Long::longValue).sum();
       long lost = report.accepted() - distinct.size();
       double seconds = (System.nanoTime() - started) / 1e9;
@@ -127,18 +160,30 @@ public final class DemoCommand implements Runnable {
       pairs.bySource().forEach(bySource::put);
       pairNode.put("total", pairs.total());
       pairNode.put("holdout", pairs.holdout());
+      long pairsTrained = trained == null ? 0 : trained.pairsTrained();
+      pairNode.put("trained", pairsTrained);
+      summary.put("checkpoints", trainer.checkpointsWritten());
+      ObjectNode accuracy = summary.putObject("accuracy");
+      putFigure(
+          accuracy, "prequential", trained == null ? Double.NaN : trained.prequentialAccuracy());
+      putFigure(accuracy, "holdout", trained == null ? Double.NaN : trained.holdoutAccuracy());
+      putFigure(accuracy, "true_preference", agreement.orElse(Double.NaN));
+      summary.put("model", trainer.config().model().type());
       summary.put("dead_letters", deadLetters);
       ObjectNode lettersBySource = summary.putObject("dead_letters_by_source");
       pairs.deadLetters().forEach(lettersBySource::put);
       ObjectNode inKafka = summary.putObject("kafka");
       inKafka.put("feedback_records", records);
       inKafka.put("distinct_event_ids", distinct.size());
-      summary.putObject("lost").put("events", lost);
+      ObjectNode lostNode = summary.putObject("lost");
+      lostNode.put("events", lost);
+      lostNode.put("pairs", trainPairs - pairsTrained);
       summary.put("seconds", Math.round(seconds * 100) / 100.0);
       out.println(summary);
       out.flush();
       writeSummary(summary);
       if (lost != 0
+          || pairsTrained != trainPairs
           || records != distinct.size()
           || report.validRejected() > 0
           || report.unanswered() > 0) {
@@ -154,6 +199,8 @@ public final class DemoCommand implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UserError("interrupted", e);
+    } catch (IOException e) {
+      throw new UserError("demo: reading the checkpoint store failed: " + e.getMessage(), e);
     }
   }
 
@@ -180,6 +227,14 @@ public final class DemoCommand implements Runnable {
   private static long readFeedback(LocalKafka kafka, Set<String> eventIds) {
     return new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30))
         .readCommitted(kafka.topics().feedback(), event -> eventIds.add(event.getEventId()));
+  }
+
+  private static void putFigure(ObjectNode node, String key, double value) {
+    if (Double.isFinite(value)) {
+      node.put(key, Math.round(value * 10000) / 10000.0);
+    } else {
+      node.putNull(key);
+    }
   }
 
   private void writeSummary(ObjectNode summary) {

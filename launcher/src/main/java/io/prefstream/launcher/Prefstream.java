@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
       UpCommand.class,
       DemoCommand.class,
       SimulateCommand.class,
+      TrainCommand.class,
+      CheckpointCommand.class,
       Bench.class,
       TopicsCommand.class,
       TailCommand.class,

@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
     name = "up",
     mixinStandardHelpOptions = true,
     description =
-        "Start the local stack (embedded Kafka broker with every topic, ingest API, pair builder)"
-            + " until stopped.")
+        "Start the local stack (embedded Kafka broker with every topic, ingest API, pair builder,"
+            + " trainer) until stopped.")
 public final class UpCommand implements Runnable {
 
   @Mixin LocalStackOptions local;
@@ -52,6 +52,25 @@ public final class UpCommand implements Runnable {
           System.err.println("prefstream: " + reason + "; pairs are not being built");
           System.err.flush();
         });
+    LocalTrainer trainer;
+    try {
+      trainer =
+          LocalTrainer.start(
+              kafka.bootstrapServers(),
+              kafka.topics(),
+              ingestOptions.fileSettings(),
+              kafka.dataDir());
+    } catch (RuntimeException e) {
+      pairs.close();
+      ingest.close();
+      kafka.close();
+      throw e;
+    }
+    trainer.onUnexpectedEnd(
+        reason -> {
+          System.err.println("prefstream: " + reason + "; the reward model is not being trained");
+          System.err.flush();
+        });
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -61,6 +80,7 @@ public final class UpCommand implements Runnable {
                   out.flush();
                   ingest.close();
                   pairs.close();
+                  trainer.close(); // trains what it read, writes a last checkpoint
                   kafka.close();
                   stopped.countDown();
                 },
@@ -79,6 +99,13 @@ public final class UpCommand implements Runnable {
             + pairs.config().checkpointInterval().toMillis()
             + " ms"
             + pairs.recoveredFrom().map(c -> ", resumed from " + c).orElse(""));
+    out.println(
+        "prefstream: trainer ("
+            + trainer.config().model().type()
+            + ") reading "
+            + kafka.topics().pairs().name()
+            + ", checkpoints in "
+            + trainer.store());
     out.println(
         "prefstream: ready bootstrap="
             + kafka.bootstrapServers()

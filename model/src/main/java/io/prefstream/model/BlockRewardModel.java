@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.io.DataInputStream;
@@ -63,8 +64,18 @@ public abstract class BlockRewardModel implements RewardModel {
     return block.forward(parameterStore, inputs, training).singletonOrThrow().reshape(-1);
   }
 
+  /**
+   * Turns autograd recording off on the calling thread. PyTorch's grad mode is per thread and on by
+   * default; DJL turns it off only on the thread that started the engine, so every other thread
+   * that scores or updates parameters must say so, or each op records a graph.
+   */
+  public static void noGrad() {
+    JniUtils.setGradMode(false);
+  }
+
   @Override
   public float[] score(List<Candidate> candidates) {
+    noGrad();
     float[] scores = new float[candidates.size()];
     for (int from = 0; from < candidates.size(); from += SCORE_BATCH) {
       int to = Math.min(candidates.size(), from + SCORE_BATCH);

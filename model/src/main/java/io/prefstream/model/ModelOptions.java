@@ -32,14 +32,14 @@ public final class ModelOptions {
           "model.buckets",
           1 << 17,
           1 << 8,
-          1 << 24,
+          1 << 22,
           "Rows of the hashed n-gram embedding table; collisions fall as it grows.");
   public static final ConfigOption<Integer> EMBEDDING_DIM =
       intOption("model.embedding-dim", 32, 1, 1024, "Width of each n-gram embedding.");
   public static final ConfigOption<Integer> HIDDEN =
       intOption("model.hidden", 128, 1, 8192, "Width of the MLP's hidden layer.");
   public static final ConfigOption<Double> DROPOUT =
-      doubleOption("model.dropout", 0.1, 0.0, 0.9, "Dropout rate of the hidden layer in training.");
+      doubleOption("model.dropout", 0.0, 0.0, 0.9, "Dropout rate of the hidden layer in training.");
   public static final ConfigOption<Integer> MAX_FEATURES =
       intOption(
           "model.max-features",

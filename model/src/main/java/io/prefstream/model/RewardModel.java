@@ -25,19 +25,47 @@ public interface RewardModel extends AutoCloseable {
   /** A manager on this model's device for one batch's arrays; close it when the batch is done. */
   NDManager newBatchManager();
 
+  /** Featurizes candidates in plain Java; thread-safe, so it may run ahead on another thread. */
+  Prepared prepare(List<Candidate> candidates);
+
   /**
-   * Featurizes candidates into the network's input arrays, created in {@code manager} (one from
-   * {@link #newBatchManager}). Done once per batch and reused by scoring and training.
+   * Prepared candidates as the network's input arrays, created in {@code manager} (one from {@link
+   * #newBatchManager}). Done once per batch and reused by scoring and training; on the thread that
+   * runs the model, as it reads the current parameters.
    */
-  NDList inputs(NDManager manager, List<Candidate> candidates);
+  NDList inputs(NDManager manager, Prepared prepared);
+
+  /** {@link #prepare} then {@link #inputs}. */
+  default NDList inputs(NDManager manager, List<Candidate> candidates) {
+    return inputs(manager, prepare(candidates));
+  }
+
+  /**
+   * Whether a training forward pass differs from an inference one (dropout); when it does not, the
+   * trainer reads prequential outcomes off the training pass instead of scoring twice.
+   */
+  default boolean stochasticInTraining() {
+    return true;
+  }
 
   /** Rewards, shape [n], for inputs made by {@link #inputs}; dropout is on when training. */
   NDArray forward(NDList inputs, boolean training);
 
+  /**
+   * The embedding-table rows these inputs read, when the model has a table too large to update
+   * whole every step; the trainer then updates just these rows. Empty for dense models.
+   */
+  default java.util.Optional<SparseRows> sparseRows(NDList inputs) {
+    return java.util.Optional.empty();
+  }
+
   /** Scores candidates without gradients, in batches; rewards in the candidates' order. */
   float[] score(List<Candidate> candidates);
 
-  /** The trainable parameters by stable name, in a stable order. */
+  /**
+   * Every parameter by stable name, in a stable order; those that do not require a gradient are
+   * trained through {@link #sparseRows}.
+   */
   List<Parameter> parameters();
 
   void saveParameters(OutputStream out) throws IOException;

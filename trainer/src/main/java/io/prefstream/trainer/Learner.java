@@ -9,8 +9,11 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import io.prefstream.model.BlockRewardModel;
 import io.prefstream.model.Candidate;
+import io.prefstream.model.Prepared;
 import io.prefstream.model.RewardModel;
+import io.prefstream.model.SparseRows;
 import io.prefstream.trainer.internal.AdamW;
 import java.io.IOException;
 import java.io.InputStream;
@@ -70,16 +73,38 @@ public final class Learner implements AutoCloseable {
     }
   }
 
-  /** One update from {@code fresh} pairs (scored first) and {@code replay} pairs (not scored). */
-  public Step step(List<TrainingPair> fresh, List<TrainingPair> replay) {
+  /** Fresh and replayed pairs featurized for one step. */
+  public record Batch(List<TrainingPair> fresh, List<TrainingPair> replay, Prepared prepared) {}
+
+  /**
+   * Featurizes a step's pairs; touches no engine state, so the next step's batch can be prepared on
+   * another thread while this one trains.
+   */
+  public Batch prepare(List<TrainingPair> fresh, List<TrainingPair> replay) {
     List<TrainingPair> batch = new ArrayList<>(fresh.size() + replay.size());
     batch.addAll(fresh);
     batch.addAll(replay);
+    return new Batch(fresh, replay, model.prepare(candidates(batch)));
+  }
+
+  /** One update from {@code fresh} pairs (scored first) and {@code replay} pairs (not scored). */
+  public Step step(List<TrainingPair> fresh, List<TrainingPair> replay) {
+    return step(prepare(fresh, replay));
+  }
+
+  /** One update from a prepared batch: its fresh pairs are scored first, then all are learned. */
+  public Step step(Batch prepared) {
+    List<TrainingPair> fresh = prepared.fresh();
+    List<TrainingPair> batch = new ArrayList<>(fresh.size() + prepared.replay().size());
+    batch.addAll(fresh);
+    batch.addAll(prepared.replay());
     int n = batch.size();
+    BlockRewardModel.noGrad(); // only the collector below records
     try (NDManager manager = model.newBatchManager()) {
-      NDList inputs = model.inputs(manager, candidates(batch));
+      NDList inputs = model.inputs(manager, prepared.prepared());
       double correct = 0;
-      if (!fresh.isEmpty()) {
+      boolean scoredApart = !fresh.isEmpty() && model.stochasticInTraining();
+      if (scoredApart) {
         float[] rewards = model.forward(inputs, false).toFloatArray();
         correct = correctCount(rewards, n, fresh.size());
       }
@@ -89,9 +114,17 @@ public final class Learner implements AutoCloseable {
         weights[i] = (float) batch.get(i).weight();
         margins[i] = (float) batch.get(i).margin();
       }
+      List<SparseRows> sparse = model.sparseRows(inputs).stream().toList();
+      for (SparseRows rows : sparse) {
+        rows.values().setRequiresGradient(true);
+      }
       double loss;
       try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
         NDArray rewards = model.forward(inputs, true);
+        if (!scoredApart && !fresh.isEmpty()) {
+          // No dropout: the training pass is the inference pass, before any update.
+          correct = correctCount(rewards.toFloatArray(), n, fresh.size());
+        }
         NDArray lossArray =
             loss(
                 rewards.get("0:" + n),
@@ -104,7 +137,7 @@ public final class Learner implements AutoCloseable {
         }
         collector.backward(lossArray);
       }
-      double norm = gradientNorm();
+      double norm = gradientNorm(sparse);
       if (!Double.isFinite(norm)) {
         zeroGradients();
         return new Step(correct, fresh.size(), loss, norm, "non-finite gradient");
@@ -113,7 +146,7 @@ public final class Learner implements AutoCloseable {
           settings.clipNorm() > 0 && norm > settings.clipNorm()
               ? (float) (settings.clipNorm() / norm)
               : 1f;
-      optimizer.step(parameters, rescale);
+      optimizer.step(parameters, sparse, rescale);
       return new Step(correct, fresh.size(), loss, norm, null);
     }
   }
@@ -168,10 +201,18 @@ public final class Learner implements AutoCloseable {
     return list;
   }
 
-  private double gradientNorm() {
+  private double gradientNorm(List<SparseRows> sparse) {
     double sum = 0;
     for (Parameter p : parameters) {
-      try (NDArray grad = p.getArray().getGradient();
+      if (p.requiresGradient()) {
+        try (NDArray grad = p.getArray().getGradient();
+            NDArray squares = grad.square().sum()) {
+          sum += squares.getFloat();
+        }
+      }
+    }
+    for (SparseRows rows : sparse) {
+      try (NDArray grad = rows.values().getGradient();
           NDArray squares = grad.square().sum()) {
         sum += squares.getFloat();
       }
@@ -181,7 +222,9 @@ public final class Learner implements AutoCloseable {
 
   private void zeroGradients() {
     for (Parameter p : parameters) {
-      JniUtils.zeroGrad((PtNDArray) p.getArray());
+      if (p.requiresGradient()) {
+        JniUtils.zeroGrad((PtNDArray) p.getArray());
+      }
     }
   }
 

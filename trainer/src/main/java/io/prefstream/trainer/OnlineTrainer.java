@@ -187,7 +187,14 @@ public final class OnlineTrainer implements AutoCloseable {
       }
     }
     for (String tenant : tenants) {
-      var restored = TenantModel.restore(tenant, config, metrics, store, restoreProblems::add);
+      var restored =
+          TenantModel.restore(
+              tenant,
+              config,
+              metrics,
+              store,
+              m -> m.offsets().stream().anyMatch(o -> o.topic().equals(pairsTopic.name())),
+              restoreProblems::add);
       if (restored.isPresent()) {
         TenantModel model = restored.get();
         Manifest manifest = model.parent().orElseThrow();

@@ -34,8 +34,17 @@ import org.slf4j.LoggerFactory;
 public final class TenantModel implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TenantModel.class);
-  static final String PARAMETERS = "parameters.bin";
-  static final String OPTIMIZER = "optimizer.bin";
+  public static final String PARAMETERS = "parameters.bin";
+  public static final String OPTIMIZER = "optimizer.bin";
+
+  /** One daemon thread featurizing ahead of the engine, shared by all tenants' models. */
+  private static final java.util.concurrent.ExecutorService FEATURIZER =
+      java.util.concurrent.Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "prefstream-featurizer");
+            t.setDaemon(true);
+            return t;
+          });
 
   private final String tenant;
   private final String modelName;
@@ -79,14 +88,16 @@ public final class TenantModel implements AutoCloseable {
   }
 
   /**
-   * The tenant's newest checkpoint in the store whose digests verify, restored with its optimizer
-   * state; corrupt ones are skipped, logged and counted. Empty when none is usable.
+   * The tenant's newest resumable checkpoint in the store whose digests verify, restored with its
+   * optimizer state; corrupt ones are skipped, logged and counted, and ones the trainer did not
+   * write (published from an offline run: no offsets) are passed over. Empty when none is usable.
    */
   public static java.util.Optional<TenantModel> restore(
       String tenant,
       TrainerConfig config,
       TrainerMetrics metrics,
       CheckpointStore store,
+      java.util.function.Predicate<Manifest> resumable,
       java.util.function.Consumer<String> problems)
       throws IOException {
     List<CheckpointId> versions = new ArrayList<>(store.list(tenant, config.modelName()));
@@ -100,6 +111,10 @@ public final class TenantModel implements AutoCloseable {
         LOG.warn("Skipping corrupt checkpoint {}: {}", id, e.getMessage());
         problems.accept(e.getMessage());
         metrics.counter("corrupt_checkpoints", tenant).increment();
+        continue;
+      }
+      if (!resumable.test(manifest)) {
+        LOG.info("Not resuming from {}: it was published from elsewhere (no pairs offsets)", id);
         continue;
       }
       TenantModel restored = fromCheckpoint(tenant, config, metrics, dir, manifest);
@@ -220,16 +235,23 @@ public final class TenantModel implements AutoCloseable {
     return pending.size();
   }
 
-  /** Trains everything queued, in steps of at most batch-size fresh pairs plus replay. */
+  /**
+   * Trains everything queued, in steps of at most batch-size fresh pairs plus replay. The next
+   * step's pairs are featurized on another thread while the engine trains the current one.
+   */
   public void trainPending() {
+    List<List<TrainingPair>> chunks = new ArrayList<>();
     for (int from = 0; from < pending.size(); from += config.batchSize()) {
-      List<TrainingPair> fresh =
-          pending.subList(from, Math.min(pending.size(), from + config.batchSize()));
-      int replayCount =
-          replay.size() == 0
-              ? 0
-              : (int) Math.round(fresh.size() * config.replayShare() / (1 - config.replayShare()));
-      Learner.Step step = learner.step(fresh, replay.sample(replayCount));
+      chunks.add(pending.subList(from, Math.min(pending.size(), from + config.batchSize())));
+    }
+    java.util.concurrent.Future<Learner.Batch> next = prepare(chunks.get(0));
+    for (int c = 0; c < chunks.size(); c++) {
+      Learner.Batch batch = await(next);
+      if (c + 1 < chunks.size()) {
+        next = prepare(chunks.get(c + 1));
+      }
+      List<TrainingPair> fresh = batch.fresh();
+      Learner.Step step = learner.step(batch);
       prequential.add(step.freshCorrect(), step.fresh());
       pairsSeen += fresh.size();
       metrics.counter("pairs_trained", tenant).increment(fresh.size());
@@ -363,6 +385,27 @@ public final class TenantModel implements AutoCloseable {
     List<TrainingPair> sample = new ArrayList<>(holdout);
     sample.addAll(replay.sample(Math.max(0, 1000 - sample.size())));
     return sample.isEmpty() ? new float[0] : learner.scores(sample);
+  }
+
+  /** Featurizes a chunk with its replay sample (drawn now, in order) on the featurizer thread. */
+  private java.util.concurrent.Future<Learner.Batch> prepare(List<TrainingPair> fresh) {
+    int replayCount =
+        replay.size() == 0
+            ? 0
+            : (int) Math.round(fresh.size() * config.replayShare() / (1 - config.replayShare()));
+    List<TrainingPair> replayed = replay.sample(replayCount);
+    return FEATURIZER.submit(() -> learner.prepare(fresh, replayed));
+  }
+
+  private static Learner.Batch await(java.util.concurrent.Future<Learner.Batch> future) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while featurizing a batch", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("featurizing a batch failed: " + e.getCause(), e.getCause());
+    }
   }
 
   @Override

@@ -46,6 +46,22 @@ class LearnerTest {
     }
   }
 
+  /** PyTorch's grad mode is per thread: a step on a new thread must not record the update. */
+  @Test
+  void trainsOnThreadsOtherThanTheOneThatStartedTheEngine() throws Exception {
+    try (Learner learner = learner(SMALL, LearnerSettings.defaults())) {
+      for (int i = 0; i < 3; i++) {
+        var step =
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> learner.step(List.of(PAIR), List.of(PAIR)),
+                    java.util.concurrent.Executors.newSingleThreadExecutor())
+                .get();
+        assertThat(step.applied()).isTrue();
+      }
+      assertThat(learner.steps()).isEqualTo(3);
+    }
+  }
+
   @Test
   void theMarginAsksForALargerGap() {
     TrainingPair withMargin = new TrainingPair(PAIR.prompt(), PAIR.chosen(), PAIR.rejected(), 1, 3);

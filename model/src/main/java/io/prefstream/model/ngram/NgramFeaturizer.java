@@ -9,9 +9,10 @@ import java.util.Arrays;
  * each text, plus {@link StructureFeatures} of the response. Deterministic: the same texts and spec
  * give the same features on every machine and JVM, which the trainer and scorer rely on.
  *
- * <p>Each text becomes a bag: distinct buckets with {@code log(1 + count)} values, L2-normalised. A
- * text with more distinct buckets than {@code model.max-features} keeps those with the smallest
- * mixed hash, a stable sample that does not favour the start of long texts. Bucket 0 is padding.
+ * <p>Each text becomes a bag: distinct buckets (in no particular order) with {@code log(1 + count)}
+ * values, L2-normalised. A text with more distinct buckets than {@code model.max-features} keeps
+ * those with the smallest mixed hash, a stable sample that does not favour the start of long texts.
+ * Bucket 0 is padding.
  */
 public final class NgramFeaturizer {
 
@@ -24,7 +25,12 @@ public final class NgramFeaturizer {
   private static final long RESPONSE_CHAR = 0xD6E8FEB86659FD93L;
   private static final long BIGRAM = 0x27D4EB2F165667C5L;
 
+  private static final int PROMPT_CACHE = 4096;
+
+  private final java.util.concurrent.ConcurrentHashMap<String, PromptFeatures> prompts =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final int buckets;
+  private final ThreadLocal<Scratch> scratch;
   private final int maxFeatures;
   private final int charN;
 
@@ -33,6 +39,7 @@ public final class NgramFeaturizer {
       throw new IllegalArgumentException("buckets must be at least 2, got " + buckets);
     }
     this.buckets = buckets;
+    this.scratch = ThreadLocal.withInitial(() -> new Scratch(buckets));
     this.maxFeatures = maxFeatures;
     this.charN = charN;
   }
@@ -44,7 +51,7 @@ public final class NgramFeaturizer {
         spec.get(ModelOptions.CHAR_NGRAM));
   }
 
-  /** A text's features: parallel bucket ids (ascending, no zero) and weights. */
+  /** A text's features: parallel distinct bucket ids (no zero) and weights. */
   public record Bag(int[] ids, float[] values) {
     public int size() {
       return ids.length;
@@ -54,16 +61,31 @@ public final class NgramFeaturizer {
   /** Everything the model reads of one candidate. */
   public record Features(Bag prompt, Bag response, float[] structure) {}
 
+  /** Thread-safe. Prompts repeat (every response to one prompt shares it), so theirs are cached. */
   public Features featurize(String prompt, String response) {
-    Tokens p = Tokens.of(prompt);
+    PromptFeatures p = prompts.get(prompt);
+    if (p == null) {
+      Tokens tokens = Tokens.of(prompt);
+      p =
+          new PromptFeatures(
+              bag(prompt, tokens, PROMPT_WORD, PROMPT_CHAR), tokens.distinct(), tokens.count);
+      if (prompts.size() >= PROMPT_CACHE) {
+        prompts.clear();
+      }
+      prompts.put(prompt, p);
+    }
     Tokens r = Tokens.of(response);
-    Bag promptBag = bag(prompt, p, PROMPT_WORD, PROMPT_CHAR);
     Bag responseBag = bag(response, r, RESPONSE_WORD, RESPONSE_CHAR);
-    return new Features(promptBag, responseBag, StructureFeatures.of(prompt, p, response, r));
+    return new Features(
+        p.bag(), responseBag, StructureFeatures.of(p.words(), p.wordCount(), response, r));
   }
 
+  private record PromptFeatures(Bag bag, long[] words, int wordCount) {}
+
   private Bag bag(String text, Tokens tokens, long wordSeed, long charSeed) {
-    long[] hashes = new long[tokens.count * 2 + (charN > 0 ? text.length() + 2 * tokens.count : 0)];
+    Scratch scratch = this.scratch.get();
+    long[] hashes =
+        scratch.hashes(tokens.count * 2 + (charN > 0 ? text.length() + 2 * tokens.count : 0));
     int n = 0;
     for (int i = 0; i < tokens.count; i++) {
       hashes[n++] = mix(tokens.hashes[i] ^ wordSeed);
@@ -74,25 +96,74 @@ public final class NgramFeaturizer {
     if (charN > 0) {
       n = charNgrams(text, tokens, charSeed, hashes, n);
     }
-    int[] ids = new int[n];
-    for (int i = 0; i < n; i++) {
-      ids[i] = 1 + (int) Long.remainderUnsigned(hashes[i], buckets - 1);
-    }
-    Arrays.sort(ids);
+    // Count buckets with a per-thread, generation-stamped table the size of the bucket space: no
+    // sorting, probing or clearing per text.
+    int generation = scratch.nextGeneration();
+    int[] stamp = scratch.stamp;
+    int[] slotOf = scratch.slotOf;
+    int[] ids = scratch.ids(n);
+    int[] counts = scratch.counts(n);
     int distinct = 0;
-    int[] counts = new int[n];
     for (int i = 0; i < n; i++) {
-      if (distinct > 0 && ids[distinct - 1] == ids[i]) {
-        counts[distinct - 1]++;
-      } else {
-        ids[distinct] = ids[i];
+      // Lemire's multiply-shift range reduction: a uniform bucket in [1, buckets), no division.
+      int id = 1 + (int) (((hashes[i] >>> 32) * (buckets - 1)) >>> 32);
+      if (stamp[id] != generation) {
+        stamp[id] = generation;
+        slotOf[id] = distinct;
+        ids[distinct] = id;
         counts[distinct++] = 1;
+      } else {
+        counts[slotOf[id]]++;
       }
     }
     if (distinct > maxFeatures) {
       return sample(ids, counts, distinct);
     }
-    return normalised(Arrays.copyOf(ids, distinct), counts);
+    return normalised(Arrays.copyOf(ids, distinct), Arrays.copyOf(counts, distinct));
+  }
+
+  /** Per-thread working arrays, so featurizing a text allocates little. */
+  private static final class Scratch {
+    final int[] stamp;
+    final int[] slotOf;
+    private long[] hashes = new long[4096];
+    private int[] ids = new int[4096];
+    private int[] counts = new int[4096];
+    private int generation;
+
+    Scratch(int buckets) {
+      stamp = new int[buckets];
+      slotOf = new int[buckets];
+    }
+
+    long[] hashes(int size) {
+      if (hashes.length < size) {
+        hashes = new long[Math.max(size, 2 * hashes.length)];
+      }
+      return hashes;
+    }
+
+    int[] ids(int size) {
+      if (ids.length < size) {
+        ids = new int[Math.max(size, 2 * ids.length)];
+      }
+      return ids;
+    }
+
+    int[] counts(int size) {
+      if (counts.length < size) {
+        counts = new int[Math.max(size, 2 * counts.length)];
+      }
+      return counts;
+    }
+
+    int nextGeneration() {
+      if (++generation == Integer.MAX_VALUE) {
+        Arrays.fill(stamp, 0);
+        generation = 1;
+      }
+      return generation;
+    }
   }
 
   /** Character n-grams inside each word token, with word-boundary marks, as fastText does. */

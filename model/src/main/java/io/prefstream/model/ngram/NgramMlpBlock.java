@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
@@ -22,12 +21,15 @@ import ai.djl.util.PairList;
  * response vector r (a weighted sum, i.e. an embedding bag), then an MLP over [p, r, p⊙r,
  * structure] to one reward. The product p⊙r lets the reward of a response depend on the prompt.
  *
- * <p>Inputs: prompt ids [B, Lp] (int64), prompt weights [B, Lp], response ids [B, Lr], response
- * weights [B, Lr], structure [B, S]. Id 0 with weight 0 pads.
+ * <p>Inputs: the prompt bags and the response bags as sparse [B, U] matrices over the U table rows
+ * the batch reads, structure [B, S], those rows' indices [U] and their values [U, D]. Pooling is a
+ * sparse-dense product with the rows, so training touches only them.
  */
 final class NgramMlpBlock extends AbstractBlock {
 
   private static final byte VERSION = 1;
+  static final int ROWS = 3;
+  static final int ROWS_VALUES = 4;
 
   private final int dim;
   private final int structure;
@@ -45,6 +47,7 @@ final class NgramMlpBlock extends AbstractBlock {
                 .setType(Parameter.Type.WEIGHT)
                 .optShape(new Shape(buckets, dim))
                 .optInitializer(new NormalInitializer(0.1f))
+                .optRequiresGrad(false) // trained sparsely, by rows: see SparseRows
                 .build());
     this.head =
         addChildBlock(
@@ -59,16 +62,15 @@ final class NgramMlpBlock extends AbstractBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    NDArray weights = store.getValue(table, inputs.head().getDevice(), training);
-    NDArray p = bag(inputs.get(0), inputs.get(1), weights);
-    NDArray r = bag(inputs.get(2), inputs.get(3), weights);
-    NDArray x = NDArrays.concat(new NDList(p, r, p.mul(r), inputs.get(4)), 1);
+    NDArray weights = inputs.get(ROWS_VALUES);
+    NDArray p = inputs.get(0).matMul(weights);
+    NDArray r = inputs.get(1).matMul(weights);
+    NDArray x = NDArrays.concat(new NDList(p, r, p.mul(r), inputs.get(2)), 1);
     return head.forward(store, new NDList(x), training, params);
   }
 
-  private static NDArray bag(NDArray ids, NDArray values, NDArray weights) {
-    NDArray rows = ids.getNDArrayInternal().embedding(ids, weights, SparseFormat.DENSE).head();
-    return rows.mul(values.expandDims(2)).sum(new int[] {1});
+  Parameter table() {
+    return table;
   }
 
   @Override

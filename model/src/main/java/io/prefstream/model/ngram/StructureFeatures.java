@@ -38,8 +38,8 @@ public final class StructureFeatures {
   private StructureFeatures() {}
 
   static float[] of(
-      String prompt,
-      NgramFeaturizer.Tokens promptTokens,
+      long[] promptWords,
+      int promptWordCount,
       String response,
       NgramFeaturizer.Tokens responseTokens) {
     int words = responseTokens.count;
@@ -134,11 +134,11 @@ public final class StructureFeatures {
     f[10] = letters == 0 ? 0 : (float) upper / letters;
     f[11] = log(exclamations) / 2;
     f[12] = Math.min(2f, words / (30f * Math.max(1, sentences)));
-    f[13] = jaccard(promptTokens.distinct(), responseTokens.distinct());
-    f[14] = (float) Math.log((1.0 + words) / (1.0 + promptTokens.count)) / 4;
+    f[13] = jaccard(promptWords, responseTokens.distinct());
+    f[14] = (float) Math.log((1.0 + words) / (1.0 + promptWordCount)) / 4;
     f[15] = response.isBlank() ? 1 : 0;
     f[16] = length == 0 ? 0 : (float) nonAscii / length;
-    f[17] = log(promptTokens.count) / 6;
+    f[17] = log(promptWordCount) / 6;
     f[18] = log(paragraphs) / 3;
     f[19] = log(emphasis) / 2;
     return f;

@@ -3,7 +3,9 @@ package io.prefstream.trainer.internal;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
+import io.prefstream.model.SparseRows;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,15 +40,48 @@ public final class AdamW {
   }
 
   /**
-   * One update of every parameter from its accumulated gradient times {@code rescale} (global norm
-   * clipping), then zeroes the gradients.
+   * One update of every parameter that requires a gradient, from its accumulated gradient times
+   * {@code rescale} (global norm clipping), then zeroes the gradients; and of the {@code sparse}
+   * rows, from their gradient. Sparse rows are updated lazily (as TensorFlow's LazyAdam): their
+   * moments and weight decay advance only in steps that touch them.
    */
-  public void step(List<Parameter> parameters, float rescale) {
+  public void step(List<Parameter> parameters, List<SparseRows> sparse, float rescale) {
     steps++;
     double coef1 = 1 - Math.pow(beta1, steps);
     double coef2 = 1 - Math.pow(beta2, steps);
     float biasCorrected = (float) (learningRate * Math.sqrt(coef2) / coef1);
+    for (SparseRows s : sparse) {
+      NDArray table = s.table().getArray();
+      NDArray[] m = moments.computeIfAbsent(s.table().getId(), k -> newMoments(table));
+      NDIndex rows = new NDIndex("{}", s.rows());
+      try (NDArray grad = s.values().getGradient();
+          NDArray mean = m[0].get(rows);
+          NDArray variance = m[1].get(rows)) {
+        NDArray values = s.values();
+        values
+            .getNDArrayInternal()
+            .adamUpdate(
+                new NDList(values, grad, mean, variance),
+                new NDList(values),
+                learningRate,
+                biasCorrected,
+                weightDecay,
+                rescale,
+                -1f,
+                beta1,
+                beta2,
+                epsilon,
+                true,
+                true);
+        table.set(rows, values);
+        m[0].set(rows, mean);
+        m[1].set(rows, variance);
+      }
+    }
     for (Parameter p : parameters) {
+      if (!p.requiresGradient()) {
+        continue;
+      }
       NDArray weight = p.getArray();
       NDArray[] m = moments.computeIfAbsent(p.getId(), k -> newMoments(weight));
       try (NDArray grad = weight.getGradient()) {

@@ -1,0 +1,161 @@
+package io.prefstream.launcher;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.prefstream.config.Settings;
+import io.prefstream.schemas.Topics;
+import io.prefstream.trainer.OnlineTrainer;
+import io.prefstream.trainer.TrainerConfig;
+import io.prefstream.trainer.TrainerMetrics;
+import io.prefstream.trainer.TrainerOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The online trainer on a thread of this process, as {@code up} and {@code demo} run it: it reads
+ * the local broker's pairs and keeps its checkpoints in the data directory, so a restart over the
+ * same directory resumes from them.
+ */
+final class LocalTrainer implements AutoCloseable {
+
+  private final OnlineTrainer trainer;
+  private final TrainerConfig config;
+  private final TrainerMetrics metrics;
+  private final CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run;
+  private volatile boolean closing;
+
+  private LocalTrainer(
+      OnlineTrainer trainer,
+      TrainerConfig config,
+      TrainerMetrics metrics,
+      CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run) {
+    this.trainer = trainer;
+    this.config = config;
+    this.metrics = metrics;
+    this.run = run;
+  }
+
+  /**
+   * Starts the trainer.
+   *
+   * @param settings {@code trainer.*}, {@code model.*} and {@code kafka.*} keys from the config
+   *     file and environment; the broker and topic prefix are the local stack's, and the store is
+   *     {@code DATA_DIR/checkpoints} unless {@code trainer.store} is set
+   */
+  static LocalTrainer start(String bootstrap, Topics topics, Settings settings, Path dataDir) {
+    Map<String, String> local = new HashMap<>();
+    local.put(TrainerOptions.STORE.key(), dataDir.resolve("checkpoints").toString());
+    Settings merged =
+        Settings.of(local)
+            .overriddenBy(settings)
+            .overriddenBy(Settings.fromEnv(System.getenv(), TrainerOptions.ALL))
+            .overriddenBy(
+                Settings.of(
+                    Map.of(
+                        TrainerOptions.BOOTSTRAP_SERVERS.key(),
+                        bootstrap,
+                        TrainerOptions.TOPIC_PREFIX.key(),
+                        topics.prefix())));
+    TrainerConfig config;
+    try {
+      config = TrainerConfig.from(merged);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage(), e);
+    }
+    TrainerMetrics metrics = new TrainerMetrics(new SimpleMeterRegistry());
+    OnlineTrainer trainer = OnlineTrainer.kafka(config, metrics);
+    CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return trainer.run();
+              } catch (Exception e) {
+                throw new IllegalStateException(e.getMessage(), e);
+              } finally {
+                trainer.close();
+              }
+            },
+            command -> {
+              Thread t = new Thread(command, "prefstream-trainer");
+              t.setDaemon(true);
+              t.start();
+            });
+    return new LocalTrainer(trainer, config, metrics, run);
+  }
+
+  TrainerConfig config() {
+    return config;
+  }
+
+  TrainerMetrics metrics() {
+    return metrics;
+  }
+
+  Path store() {
+    return config.store().toAbsolutePath();
+  }
+
+  Map<String, OnlineTrainer.TenantStatus> status() {
+    return trainer.status();
+  }
+
+  long checkpointsWritten() {
+    return trainer.checkpointsWritten();
+  }
+
+  /** Reports (once) if the trainer ends while nobody asked it to. */
+  void onUnexpectedEnd(Consumer<String> report) {
+    run.whenComplete(
+        (status, error) -> {
+          if (!closing) {
+            report.accept(
+                "the trainer stopped"
+                    + (error == null
+                        ? ""
+                        : ": "
+                            + (error.getCause() == null ? error : error.getCause()).getMessage()));
+          }
+        });
+  }
+
+  /** Waits until the trainer has trained {@code pairs} TRAIN pairs of {@code tenant}. */
+  boolean awaitTrained(String tenant, long pairs, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      var s = trainer.status().get(tenant);
+      if ((s != null && s.pairsTrained() >= pairs) || pairs == 0) {
+        return true;
+      }
+      if (run.isDone()) {
+        return false;
+      }
+      Thread.sleep(50);
+    }
+    return false;
+  }
+
+  /** Stops after training what it has read and writing a last checkpoint; its final status. */
+  Map<String, OnlineTrainer.TenantStatus> stop(Duration timeout) {
+    closing = true;
+    trainer.stop();
+    try {
+      return run.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UserError("interrupted while stopping the trainer", e);
+    } catch (Exception e) {
+      throw new UserError("the trainer did not stop cleanly: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!run.isDone()) {
+      stop(Duration.ofMinutes(1));
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package io.prefstream.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.prefstream.config.Settings;
+import io.prefstream.model.ModelOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TrainerConfigTest {
+
+  @Test
+  void defaultsAreTheDocumentedOnes() {
+    TrainerConfig c = TrainerConfig.defaults();
+    assertThat(c.bootstrapServers()).isEqualTo("localhost:9092");
+    assertThat(c.store()).isEqualTo(Path.of("checkpoints"));
+    assertThat(c.modelName()).isEqualTo("reward");
+    assertThat(c.sharedModel()).isEmpty();
+    assertThat(c.model().type()).isEqualTo("ngram-mlp");
+    assertThat(c.model().get(ModelOptions.BUCKETS)).isEqualTo(131072);
+    assertThat(c.model().get(ModelOptions.DROPOUT)).isZero();
+    assertThat(c.device()).isEqualTo("auto");
+    assertThat(c.learner().learningRate()).isEqualTo(3e-3);
+    assertThat(c.batchSize()).isEqualTo(256);
+    assertThat(c.maxBatchDelay()).isEqualTo(Duration.ofMillis(500));
+    assertThat(c.replayShare()).isEqualTo(0.25);
+    assertThat(c.checkpointSteps()).isEqualTo(200);
+    assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.gateTolerance()).isEqualTo(0.02);
+    assertThat(c.modelTenant("acme")).isEqualTo("acme");
+  }
+
+  @Test
+  void settingsOverrideDefaultsAndPassKafkaKeysThrough() {
+    TrainerConfig c =
+        TrainerConfig.from(
+            Settings.of(
+                Map.of(
+                    "trainer.batch-size", "64",
+                    "trainer.checkpoint-interval", "5s",
+                    "trainer.shared-model", "everyone",
+                    "model.embedding-dim", "16",
+                    "model.device", "cpu",
+                    "kafka.security.protocol", "SSL")));
+    assertThat(c.batchSize()).isEqualTo(64);
+    assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.modelTenant("acme")).isEqualTo("everyone");
+    assertThat(c.model().get(ModelOptions.EMBEDDING_DIM)).isEqualTo(16);
+    assertThat(c.model().config()).doesNotContainKey("model.device"); // not part of what a model is
+    assertThat(c.device()).isEqualTo("cpu");
+    assertThat(c.kafka()).containsEntry("security.protocol", "SSL");
+  }
+
+  @Test
+  void unknownOrInvalidKeysFailNamingTheKey() {
+    assertThatThrownBy(() -> TrainerConfig.from(Settings.of(Map.of("trainer.batchsize", "5"))))
+        .hasMessageContaining("trainer.batchsize");
+    assertThatThrownBy(() -> TrainerConfig.from(Settings.of(Map.of("model.type", "gpt"))))
+        .hasMessageContaining("model.type");
+    assertThatThrownBy(() -> TrainerConfig.from(Settings.of(Map.of("trainer.replay-share", "1.5"))))
+        .hasMessageContaining("trainer.replay-share");
+  }
+}

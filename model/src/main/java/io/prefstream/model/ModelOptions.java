@@ -17,8 +17,10 @@ public final class ModelOptions {
       choiceOption(
           "model.type",
           "ngram-mlp",
-          List.of("ngram-mlp"),
-          "Which reward model: ngram-mlp (hashed n-grams and structure features, the CPU default).");
+          List.of("ngram-mlp", "embed-mlp", "transformer"),
+          "Which reward model: ngram-mlp (hashed n-grams and structure features, the CPU default),"
+              + " embed-mlp (a frozen ONNX sentence encoder and a trained MLP head), transformer"
+              + " (a small transformer encoder trained from scratch, for GPUs).");
   public static final ConfigOption<String> DEVICE =
       choiceOption(
           "model.device",
@@ -55,8 +57,65 @@ public final class ModelOptions {
           8,
           "Length of the character n-grams taken inside words; 0 turns them off.");
 
+  // embed-mlp
+  public static final ConfigOption<String> ENCODER =
+      choiceOption(
+          "model.encoder",
+          "minilm-q",
+          List.of("minilm-q", "bge-small"),
+          "embed-mlp's frozen encoder: minilm-q (all-MiniLM-L6-v2 quantized, 384-d, 128 tokens) or"
+              + " bge-small (bge-small-en-v1.5, 384-d, 512 tokens, ~5x slower).");
+  public static final ConfigOption<Integer> ENCODER_SESSIONS =
+      intOption(
+          "model.encoder-sessions",
+          Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
+          1,
+          64,
+          "Parallel ONNX sessions of one thread each (one per core beats one session with many"
+              + " threads).");
+  public static final ConfigOption<Integer> EMBEDDING_CACHE =
+      intOption(
+          "model.embedding-cache",
+          200_000,
+          0,
+          100_000_000,
+          "Texts whose embeddings are kept (by text hash), so replayed and re-scored texts are"
+              + " encoded once.");
+
+  // transformer
+  public static final ConfigOption<Integer> VOCABULARY =
+      intOption(
+          "model.vocabulary", 32768, 16, 1 << 22, "transformer: hashed word vocabulary size.");
+  public static final ConfigOption<Integer> MAX_TOKENS =
+      intOption(
+          "model.max-tokens",
+          128,
+          8,
+          4096,
+          "transformer: sequence length ([CLS], the prompt's last quarter, [SEP], the response).");
+  public static final ConfigOption<Integer> LAYERS =
+      intOption("model.layers", 2, 1, 48, "transformer: encoder layers.");
+  public static final ConfigOption<Integer> HEADS =
+      intOption(
+          "model.heads", 4, 1, 64, "transformer: attention heads (must divide embedding-dim).");
+
   public static final List<ConfigOption<?>> ALL =
-      List.of(TYPE, DEVICE, BUCKETS, EMBEDDING_DIM, HIDDEN, DROPOUT, MAX_FEATURES, CHAR_NGRAM);
+      List.of(
+          TYPE,
+          DEVICE,
+          BUCKETS,
+          EMBEDDING_DIM,
+          HIDDEN,
+          DROPOUT,
+          MAX_FEATURES,
+          CHAR_NGRAM,
+          ENCODER,
+          ENCODER_SESSIONS,
+          EMBEDDING_CACHE,
+          VOCABULARY,
+          MAX_TOKENS,
+          LAYERS,
+          HEADS);
 
   private ModelOptions() {}
 }

@@ -1,7 +1,9 @@
 package io.prefstream.model;
 
 import ai.djl.Device;
+import io.prefstream.model.embed.EmbedMlp;
 import io.prefstream.model.ngram.NgramMlp;
+import io.prefstream.model.transformer.TransformerReward;
 
 /** Builds a reward model by its spec's type. */
 public final class RewardModels {
@@ -12,9 +14,13 @@ public final class RewardModels {
   public static RewardModel create(ModelSpec spec, Device device) {
     return switch (spec.type()) {
       case "ngram-mlp" -> new NgramMlp(spec, device);
+      case "embed-mlp" -> new EmbedMlp(spec, device);
+      case "transformer" -> new TransformerReward(spec, device);
       default ->
           throw new IllegalArgumentException(
-              "model.type: unknown reward model '" + spec.type() + "'; known: ngram-mlp");
+              "model.type: unknown reward model '"
+                  + spec.type()
+                  + "'; known: ngram-mlp, embed-mlp, transformer");
     };
   }
 }

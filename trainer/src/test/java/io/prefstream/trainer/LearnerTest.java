@@ -46,6 +46,27 @@ class LearnerTest {
     }
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"embed-mlp", "transformer"})
+  void everyModelTypeLearnsThePairItIsShown(String type) {
+    ModelSpec spec =
+        SMALL
+            .with(ModelOptions.TYPE, type)
+            .with(ModelOptions.VOCABULARY, 4096)
+            .with(ModelOptions.MAX_TOKENS, 32)
+            .with(ModelOptions.EMBEDDING_DIM, 16)
+            .with(ModelOptions.ENCODER_SESSIONS, 1);
+    try (Learner learner = learner(spec, LearnerSettings.defaults())) {
+      float[] before = learner.scores(List.of(PAIR));
+      for (int i = 0; i < 10; i++) {
+        assertThat(learner.step(List.of(PAIR), List.of()).applied()).isTrue();
+      }
+      float[] after = learner.scores(List.of(PAIR));
+      assertThat(after[0] - after[1]).isGreaterThan(before[0] - before[1]);
+      assertThat(learner.finite()).isTrue();
+    }
+  }
+
   /** PyTorch's grad mode is per thread: a step on a new thread must not record the update. */
   @Test
   void trainsOnThreadsOtherThanTheOneThatStartedTheEngine() throws Exception {

@@ -225,8 +225,14 @@ public final class NgramFeaturizer {
     return new Bag(ids, values);
   }
 
+  /** The lower-cased word tokens of a text (runs of letters or digits), as 64-bit hashes. */
+  public static long[] wordHashes(String text) {
+    Tokens tokens = Tokens.of(text);
+    return Arrays.copyOf(tokens.hashes, tokens.count);
+  }
+
   /** MurmurHash3's 64-bit finaliser: spreads every input bit over the whole word. */
-  static long mix(long h) {
+  public static long mix(long h) {
     h ^= h >>> 33;
     h *= 0xFF51AFD7ED558CCDL;
     h ^= h >>> 33;

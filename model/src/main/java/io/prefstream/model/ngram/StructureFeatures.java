@@ -37,6 +37,12 @@ public final class StructureFeatures {
 
   private StructureFeatures() {}
 
+  /** The structure features of a response to a prompt. */
+  public static float[] of(String prompt, String response) {
+    NgramFeaturizer.Tokens p = NgramFeaturizer.Tokens.of(prompt);
+    return of(p.distinct(), p.count, response, NgramFeaturizer.Tokens.of(response));
+  }
+
   static float[] of(
       long[] promptWords,
       int promptWordCount,

@@ -9,8 +9,11 @@ import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.Split;
 import io.prefstream.config.Settings;
 import io.prefstream.local.LocalKafka;
+import io.prefstream.model.Candidate;
 import io.prefstream.model.ModelOptions;
 import io.prefstream.model.ModelSpec;
+import io.prefstream.model.embed.EmbedMlp;
+import io.prefstream.model.embed.SentenceEncoder;
 import io.prefstream.model.ngram.NgramFeaturizer;
 import io.prefstream.model.ngram.StructureFeatures;
 import io.prefstream.schemas.Topic;
@@ -19,6 +22,7 @@ import io.prefstream.simulator.DirectPairs;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
 import io.prefstream.trainer.OnlineTrainer;
+import io.prefstream.trainer.TenantModel;
 import io.prefstream.trainer.TrainerConfig;
 import io.prefstream.trainer.TrainerMetrics;
 import java.io.PrintWriter;
@@ -72,6 +76,14 @@ public final class BenchTrainCommand implements Runnable {
       description = "A trainer.* or model.* setting for the trainer, KEY=VALUE (repeatable).")
   Map<String, String> settings = new HashMap<>();
 
+  @Option(
+      names = "--quality-pairs",
+      description =
+          "Pairs of the simulated-product quality phase before its preference shift (as many"
+              + " after); 0 skips it. Default: ${DEFAULT-VALUE}.",
+      defaultValue = "20000")
+  int qualityPairs;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -86,25 +98,48 @@ public final class BenchTrainCommand implements Runnable {
       s.put("trainer.topic-prefix", topics.prefix());
       TrainerConfig base = TrainerConfig.from(Settings.of(s));
       ModelSpec model = base.model();
+      boolean embed = model.type().equals("embed-mlp");
       out.printf(
-          "bench train: %s %s, batch %d + %.0f%% replay, %d cores, engine %s%n",
+          "bench train: %s %s, batch %d + %.0f%% replay, %d cores, engine %s on %s%n",
           model.type(),
           model.config(),
           base.batchSize(),
           100 * base.replayShare(),
           Runtime.getRuntime().availableProcessors(),
-          Engine.getEngine("PyTorch").getVersion());
+          Engine.getEngine("PyTorch").getVersion(),
+          io.prefstream.model.Devices.resolve(base.device()));
 
       double flopsPerPair = flopsPerFreshPair(model, base, written);
+      double encoderTextsPerSecond = embed ? encoderTextsPerSecond(model, written, out) : 0;
       List<Double> rates = new ArrayList<>();
       List<Double> matmul = new ArrayList<>();
+      double coldRate = 0;
+      double encodedPerPair = 0;
+      double hitShare = 0;
       for (int round = 0; round <= rounds; round++) {
+        long[] before = embed ? EmbedMlp.sharedEncoder(model).counts() : new long[2];
         double rate = trainRound(base, train, out);
         double gflops = matmulGflops(model, base);
         String label = round == 0 ? "warm-up" : "round " + round;
         out.printf(
             "%s: trainer %,.0f pairs/s (%.2f GFLOP/s achieved); matmul %.1f GFLOP/s%n",
             label, rate, rate * flopsPerPair / 1e9, gflops);
+        if (embed && round == 0) {
+          long[] after = EmbedMlp.sharedEncoder(model).counts();
+          long encoded = after[0] - before[0];
+          long hits = after[1] - before[1];
+          coldRate = rate;
+          encodedPerPair = (double) encoded / train;
+          hitShare = (double) hits / Math.max(1, hits + encoded);
+          out.printf(
+              "  cold cache: %,d texts encoded (%.2f per pair), %.1f%% cache hits; encoder alone"
+                  + " %.0f texts/s, so %.3f of the time went to encoding%n",
+              encoded,
+              encodedPerPair,
+              100 * hitShare,
+              encoderTextsPerSecond,
+              rate * encodedPerPair / encoderTextsPerSecond);
+        }
         if (round > 0) {
           rates.add(rate);
           matmul.add(gflops);
@@ -114,21 +149,174 @@ public final class BenchTrainCommand implements Runnable {
       double gflops = Bench.median(matmul);
       double atMatmul = gflops * 1e9 / flopsPerPair;
       out.printf(
-          "median: %,.0f pairs/s; %.2f GFLOP/s achieved = %.3f of the matmul's %.1f GFLOP/s%n",
-          rate, rate * flopsPerPair / 1e9, rate / atMatmul, gflops);
-      ObjectNode figures =
-          Bench.figures(
-              "train", rate, "pairs/s", "pairs/s at plain libtorch matmul FLOP/s", atMatmul);
+          "median%s: %,.0f pairs/s; %.2f GFLOP/s achieved = %.3f of the matmul's %.1f GFLOP/s%n",
+          embed ? " (head from cached embeddings)" : "",
+          rate,
+          rate * flopsPerPair / 1e9,
+          rate / atMatmul,
+          gflops);
+      ObjectNode quality = qualityPairs > 0 ? quality(base, out) : null;
+      ObjectNode figures;
+      if (embed) {
+        // Value: pairs/s with a cold cache; baseline: the pairs/s the encoder alone could feed.
+        double encoderPairs = encoderTextsPerSecond / Math.max(1e-9, encodedPerPair);
+        figures =
+            Bench.figures(
+                "train",
+                coldRate,
+                "pairs/s",
+                "pairs/s the raw encoder alone can feed",
+                encoderPairs);
+        figures.put("encoder_texts_per_s", Math.round(encoderTextsPerSecond));
+        figures.put("encoded_texts_per_pair", Math.round(encodedPerPair * 1000) / 1000.0);
+        figures.put("cache_hit_share", Math.round(hitShare * 1000) / 1000.0);
+        figures.put("cached_head_pairs_per_s", Math.round(rate));
+        figures.put("cached_head_flops_ratio", Math.round(rate / atMatmul * 1000) / 1000.0);
+      } else {
+        figures =
+            Bench.figures(
+                "train", rate, "pairs/s", "pairs/s at plain libtorch matmul FLOP/s", atMatmul);
+      }
       figures.put("model", model.type());
       figures.put("achieved_gflops", Math.round(rate * flopsPerPair / 1e7) / 100.0);
       figures.put("matmul_gflops", Math.round(gflops * 100) / 100.0);
       figures.put("flops_per_pair", Math.round(flopsPerPair));
       figures.put("pairs", train);
       figures.put("rounds", rounds);
+      if (quality != null) {
+        figures.set("quality", quality);
+      }
       out.println(figures);
     } catch (Exception e) {
       throw new UserError("bench train failed: " + e.getMessage(), e);
     }
+  }
+
+  /** Raw encoder speed on distinct texts of the data, no cache: the embed-mlp baseline. */
+  private static double encoderTextsPerSecond(
+      ModelSpec model, List<PreferencePair> sample, PrintWriter out) {
+    java.util.LinkedHashSet<String> distinct = new java.util.LinkedHashSet<>();
+    for (PreferencePair p : sample) {
+      distinct.addAll(EmbedMlp.texts(new Candidate(p.getPrompt(), p.getChosen())));
+      distinct.add(p.getRejected());
+      if (distinct.size() >= 1200) {
+        break;
+      }
+    }
+    List<String> texts = new ArrayList<>(distinct);
+    try (SentenceEncoder raw =
+        new SentenceEncoder(
+            model.get(ModelOptions.ENCODER), model.get(ModelOptions.ENCODER_SESSIONS), 0)) {
+      raw.embed(texts.subList(0, 200)); // warm-up
+      long started = System.nanoTime();
+      raw.embed(texts.subList(200, texts.size()));
+      double rate = (texts.size() - 200) / ((System.nanoTime() - started) / 1e9);
+      out.printf(
+          "encoder %s alone: %.0f texts/s (%d sessions of one thread)%n",
+          raw.name(), rate, model.get(ModelOptions.ENCODER_SESSIONS));
+      return rate;
+    }
+  }
+
+  /**
+   * The simulated product's quality: agreement of the learned reward with the users' true utility
+   * on fresh pairs before its preference shift, then how many pairs after the shift the trainer
+   * needs to regain that agreement (within one point) against the new preferences.
+   */
+  private ObjectNode quality(TrainerConfig base, PrintWriter out) throws Exception {
+    Instant start = Instant.parse("2026-01-01T00:00:00Z");
+    Duration step = Duration.ofMillis(100);
+    // Pairs per interaction is about 0.6 with the default mix: shift after ~qualityPairs pairs.
+    Instant shiftAt = start.plus(step.multipliedBy((long) (qualityPairs / 0.6)));
+    SimulatorConfig config =
+        SimulatorConfig.builder(start).optStep(step).optShiftAt(shiftAt).build();
+    DirectPairs stream = new DirectPairs(new Simulator(config), Integer.MAX_VALUE);
+    ObjectNode q = io.prefstream.schemas.JsonForm.mapper().createObjectNode();
+    try (TenantModel model = TenantModel.fresh("bench", base, TrainerMetrics.inMemory())) {
+      long trained = 0;
+      double before = Double.NaN;
+      java.util.List<double[]> curve = new ArrayList<>();
+      boolean shifted = false;
+      long shiftedAt = -1;
+      double recoveredAfter = Double.NaN;
+      while (trained < 3L * qualityPairs) {
+        List<PreferencePair> chunk = stream.next(500);
+        Instant now = chunk.get(chunk.size() - 1).getEventTime();
+        if (!shifted && !now.isBefore(shiftAt)) {
+          shifted = true;
+          shiftedAt = trained;
+          before = curve.isEmpty() ? Double.NaN : curve.get(curve.size() - 1)[1];
+          out.printf("  preference shift after %,d pairs (agreement then %.3f)%n", trained, before);
+        }
+        for (PreferencePair p : chunk) {
+          model.addTrain(io.prefstream.trainer.TrainingPair.of(p), 0);
+        }
+        model.trainPending();
+        trained += chunk.size();
+        double agreement = agreement(model, config, now);
+        curve.add(new double[] {trained, agreement});
+        if (shifted && Double.isNaN(recoveredAfter) && agreement >= before - 0.01) {
+          recoveredAfter = trained - shiftedAt;
+          out.printf(
+              "  regained %.3f after %,d post-shift pairs%n", agreement, trained - shiftedAt);
+          break;
+        }
+      }
+      double preShift = before;
+      q.put("pairs_before_shift", shiftedAt);
+      q.put("true_preference_agreement", Math.round(preShift * 1000) / 1000.0);
+      if (Double.isNaN(recoveredAfter)) {
+        q.putNull("shift_recovery_pairs");
+      } else {
+        q.put("shift_recovery_pairs", (long) recoveredAfter);
+      }
+      var points = q.putArray("agreement_curve");
+      for (double[] point : curve) {
+        points.addArray().add((long) point[0]).add(Math.round(point[1] * 1000) / 1000.0);
+      }
+      out.printf(
+          "quality: agreement with the true preferences %.3f after %,d pairs; after the shift %s%n",
+          preShift,
+          shiftedAt,
+          Double.isNaN(recoveredAfter)
+              ? "not regained within " + (trained - shiftedAt) + " pairs"
+              : "regained after " + (long) recoveredAfter + " pairs");
+      return q;
+    }
+  }
+
+  /** Agreement of the model with the population's true utility at {@code at}, on fresh pairs. */
+  private static double agreement(TenantModel model, SimulatorConfig run, Instant at) {
+    SimulatorConfig probe =
+        new SimulatorConfig(
+            run.seed() + 7919,
+            run.tenant(),
+            run.users(),
+            at,
+            Duration.ZERO,
+            run.mix(),
+            0,
+            run.shiftAt(),
+            run.newTopicAt(),
+            0,
+            0);
+    Simulator simulator = new Simulator(probe);
+    List<PreferencePair> fresh = new DirectPairs(simulator, Integer.MAX_VALUE).next(1000);
+    List<io.prefstream.trainer.TrainingPair> pairs =
+        fresh.stream().map(io.prefstream.trainer.TrainingPair::of).toList();
+    float[] scores = model.learner().scores(pairs);
+    int agree = 0;
+    int counted = 0;
+    for (int i = 0; i < fresh.size(); i++) {
+      PreferencePair p = fresh.get(i);
+      double a = simulator.trueUtility(p.getPrompt(), p.getChosen(), at);
+      double b = simulator.trueUtility(p.getPrompt(), p.getRejected(), at);
+      if (a != b) {
+        counted++;
+        agree += (scores[i] > scores[fresh.size() + i]) == (a > b) ? 1 : 0;
+      }
+    }
+    return (double) agree / Math.max(1, counted);
   }
 
   private List<PreferencePair> writePairs(
@@ -207,32 +395,63 @@ public final class BenchTrainCommand implements Runnable {
   }
 
   /**
-   * Floating-point operations per fresh pair: its two candidates scored once (prequential) and
-   * trained (forward + backward ≈ 3 forwards), plus the replayed pairs' training.
+   * Floating-point operations per fresh pair: its two candidates trained (forward + backward ~ 3
+   * forwards), scored once more when the model has dropout (prequential), plus the replayed pairs'
+   * training. Forward passes are counted from the model's shape and the data's measured sizes
+   * (n-grams per text, tokens per sequence); the encoder of embed-mlp is not counted.
    */
   private static double flopsPerFreshPair(
       ModelSpec model, TrainerConfig config, List<PreferencePair> sample) {
-    NgramFeaturizer featurizer = NgramFeaturizer.of(model);
-    double features = 0;
     int n = Math.min(2000, sample.size());
-    for (PreferencePair p : sample.subList(0, n)) {
-      var f = featurizer.featurize(p.getPrompt(), p.getChosen());
-      features += f.prompt().size() + f.response().size();
-    }
-    features /= n;
     int d = model.get(ModelOptions.EMBEDDING_DIM);
     int h = model.get(ModelOptions.HIDDEN);
-    int in = 3 * d + StructureFeatures.SIZE;
-    double forward = 2 * features * d + d + 2.0 * in * h + 2.0 * h;
+    double forward;
+    switch (model.type()) {
+      case "embed-mlp" -> {
+        int in = 3 * SentenceEncoder.DIMENSION + StructureFeatures.SIZE;
+        forward = 2.0 * in * h + 2.0 * h;
+      }
+      case "transformer" -> {
+        double tokens = 0;
+        int max = model.get(ModelOptions.MAX_TOKENS);
+        for (PreferencePair p : sample.subList(0, n)) {
+          int prompt = Math.min(NgramFeaturizer.wordHashes(p.getPrompt()).length, (max - 2) / 4);
+          tokens += Math.min(max, 2 + prompt + NgramFeaturizer.wordHashes(p.getChosen()).length);
+        }
+        double t = tokens / n;
+        int layers = model.get(ModelOptions.LAYERS);
+        forward =
+            layers * t * 2.0 * (12.0 * d * d + 2.0 * t * d)
+                + 2.0 * (d + StructureFeatures.SIZE) * h;
+      }
+      default -> {
+        NgramFeaturizer featurizer = NgramFeaturizer.of(model);
+        double features = 0;
+        for (PreferencePair p : sample.subList(0, n)) {
+          var f = featurizer.featurize(p.getPrompt(), p.getChosen());
+          features += f.prompt().size() + f.response().size();
+        }
+        features /= n;
+        int in = 3 * d + StructureFeatures.SIZE;
+        forward = 2 * features * d + d + 2.0 * in * h + 2.0 * h;
+      }
+    }
+    boolean scoredApart = model.get(ModelOptions.DROPOUT) > 0;
     double replayPerFresh = config.replayShare() / (1 - config.replayShare());
-    return 2 * forward * (1 + 3) + 2 * forward * 3 * replayPerFresh;
+    return 2 * forward * (3 + (scoredApart ? 1 : 0)) + 2 * forward * 3 * replayPerFresh;
   }
 
   /** GFLOP/s of a plain matmul the shape of the model's hidden layer over one step's candidates. */
   private static double matmulGflops(ModelSpec model, TrainerConfig config) {
     int rows = (int) Math.round(2 * config.batchSize() / (1 - config.replayShare()));
-    int in = 3 * model.get(ModelOptions.EMBEDDING_DIM) + StructureFeatures.SIZE;
-    int h = model.get(ModelOptions.HIDDEN);
+    int d = model.get(ModelOptions.EMBEDDING_DIM);
+    int in =
+        switch (model.type()) {
+          case "embed-mlp" -> 3 * SentenceEncoder.DIMENSION + StructureFeatures.SIZE;
+          case "transformer" -> d;
+          default -> 3 * d + StructureFeatures.SIZE;
+        };
+    int h = model.type().equals("transformer") ? 4 * d : model.get(ModelOptions.HIDDEN);
     try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager()) {
       NDArray a = manager.randomNormal(new Shape(rows, in));
       NDArray b = manager.randomNormal(new Shape(in, h));

@@ -55,7 +55,7 @@ public final class TrainerOptions {
 
   // Micro-batches
   public static final ConfigOption<Integer> BATCH_SIZE =
-      intOption("trainer.batch-size", 256, 1, 65536, "Most fresh pairs in one optimizer step.");
+      intOption("trainer.batch-size", 128, 1, 65536, "Most fresh pairs in one optimizer step.");
   public static final ConfigOption<Duration> MAX_BATCH_DELAY =
       durationOption(
           "trainer.max-batch-delay",
@@ -65,7 +65,7 @@ public final class TrainerOptions {
   public static final ConfigOption<Double> REPLAY_SHARE =
       doubleOption(
           "trainer.replay-share",
-          0.25,
+          0.1,
           0.0,
           0.9,
           "Share of each step's pairs drawn from the replay reservoir of earlier pairs.");

@@ -24,9 +24,9 @@ class TrainerConfigTest {
     assertThat(c.model().get(ModelOptions.DROPOUT)).isZero();
     assertThat(c.device()).isEqualTo("auto");
     assertThat(c.learner().learningRate()).isEqualTo(3e-3);
-    assertThat(c.batchSize()).isEqualTo(256);
+    assertThat(c.batchSize()).isEqualTo(128);
     assertThat(c.maxBatchDelay()).isEqualTo(Duration.ofMillis(500));
-    assertThat(c.replayShare()).isEqualTo(0.25);
+    assertThat(c.replayShare()).isEqualTo(0.1);
     assertThat(c.checkpointSteps()).isEqualTo(200);
     assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.gateTolerance()).isEqualTo(0.02);

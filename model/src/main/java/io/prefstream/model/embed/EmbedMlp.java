@@ -37,12 +37,7 @@ public final class EmbedMlp extends BlockRewardModel {
 
   public EmbedMlp(ModelSpec spec, Device device) {
     super(spec, device, head(spec));
-    String name = spec.get(ModelOptions.ENCODER);
-    int sessions = spec.get(ModelOptions.ENCODER_SESSIONS);
-    int cache = spec.get(ModelOptions.EMBEDDING_CACHE);
-    this.encoder =
-        ENCODERS.computeIfAbsent(
-            name + "/" + sessions + "/" + cache, k -> new SentenceEncoder(name, sessions, cache));
+    this.encoder = sharedEncoder(spec);
     this.width = 3 * SentenceEncoder.DIMENSION + StructureFeatures.SIZE;
     initialize(new Shape(1, width));
   }
@@ -55,9 +50,23 @@ public final class EmbedMlp extends BlockRewardModel {
         .add(Linear.builder().setUnits(1).build());
   }
 
-  /** The shared encoder (for benchmarks: its counts and raw speed). */
-  public SentenceEncoder encoder() {
-    return encoder;
+  /**
+   * The encoder every embed-mlp model of this spec's encoder, sessions and cache size shares in
+   * this process (a trainer's model, its parent, a scorer's): loaded once, one cache.
+   */
+  public static SentenceEncoder sharedEncoder(ModelSpec spec) {
+    String name = spec.get(ModelOptions.ENCODER);
+    int sessions = spec.get(ModelOptions.ENCODER_SESSIONS);
+    int cache = spec.get(ModelOptions.EMBEDDING_CACHE);
+    return ENCODERS.computeIfAbsent(
+        name + "/" + sessions + "/" + cache, k -> new SentenceEncoder(name, sessions, cache));
+  }
+
+  /** Texts per candidate the encoder is asked for: the prompt's tail and the response. */
+  public static List<String> texts(Candidate c) {
+    String p = c.prompt();
+    return List.of(
+        p.length() > PROMPT_TAIL ? p.substring(p.length() - PROMPT_TAIL) : p, c.response());
   }
 
   private record Batch(int size, float[] features) implements Prepared {}

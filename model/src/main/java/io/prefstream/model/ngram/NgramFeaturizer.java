@@ -188,23 +188,34 @@ public final class NgramFeaturizer {
     return n;
   }
 
+  /**
+   * The {@code maxFeatures} buckets of smallest mixed-hash rank (ties by first appearance): a
+   * uniform, stable sample. Ranks are uniform, so a threshold a little above the expected k-th rank
+   * finds the candidates in one pass; only they are sorted.
+   */
   private Bag sample(int[] ids, int[] counts, int distinct) {
+    long threshold = (long) ((maxFeatures * 1.25 + 16) / distinct * 0x1p32);
     long[] keyed = new long[distinct];
+    int candidates = 0;
     for (int i = 0; i < distinct; i++) {
-      // high bits: a stable pseudo-random rank; low bits: the index back into ids/counts.
-      keyed[i] = (mix(ids[i]) & 0xFFFFFFFF00000000L) | i;
+      long rank = mix(ids[i]) >>> 32;
+      if (rank < threshold) {
+        keyed[candidates++] = rank << 31 | i; // rank, then index: non-negative, sortable
+      }
     }
-    Arrays.sort(keyed);
-    int[] keptIndex = new int[maxFeatures];
-    for (int i = 0; i < maxFeatures; i++) {
-      keptIndex[i] = (int) keyed[i];
+    if (candidates < maxFeatures) { // unlucky: rank everything
+      candidates = 0;
+      for (int i = 0; i < distinct; i++) {
+        keyed[candidates++] = (mix(ids[i]) >>> 32) << 31 | i;
+      }
     }
-    Arrays.sort(keptIndex);
+    Arrays.sort(keyed, 0, candidates);
     int[] keptIds = new int[maxFeatures];
     int[] keptCounts = new int[maxFeatures];
     for (int i = 0; i < maxFeatures; i++) {
-      keptIds[i] = ids[keptIndex[i]];
-      keptCounts[i] = counts[keptIndex[i]];
+      int index = (int) (keyed[i] & 0x7FFFFFFF);
+      keptIds[i] = ids[index];
+      keptCounts[i] = counts[index];
     }
     return normalised(keptIds, keptCounts);
   }

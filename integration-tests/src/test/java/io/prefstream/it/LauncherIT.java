@@ -41,6 +41,7 @@ class LauncherIT {
   private static final Topics TOPICS = Topics.defaults();
   private static ChildProcess up;
   private static String bootstrap;
+  private static String ingestUri;
   private static List<FeedbackEvent> sent;
 
   @TempDir Path tmp;
@@ -50,6 +51,7 @@ class LauncherIT {
     up = ChildProcess.start("up", "--kafka-port", "0", "--ingest-port", "0");
     String ready = up.awaitLine("ready bootstrap=", LIMIT);
     bootstrap = ready.replaceAll(".*bootstrap=(\\S+).*", "$1");
+    ingestUri = ready.replaceAll(".*ingest=(\\S+).*", "$1");
     sent = Examples.oneOfEachPayload("demo", "i-cli", Instant.parse("2026-11-23T10:00:00Z"));
     try (KafkaProducer<String, FeedbackEvent> producer =
         new KafkaProducer<>(
@@ -144,6 +146,25 @@ class LauncherIT {
     assertThat(pair.get("tenant_id").asText()).isEqualTo("demo");
     assertThat(pair.get("weight").asDouble()).isCloseTo(0.9 * 0.95, within(1e-9));
     assertThat(pair.get("event_ids").get(0).asText()).isEqualTo("i-cli-e7");
+
+    // The trainer took the pair (trained, or kept for evaluation if it is HOLDOUT): its meters
+    // are on ingest's /metrics.
+    String counter =
+        pair.get("split").asText().equals("HOLDOUT")
+            ? "prefstream_trainer_holdout_pairs_total{tenant=\"demo\"} 1.0"
+            : "prefstream_trainer_pairs_trained_total{tenant=\"demo\"} 1.0";
+    String metrics = "";
+    while (!metrics.contains(counter) && System.nanoTime() < deadline) {
+      metrics =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(ingestUri + "/metrics"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString())
+              .body();
+      Thread.sleep(500);
+    }
+    assertThat(metrics).contains(counter);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.prefstream.launcher;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.config.Settings;
 import io.prefstream.schemas.Topics;
@@ -47,6 +48,12 @@ final class LocalTrainer implements AutoCloseable {
    *     {@code DATA_DIR/checkpoints} unless {@code trainer.store} is set
    */
   static LocalTrainer start(String bootstrap, Topics topics, Settings settings, Path dataDir) {
+    return start(bootstrap, topics, settings, dataDir, new SimpleMeterRegistry());
+  }
+
+  /** As above, with the trainer's meters in {@code registry} (e.g. the one ingest serves). */
+  static LocalTrainer start(
+      String bootstrap, Topics topics, Settings settings, Path dataDir, MeterRegistry registry) {
     Map<String, String> local = new HashMap<>();
     local.put(TrainerOptions.STORE.key(), dataDir.resolve("checkpoints").toString());
     Settings merged =
@@ -66,7 +73,7 @@ final class LocalTrainer implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage(), e);
     }
-    TrainerMetrics metrics = new TrainerMetrics(new SimpleMeterRegistry());
+    TrainerMetrics metrics = new TrainerMetrics(registry);
     OnlineTrainer trainer = OnlineTrainer.kafka(config, metrics);
     CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run =
         CompletableFuture.supplyAsync(

@@ -59,7 +59,8 @@ public final class UpCommand implements Runnable {
               kafka.bootstrapServers(),
               kafka.topics(),
               ingestOptions.fileSettings(),
-              kafka.dataDir());
+              kafka.dataDir(),
+              ingest.registry()); // served on ingest's /metrics until the monitor has its own
     } catch (RuntimeException e) {
       pairs.close();
       ingest.close();

@@ -74,10 +74,14 @@ public final class NgramMlp extends BlockRewardModel {
   public Prepared prepare(List<Candidate> candidates) {
     int n = candidates.size();
     NgramFeaturizer.Features[] features = new NgramFeaturizer.Features[n];
-    for (int i = 0; i < n; i++) {
-      Candidate c = candidates.get(i);
-      features[i] = featurizer.featurize(c.prompt(), c.response());
-    }
+    // Plain Java on every core: the engine's thread trains meanwhile, or waits for this.
+    java.util.stream.IntStream.range(0, n)
+        .parallel()
+        .forEach(
+            i -> {
+              Candidate c = candidates.get(i);
+              features[i] = featurizer.featurize(c.prompt(), c.response());
+            });
     int promptEntries = 0;
     int responseEntries = 0;
     for (NgramFeaturizer.Features f : features) {

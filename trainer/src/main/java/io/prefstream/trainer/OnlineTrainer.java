@@ -73,7 +73,7 @@ public final class OnlineTrainer implements AutoCloseable {
   private volatile Map<String, TenantStatus> status = Map.of();
   private List<TopicPartition> partitions = List.of();
   private final List<String> restoreProblems = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private long checkpointsWritten;
+  private volatile long checkpointsWritten; // read by progress displays on other threads
 
   public OnlineTrainer(
       TrainerConfig config,

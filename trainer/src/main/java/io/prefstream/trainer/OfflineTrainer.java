@@ -62,9 +62,10 @@ public final class OfflineTrainer {
       double prequential = Double.NaN;
       double online = Double.NaN;
       for (int epoch = 1; epoch <= epochs; epoch++) {
-        if (epoch > 1) {
-          Collections.shuffle(order, shuffle);
-        }
+        // Every pass in a seeded shuffled order, the first too: datasets come sorted by source
+        // (HH's subsets disagree on length), and an online pass in file order ends tuned to
+        // whichever subset came last.
+        Collections.shuffle(order, shuffle);
         for (int from = 0; from < order.size(); from += config.batchSize()) {
           for (TrainingPair p :
               order.subList(from, Math.min(order.size(), from + config.batchSize()))) {

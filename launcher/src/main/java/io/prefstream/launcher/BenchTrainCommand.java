@@ -21,7 +21,6 @@ import io.prefstream.schemas.Topics;
 import io.prefstream.simulator.DirectPairs;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
-import io.prefstream.trainer.OnlineTrainer;
 import io.prefstream.trainer.TenantModel;
 import io.prefstream.trainer.TrainerConfig;
 import io.prefstream.trainer.TrainerMetrics;
@@ -35,8 +34,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
@@ -118,7 +115,7 @@ public final class BenchTrainCommand implements Runnable {
       double hitShare = 0;
       for (int round = 0; round <= rounds; round++) {
         long[] before = embed ? EmbedMlp.sharedEncoder(model).counts() : new long[2];
-        double rate = trainRound(base, train, out);
+        double rate = trainRound(kafka, topics, Settings.of(settings), train);
         double gflops = matmulGflops(model, base);
         String label = round == 0 ? "warm-up" : "round " + round;
         out.printf(
@@ -253,7 +250,8 @@ public final class BenchTrainCommand implements Runnable {
         }
         model.trainPending();
         trained += chunk.size();
-        double agreement = agreement(model, config, now);
+        double agreement =
+            TruePreference.agreement(model.learner().model(), config, now, 1000).orElse(Double.NaN);
         curve.add(new double[] {trained, agreement});
         if (shifted && Double.isNaN(recoveredAfter) && agreement >= before - 0.01) {
           recoveredAfter = trained - shiftedAt;
@@ -285,40 +283,6 @@ public final class BenchTrainCommand implements Runnable {
     }
   }
 
-  /** Agreement of the model with the population's true utility at {@code at}, on fresh pairs. */
-  private static double agreement(TenantModel model, SimulatorConfig run, Instant at) {
-    SimulatorConfig probe =
-        new SimulatorConfig(
-            run.seed() + 7919,
-            run.tenant(),
-            run.users(),
-            at,
-            Duration.ZERO,
-            run.mix(),
-            0,
-            run.shiftAt(),
-            run.newTopicAt(),
-            0,
-            0);
-    Simulator simulator = new Simulator(probe);
-    List<PreferencePair> fresh = new DirectPairs(simulator, Integer.MAX_VALUE).next(1000);
-    List<io.prefstream.trainer.TrainingPair> pairs =
-        fresh.stream().map(io.prefstream.trainer.TrainingPair::of).toList();
-    float[] scores = model.learner().scores(pairs);
-    int agree = 0;
-    int counted = 0;
-    for (int i = 0; i < fresh.size(); i++) {
-      PreferencePair p = fresh.get(i);
-      double a = simulator.trueUtility(p.getPrompt(), p.getChosen(), at);
-      double b = simulator.trueUtility(p.getPrompt(), p.getRejected(), at);
-      if (a != b) {
-        counted++;
-        agree += (scores[i] > scores[fresh.size() + i]) == (a > b) ? 1 : 0;
-      }
-    }
-    return (double) agree / Math.max(1, counted);
-  }
-
   private List<PreferencePair> writePairs(
       LocalKafka kafka, Topic<PreferencePair> topic, PrintWriter out) {
     Simulator simulator =
@@ -339,59 +303,20 @@ public final class BenchTrainCommand implements Runnable {
     return list;
   }
 
-  /** Trains every pair from scratch; pairs/s from the first poll to the last pair trained. */
-  private static double trainRound(TrainerConfig base, long train, PrintWriter out)
+  /** Trains every pair from scratch into a fresh store; pairs/s from start to the last pair. */
+  private static double trainRound(LocalKafka kafka, Topics topics, Settings settings, long train)
       throws Exception {
-    Path store = Files.createTempDirectory("prefstream-bench-train");
-    TrainerConfig config =
-        new TrainerConfig(
-            base.bootstrapServers(),
-            base.topicPrefix(),
-            store,
-            base.modelName(),
-            base.sharedModel(),
-            base.model(),
-            base.device(),
-            base.learner(),
-            base.seed(),
-            base.batchSize(),
-            base.maxBatchDelay(),
-            base.replayShare(),
-            base.replayCapacity(),
-            base.prequentialWindow(),
-            base.holdoutWindow(),
-            base.checkpointSteps(),
-            base.checkpointInterval(),
-            base.gateTolerance(),
-            base.gateMinHoldout(),
-            base.kafka());
-    OnlineTrainer trainer = OnlineTrainer.kafka(config, TrainerMetrics.inMemory());
+    Path dataDir = Files.createTempDirectory("prefstream-bench-train");
     long started = System.nanoTime();
-    CompletableFuture<?> run =
-        CompletableFuture.runAsync(
-            () -> {
-              try (trainer) {
-                trainer.run();
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            });
-    long done;
-    while (true) {
-      var status = trainer.status().get("demo");
-      if (status != null && status.pairsTrained() >= train) {
-        done = System.nanoTime();
-        break;
+    try (LocalTrainer trainer =
+        LocalTrainer.start(kafka.bootstrapServers(), topics, settings, dataDir)) {
+      if (!trainer.awaitTrained("demo", train, Duration.ofMinutes(30))) {
+        throw new IllegalStateException("the trainer did not train every pair");
       }
-      if (run.isDone()) {
-        run.get();
-        throw new IllegalStateException("the trainer stopped before training every pair");
-      }
-      Thread.sleep(5);
+      double seconds = (System.nanoTime() - started) / 1e9;
+      trainer.stop(Duration.ofMinutes(2));
+      return train / seconds;
     }
-    trainer.stop();
-    run.get(2, TimeUnit.MINUTES);
-    return train / ((done - started) / 1e9);
   }
 
   /**

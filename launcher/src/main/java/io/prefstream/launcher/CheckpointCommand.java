@@ -137,8 +137,9 @@ public final class CheckpointCommand implements Runnable {
       String t = tenant == null ? source.tenant() : tenant;
       String m = model == null ? source.model() : model;
       try (KafkaProducer<byte[], byte[]> producer = kafka.clients().producer()) {
-        Manifest published = copy(s, this.source, source, t, m);
-        String sha = Checkpoints.sha256(s.fetch(published.id()).resolve(Manifest.FILE_NAME));
+        Checkpoints.Sealed sealed = copy(s, this.source, source, t, m);
+        Manifest published = sealed.manifest();
+        String sha = sealed.sha256();
         CheckpointPublished record =
             OnlineTrainer.published(published, sha, s.uri(published.id()).toString());
         Topic<CheckpointPublished> topic = kafka.topics().checkpoints();
@@ -161,7 +162,7 @@ public final class CheckpointCommand implements Runnable {
     }
 
     /** The checkpoint's files under the next version, its manifest re-sealed for it. */
-    private static Manifest copy(
+    private static Checkpoints.Sealed copy(
         CheckpointStore store, Path sourceDir, Manifest source, String tenant, String model)
         throws IOException {
       java.util.List<CheckpointId> existing = store.list(tenant, model);
@@ -190,9 +191,9 @@ public final class CheckpointCommand implements Runnable {
               source.steps(),
               java.util.List.of(),
               Instant.now().toString());
-      Checkpoints.seal(staged, manifest);
+      Checkpoints.Sealed sealed = Checkpoints.seal(staged, manifest); // digests of the copies
       store.commit(staged, manifest.id());
-      return Checkpoints.verify(store.fetch(manifest.id()), null);
+      return sealed;
     }
   }
 }

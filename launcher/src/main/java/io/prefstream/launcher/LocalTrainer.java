@@ -25,18 +25,15 @@ final class LocalTrainer implements AutoCloseable {
 
   private final OnlineTrainer trainer;
   private final TrainerConfig config;
-  private final TrainerMetrics metrics;
   private final CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run;
   private volatile boolean closing;
 
   private LocalTrainer(
       OnlineTrainer trainer,
       TrainerConfig config,
-      TrainerMetrics metrics,
       CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run) {
     this.trainer = trainer;
     this.config = config;
-    this.metrics = metrics;
     this.run = run;
   }
 
@@ -91,15 +88,11 @@ final class LocalTrainer implements AutoCloseable {
               t.setDaemon(true);
               t.start();
             });
-    return new LocalTrainer(trainer, config, metrics, run);
+    return new LocalTrainer(trainer, config, run);
   }
 
   TrainerConfig config() {
     return config;
-  }
-
-  TrainerMetrics metrics() {
-    return metrics;
   }
 
   Path store() {
@@ -140,7 +133,7 @@ final class LocalTrainer implements AutoCloseable {
       if (run.isDone()) {
         return false;
       }
-      Thread.sleep(50);
+      Thread.sleep(5);
     }
     return false;
   }

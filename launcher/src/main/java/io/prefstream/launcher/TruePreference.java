@@ -12,10 +12,12 @@ import io.prefstream.model.checkpoint.Manifest;
 import io.prefstream.simulator.DirectPairs;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
+import io.prefstream.trainer.TenantModel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,13 +47,26 @@ final class TruePreference {
     }
     Path dir = store.fetch(ids.get(ids.size() - 1));
     Manifest manifest = Checkpoints.verify(dir, null);
+    try (RewardModel reward = RewardModels.create(manifest.spec(), Device.cpu());
+        InputStream in = Files.newInputStream(dir.resolve(TenantModel.PARAMETERS))) {
+      reward.loadParameters(in);
+      return agreement(reward, run, at, pairs);
+    }
+  }
+
+  /**
+   * The share of {@code pairs} fresh pairs (new seed, at {@code at}) that {@code reward} orders as
+   * the population's true utility does; empty when every pair is a tie.
+   */
+  static Optional<Double> agreement(
+      RewardModel reward, SimulatorConfig run, Instant at, int pairs) {
     SimulatorConfig probe =
         new SimulatorConfig(
             run.seed() + 7919,
             run.tenant(),
             run.users(),
             at,
-            java.time.Duration.ZERO,
+            Duration.ZERO,
             run.mix(),
             0,
             run.shiftAt(),
@@ -65,23 +80,18 @@ final class TruePreference {
       candidates.add(new Candidate(p.getPrompt(), p.getChosen()));
       candidates.add(new Candidate(p.getPrompt(), p.getRejected()));
     }
-    try (RewardModel reward = RewardModels.create(manifest.spec(), Device.cpu());
-        InputStream in =
-            Files.newInputStream(dir.resolve(io.prefstream.trainer.TenantModel.PARAMETERS))) {
-      reward.loadParameters(in);
-      float[] scores = reward.score(candidates);
-      int agree = 0;
-      int counted = 0;
-      for (int i = 0; i < fresh.size(); i++) {
-        PreferencePair p = fresh.get(i);
-        double a = simulator.trueUtility(p.getPrompt(), p.getChosen(), at);
-        double b = simulator.trueUtility(p.getPrompt(), p.getRejected(), at);
-        if (a != b) {
-          counted++;
-          agree += (scores[2 * i] > scores[2 * i + 1]) == (a > b) ? 1 : 0;
-        }
+    float[] scores = reward.score(candidates);
+    int agree = 0;
+    int counted = 0;
+    for (int i = 0; i < fresh.size(); i++) {
+      PreferencePair p = fresh.get(i);
+      double a = simulator.trueUtility(p.getPrompt(), p.getChosen(), at);
+      double b = simulator.trueUtility(p.getPrompt(), p.getRejected(), at);
+      if (a != b) {
+        counted++;
+        agree += (scores[2 * i] > scores[2 * i + 1]) == (a > b) ? 1 : 0;
       }
-      return counted == 0 ? Optional.empty() : Optional.of((double) agree / counted);
     }
+    return counted == 0 ? Optional.empty() : Optional.of((double) agree / counted);
   }
 }

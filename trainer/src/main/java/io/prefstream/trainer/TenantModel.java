@@ -12,9 +12,10 @@ import io.prefstream.model.ngram.NgramFeaturizer;
 import io.prefstream.trainer.internal.Reservoir;
 import io.prefstream.trainer.internal.RewardStats;
 import io.prefstream.trainer.internal.RollingAccuracy;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -141,38 +142,16 @@ public final class TenantModel implements AutoCloseable {
           config.model().type(),
           config.model().config());
     }
-    TrainerConfig resumed =
-        new TrainerConfig(
-            config.bootstrapServers(),
-            config.topicPrefix(),
-            config.store(),
-            config.modelName(),
-            config.sharedModel(),
-            spec,
-            config.device(),
-            config.learner(),
-            config.seed(),
-            config.batchSize(),
-            config.maxBatchDelay(),
-            config.replayShare(),
-            config.replayCapacity(),
-            config.prequentialWindow(),
-            config.holdoutWindow(),
-            config.checkpointSteps(),
-            config.checkpointInterval(),
-            config.gateTolerance(),
-            config.gateMinHoldout(),
-            config.kafka());
-    TenantModel model = fresh(tenant, resumed, metrics);
-    try (InputStream in = Files.newInputStream(dir.resolve(PARAMETERS))) {
-      model.learner.restore(in, Files.readAllBytes(dir.resolve(OPTIMIZER)), manifest.steps());
-    }
+    TenantModel model = fresh(tenant, config.withModel(spec), metrics);
+    byte[] parameters = Files.readAllBytes(dir.resolve(PARAMETERS));
+    model.learner.restore(
+        new ByteArrayInputStream(parameters),
+        Files.readAllBytes(dir.resolve(OPTIMIZER)),
+        manifest.steps());
     model.parent = manifest;
     model.pairsSeen = manifest.pairsSeen();
     model.parentModel = RewardModels.create(spec, model.learner.model().device());
-    try (InputStream in = Files.newInputStream(dir.resolve(PARAMETERS))) {
-      model.parentModel.loadParameters(in);
-    }
+    model.parentModel.loadParameters(new ByteArrayInputStream(parameters));
     return model;
   }
 
@@ -199,10 +178,6 @@ public final class TenantModel implements AutoCloseable {
 
   public double prequentialOverall() {
     return prequential.overall();
-  }
-
-  public int holdoutSize() {
-    return holdout.size();
   }
 
   public double lastLoss() {
@@ -296,8 +271,7 @@ public final class TenantModel implements AutoCloseable {
   }
 
   /** What happened to a due checkpoint. */
-  public record Outcome(
-      Manifest manifest, String manifestSha256, java.net.URI uri, String refused) {
+  public record Outcome(Manifest manifest, String manifestSha256, URI uri, String refused) {
     public boolean written() {
       return refused == null;
     }
@@ -332,9 +306,9 @@ public final class TenantModel implements AutoCloseable {
     List<CheckpointId> existing = store.list(tenant, modelName);
     long version = existing.isEmpty() ? 1 : existing.get(existing.size() - 1).version() + 1;
     Path staged = store.newStagingDirectory();
-    try (OutputStream out = Files.newOutputStream(staged.resolve(PARAMETERS))) {
-      learner.saveParameters(out);
-    }
+    ByteArrayOutputStream parameters = new ByteArrayOutputStream();
+    learner.saveParameters(parameters);
+    Files.write(staged.resolve(PARAMETERS), parameters.toByteArray());
     Files.write(staged.resolve(OPTIMIZER), learner.optimizerState());
     Map<String, Double> m = new LinkedHashMap<>(extraMetrics);
     m.put("prequential_accuracy", prequential.rolling());
@@ -364,20 +338,17 @@ public final class TenantModel implements AutoCloseable {
             learner.steps(),
             List.of(),
             Instant.now().toString());
-    String sha = Checkpoints.seal(staged, manifest);
-    java.net.URI uri = store.commit(staged, manifest.id());
-    Manifest sealed = Checkpoints.verify(store.fetch(manifest.id()), sha);
-    parent = sealed;
+    Checkpoints.Sealed sealed = Checkpoints.seal(staged, manifest);
+    URI uri = store.commit(staged, manifest.id());
+    parent = sealed.manifest();
     if (parentModel == null) {
       parentModel = RewardModels.create(learner.model().spec(), learner.model().device());
     }
-    try (InputStream in = Files.newInputStream(store.fetch(manifest.id()).resolve(PARAMETERS))) {
-      parentModel.loadParameters(in);
-    }
+    parentModel.loadParameters(new ByteArrayInputStream(parameters.toByteArray()));
     stepsSinceCheckpoint = 0;
     metrics.counter("checkpoints_written", tenant).increment();
     metrics.gauge("holdout_accuracy", tenant, eval.accuracy());
-    return new Outcome(sealed, sha, uri, null);
+    return new Outcome(sealed.manifest(), sealed.sha256(), uri, null);
   }
 
   /** Rewards of recent candidates (holdout and replayed pairs): the normalisation reference. */

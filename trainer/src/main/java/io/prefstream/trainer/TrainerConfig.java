@@ -98,6 +98,31 @@ public record TrainerConfig(
         s.under("kafka."));
   }
 
+  /** This configuration with another model (e.g. the one a restored checkpoint was built as). */
+  public TrainerConfig withModel(ModelSpec other) {
+    return new TrainerConfig(
+        bootstrapServers,
+        topicPrefix,
+        store,
+        modelName,
+        sharedModel,
+        other,
+        device,
+        learner,
+        seed,
+        batchSize,
+        maxBatchDelay,
+        replayShare,
+        replayCapacity,
+        prequentialWindow,
+        holdoutWindow,
+        checkpointSteps,
+        checkpointInterval,
+        gateTolerance,
+        gateMinHoldout,
+        kafka);
+  }
+
   /** The tenant name whose model learns from {@code tenant}'s pairs. */
   public String modelTenant(String tenant) {
     return sharedModel.isEmpty() ? tenant : sharedModel;

@@ -68,6 +68,15 @@ class DatasetsTest {
   }
 
   @Test
+  void aLineThatIsNotJsonIsReportedWithItsFileAndLine() throws Exception {
+    Path bad = dir.resolve("bad.jsonl");
+    Files.writeString(bad, "{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\"}\nnot json\n");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Datasets.read(bad))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("bad.jsonl line 2: not JSON");
+  }
+
+  @Test
   void theEvalSplitIsStableAndNearItsShare() {
     int in = 0;
     for (int i = 0; i < 5000; i++) {

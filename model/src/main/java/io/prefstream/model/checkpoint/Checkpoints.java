@@ -16,11 +16,14 @@ public final class Checkpoints {
 
   private Checkpoints() {}
 
+  /** A sealed manifest (with its files' digests) and its own SHA-256. */
+  public record Sealed(Manifest manifest, String sha256) {}
+
   /**
    * Digests every file in {@code staged} and writes {@code manifest.json} listing them; returns the
-   * manifest's own SHA-256 (what prefstream.checkpoints announces).
+   * manifest as written and its own SHA-256 (what prefstream.checkpoints announces).
    */
-  public static String seal(Path staged, Manifest manifest) throws IOException {
+  public static Sealed seal(Path staged, Manifest manifest) throws IOException {
     List<Manifest.FileDigest> digests = new ArrayList<>();
     try (Stream<Path> files = Files.list(staged).sorted()) {
       for (Path file : (Iterable<Path>) files::iterator) {
@@ -30,9 +33,10 @@ public final class Checkpoints {
         }
       }
     }
-    byte[] json = manifest.withFiles(digests).toJson();
+    Manifest sealed = manifest.withFiles(digests);
+    byte[] json = sealed.toJson();
     Files.write(staged.resolve(Manifest.FILE_NAME), json);
-    return sha256(json);
+    return new Sealed(sealed, sha256(json));
   }
 
   /**

@@ -62,10 +62,6 @@ public final class NgramMlp extends BlockRewardModel {
             block.table(), inputs.get(NgramMlpBlock.ROWS), inputs.get(NgramMlpBlock.ROWS_VALUES)));
   }
 
-  public NgramFeaturizer featurizer() {
-    return featurizer;
-  }
-
   /** A featurized batch: each candidate's bags as entries over the batch's distinct rows. */
   private record Batch(int size, Bags prompts, Bags responses, float[] structure, RowIndex rows)
       implements Prepared {}

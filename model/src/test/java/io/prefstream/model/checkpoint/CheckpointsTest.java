@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckpointsTest {
 
   @TempDir Path root;
+  private Checkpoints.Sealed lastSealed;
 
   static Manifest manifest(String tenant, long version) {
     return new Manifest(
@@ -42,7 +43,7 @@ class CheckpointsTest {
     Path staged = store.newStagingDirectory();
     Files.writeString(staged.resolve("parameters.bin"), "weights v" + version);
     Files.writeString(staged.resolve("optimizer.bin"), "moments v" + version);
-    Checkpoints.seal(staged, manifest(tenant, version));
+    lastSealed = Checkpoints.seal(staged, manifest(tenant, version));
     store.commit(staged, new CheckpointId(tenant, "reward", version));
     return new CheckpointId(tenant, "reward", version);
   }
@@ -63,7 +64,9 @@ class CheckpointsTest {
     CheckpointId id = write(store, "demo", 1);
     Path dir = store.fetch(id);
     String sha = Checkpoints.sha256(dir.resolve(Manifest.FILE_NAME));
+    assertThat(lastSealed.sha256()).isEqualTo(sha); // what the announcement carries
     Manifest m = Checkpoints.verify(dir, sha);
+    assertThat(m.toJson()).isEqualTo(lastSealed.manifest().toJson());
     assertThat(m.files())
         .extracting(Manifest.FileDigest::path)
         .containsExactly("optimizer.bin", "parameters.bin");

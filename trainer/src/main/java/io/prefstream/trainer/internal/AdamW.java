@@ -58,21 +58,7 @@ public final class AdamW {
           NDArray mean = m[0].get(rows);
           NDArray variance = m[1].get(rows)) {
         NDArray values = s.values();
-        values
-            .getNDArrayInternal()
-            .adamUpdate(
-                new NDList(values, grad, mean, variance),
-                new NDList(values),
-                learningRate,
-                biasCorrected,
-                weightDecay,
-                rescale,
-                -1f,
-                beta1,
-                beta2,
-                epsilon,
-                true,
-                true);
+        update(values, grad, mean, variance, biasCorrected, rescale);
         table.set(rows, values);
         m[0].set(rows, mean);
         m[1].set(rows, variance);
@@ -85,23 +71,34 @@ public final class AdamW {
       NDArray weight = p.getArray();
       NDArray[] m = moments.computeIfAbsent(p.getId(), k -> newMoments(weight));
       try (NDArray grad = weight.getGradient()) {
-        weight
-            .getNDArrayInternal()
-            .adamUpdate(
-                new NDList(weight, grad, m[0], m[1]),
-                new NDList(weight),
-                learningRate,
-                biasCorrected,
-                weightDecay,
-                rescale,
-                -1f,
-                beta1,
-                beta2,
-                epsilon,
-                true,
-                true);
+        update(weight, grad, m[0], m[1], biasCorrected, rescale);
       }
     }
+  }
+
+  /** The engine's fused AdamW update of {@code weight} and its moments, in place. */
+  private void update(
+      NDArray weight,
+      NDArray grad,
+      NDArray mean,
+      NDArray variance,
+      float biasCorrected,
+      float rescale) {
+    weight
+        .getNDArrayInternal()
+        .adamUpdate(
+            new NDList(weight, grad, mean, variance),
+            new NDList(weight),
+            learningRate,
+            biasCorrected,
+            weightDecay,
+            rescale,
+            -1f, // no element-wise clipping: the caller clips by global norm through rescale
+            beta1,
+            beta2,
+            epsilon,
+            true,
+            true);
   }
 
   private static NDArray[] newMoments(NDArray weight) {

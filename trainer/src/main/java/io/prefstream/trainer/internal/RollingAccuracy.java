@@ -42,8 +42,4 @@ public final class RollingAccuracy {
   public double overall() {
     return total == 0 ? Double.NaN : totalSum / total;
   }
-
-  public long count() {
-    return total;
-  }
 }

@@ -96,15 +96,20 @@ public final class BenchTrainCommand implements Runnable {
       TrainerConfig base = TrainerConfig.from(Settings.of(s));
       ModelSpec model = base.model();
       boolean embed = model.type().equals("embed-mlp");
+      // As the trainer will: the matmul baseline then runs on the same engine threads.
+      int engineThreads =
+          io.prefstream.model.Devices.useEngineThreads(base.engineThreads(), model.type());
       out.printf(
-          "bench train: %s %s, batch %d + %.0f%% replay, %d cores, engine %s on %s%n",
+          "bench train: %s %s, batch %d + %.0f%% replay, %d cores, engine %s on %s with %d"
+              + " intra-op threads%n",
           model.type(),
           model.config(),
           base.batchSize(),
           100 * base.replayShare(),
           Runtime.getRuntime().availableProcessors(),
           Engine.getEngine("PyTorch").getVersion(),
-          io.prefstream.model.Devices.resolve(base.device()));
+          io.prefstream.model.Devices.resolve(base.device()),
+          engineThreads);
 
       double flopsPerPair = flopsPerFreshPair(model, base, written);
       double encoderTextsPerSecond = embed ? encoderTextsPerSecond(model, written, out) : 0;

@@ -27,6 +27,15 @@ public final class ModelOptions {
           "auto",
           List.of("auto", "cpu", "gpu"),
           "Where the model runs: auto takes a GPU when the engine sees one.");
+  public static final ConfigOption<Integer> ENGINE_THREADS =
+      intOption(
+          "model.engine-threads",
+          0,
+          0,
+          4096,
+          "The engine's (libtorch's) intra-op threads. 0 (auto): one fewer than the cores for"
+              + " ngram-mlp and embed-mlp, whose featurizing (n-grams, the encoder) keeps a core"
+              + " busy beside the engine, and every core for transformer.");
 
   // ngram-mlp
   public static final ConfigOption<Integer> BUCKETS =
@@ -103,6 +112,7 @@ public final class ModelOptions {
       List.of(
           TYPE,
           DEVICE,
+          ENGINE_THREADS,
           BUCKETS,
           EMBEDDING_DIM,
           HIDDEN,

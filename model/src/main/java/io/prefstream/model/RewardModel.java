@@ -52,10 +52,11 @@ public interface RewardModel extends AutoCloseable {
   NDArray forward(NDList inputs, boolean training);
 
   /**
-   * The embedding-table rows these inputs read, when the model has a table too large to update
-   * whole every step; the trainer then updates just these rows. Empty for dense models.
+   * The embedding-table rows these inputs (made by {@link #inputs} from {@code prepared}) read,
+   * when the model has a table too large to update whole every step; the trainer then updates just
+   * these rows. Empty for dense models.
    */
-  default java.util.Optional<SparseRows> sparseRows(NDList inputs) {
+  default java.util.Optional<SparseRows> sparseRows(NDList inputs, Prepared prepared) {
     return java.util.Optional.empty();
   }
 

@@ -4,12 +4,23 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 
 /**
- * The rows of a large embedding table one batch touches: the trainer differentiates and updates
- * only these (a lazy, sparse update), not the whole table, which would cost far more than the batch
- * itself.
- *
- * @param table the table parameter (not differentiated as a whole)
- * @param rows the touched row indices, int64 [U]
- * @param values the batch's copy of those rows [U, D], read by the forward pass
+ * The rows of a large embedding table one batch reads: the trainer updates only these (a lazy,
+ * sparse update), not the whole table, which would cost far more than the batch itself.
  */
-public record SparseRows(Parameter table, NDArray rows, NDArray values) {}
+public interface SparseRows {
+
+  /** The table parameter, not differentiated as a whole. */
+  Parameter table();
+
+  /** The rows read, int64 [U]. */
+  NDArray rows();
+
+  /** The batch's copy of those rows [U, D]; the optimizer updates it and writes it back. */
+  NDArray values();
+
+  /** Called before the training forward pass, so that {@link #gradient} can be computed. */
+  void track();
+
+  /** After the backward pass: the loss's gradient with respect to {@link #values}, [U, D]. */
+  NDArray gradient();
+}

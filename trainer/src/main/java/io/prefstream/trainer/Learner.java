@@ -114,9 +114,9 @@ public final class Learner implements AutoCloseable {
         weights[i] = (float) batch.get(i).weight();
         margins[i] = (float) batch.get(i).margin();
       }
-      List<SparseRows> sparse = model.sparseRows(inputs).stream().toList();
+      List<SparseRows> sparse = model.sparseRows(inputs, prepared.prepared()).stream().toList();
       for (SparseRows rows : sparse) {
-        rows.values().setRequiresGradient(true);
+        rows.track();
       }
       double loss;
       try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
@@ -212,8 +212,7 @@ public final class Learner implements AutoCloseable {
       }
     }
     for (SparseRows rows : sparse) {
-      try (NDArray grad = rows.values().getGradient();
-          NDArray squares = grad.square().sum()) {
+      try (NDArray squares = rows.gradient().square().sum()) {
         sum += squares.getFloat();
       }
     }

@@ -23,6 +23,7 @@ public final class OfflineTrainer {
   public OfflineTrainer(TrainerConfig config, TrainerMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
+    io.prefstream.model.Devices.useEngineThreads(config.engineThreads(), config.model().type());
   }
 
   /**

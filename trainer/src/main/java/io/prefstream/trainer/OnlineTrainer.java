@@ -6,6 +6,7 @@ import io.prefstream.avro.Histogram;
 import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.Split;
 import io.prefstream.avro.TopicPartitionOffset;
+import io.prefstream.model.Devices;
 import io.prefstream.model.checkpoint.CheckpointId;
 import io.prefstream.model.checkpoint.CheckpointStore;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
@@ -89,6 +90,8 @@ public final class OnlineTrainer implements AutoCloseable {
     this.producer = producer;
     this.store = store;
     this.metrics = metrics;
+    int threads = Devices.useEngineThreads(config.engineThreads(), config.model().type());
+    LOG.info("Engine intra-op threads: {}", threads);
   }
 
   /** The production instance: Kafka clients and a directory store from the configuration. */

@@ -114,6 +114,16 @@ public final class TenantModel implements AutoCloseable {
         metrics.counter("corrupt_checkpoints", tenant).increment();
         continue;
       }
+      if (manifest.featurizerVersion() != NgramFeaturizer.VERSION) {
+        String problem =
+            String.format(
+                "Not resuming from %s: its features are version %d, this build's are version %d,"
+                    + " so its parameters do not fit them",
+                id, manifest.featurizerVersion(), NgramFeaturizer.VERSION);
+        LOG.warn(problem);
+        problems.accept(problem);
+        continue;
+      }
       if (!resumable.test(manifest)) {
         LOG.info("Not resuming from {}: it was published from elsewhere (no pairs offsets)", id);
         continue;

@@ -19,6 +19,7 @@ import java.util.Map;
  * @param sharedModel tenant name of one model shared by all tenants, or empty for one per tenant
  * @param model the reward model to build
  * @param device model.device: auto, cpu or gpu
+ * @param engineThreads model.engine-threads: the engine's intra-op threads, 0 for automatic
  * @param learner optimisation settings
  * @param seed initialisation and replay seed
  * @param batchSize most fresh pairs per step
@@ -41,6 +42,7 @@ public record TrainerConfig(
     String sharedModel,
     ModelSpec model,
     String device,
+    int engineThreads,
     LearnerSettings learner,
     int seed,
     int batchSize,
@@ -77,6 +79,7 @@ public record TrainerConfig(
         s.get(SHARED_MODEL),
         ModelSpec.from(s),
         s.get(ModelOptions.DEVICE),
+        s.get(ModelOptions.ENGINE_THREADS),
         new LearnerSettings(
             s.get(LEARNING_RATE),
             s.get(WEIGHT_DECAY),
@@ -108,6 +111,7 @@ public record TrainerConfig(
         sharedModel,
         other,
         device,
+        engineThreads,
         learner,
         seed,
         batchSize,

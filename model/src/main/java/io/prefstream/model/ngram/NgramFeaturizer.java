@@ -17,7 +17,7 @@ import java.util.Arrays;
 public final class NgramFeaturizer {
 
   /** Bumped whenever features change meaning; recorded in checkpoints. */
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
 
   private static final long PROMPT_WORD = 0x9E3779B97F4A7C15L;
   private static final long PROMPT_CHAR = 0xC2B2AE3D27D4EB4FL;
@@ -94,26 +94,25 @@ public final class NgramFeaturizer {
       }
     }
     if (charN > 0) {
-      n = charNgrams(text, tokens, charSeed, hashes, n);
+      n = charNgrams(text, tokens, charSeed, hashes, n, scratch);
     }
     // Count buckets with a per-thread, generation-stamped table the size of the bucket space: no
     // sorting, probing or clearing per text.
-    int generation = scratch.nextGeneration();
-    int[] stamp = scratch.stamp;
-    int[] slotOf = scratch.slotOf;
+    long generation = (long) scratch.nextGeneration() << 32;
+    long[] slots = scratch.slots;
     int[] ids = scratch.ids(n);
     int[] counts = scratch.counts(n);
     int distinct = 0;
     for (int i = 0; i < n; i++) {
       // Lemire's multiply-shift range reduction: a uniform bucket in [1, buckets), no division.
       int id = 1 + (int) (((hashes[i] >>> 32) * (buckets - 1)) >>> 32);
-      if (stamp[id] != generation) {
-        stamp[id] = generation;
-        slotOf[id] = distinct;
+      long slot = slots[id];
+      if ((slot & 0xFFFFFFFF00000000L) != generation) {
+        slots[id] = generation | distinct;
         ids[distinct] = id;
         counts[distinct++] = 1;
       } else {
-        counts[slotOf[id]]++;
+        counts[(int) slot]++;
       }
     }
     if (distinct > maxFeatures) {
@@ -124,16 +123,17 @@ public final class NgramFeaturizer {
 
   /** Per-thread working arrays, so featurizing a text allocates little. */
   private static final class Scratch {
-    final int[] stamp;
-    final int[] slotOf;
+    /** Per bucket: the generation (high half) that last saw it, and its slot in this text. */
+    final long[] slots;
+
     private long[] hashes = new long[4096];
     private int[] ids = new int[4096];
     private int[] counts = new int[4096];
+    private char[] chars = new char[64];
     private int generation;
 
     Scratch(int buckets) {
-      stamp = new int[buckets];
-      slotOf = new int[buckets];
+      slots = new long[buckets];
     }
 
     long[] hashes(int size) {
@@ -150,6 +150,13 @@ public final class NgramFeaturizer {
       return ids;
     }
 
+    char[] chars(int size) {
+      if (chars.length < size) {
+        chars = new char[Math.max(size, 2 * chars.length)];
+      }
+      return chars;
+    }
+
     int[] counts(int size) {
       if (counts.length < size) {
         counts = new int[Math.max(size, 2 * counts.length)];
@@ -159,15 +166,21 @@ public final class NgramFeaturizer {
 
     int nextGeneration() {
       if (++generation == Integer.MAX_VALUE) {
-        Arrays.fill(stamp, 0);
+        Arrays.fill(slots, 0);
         generation = 1;
       }
       return generation;
     }
   }
 
-  /** Character n-grams inside each word token, with word-boundary marks, as fastText does. */
-  private int charNgrams(String text, Tokens tokens, long seed, long[] out, int n) {
+  /**
+   * Character n-grams inside each word token, with word-boundary marks, as fastText does. Up to 4
+   * characters are packed exactly into one long as the word is read (16 bits each), so each n-gram
+   * costs one mix; longer n-grams are hashed by FNV-1a first.
+   */
+  private int charNgrams(
+      String text, Tokens tokens, long seed, long[] out, int n, Scratch scratch) {
+    long mask = charN >= 4 ? -1L : (1L << (16 * charN)) - 1;
     for (int t = 0; t < tokens.count; t++) {
       int start = tokens.starts[t];
       int end = tokens.ends[t];
@@ -175,12 +188,27 @@ public final class NgramFeaturizer {
       if (len < charN) {
         continue;
       }
+      if (charN <= 4) {
+        long packed = '<';
+        for (int k = 1; k < len; k++) {
+          char c = k == len - 1 ? '>' : Character.toLowerCase(text.charAt(start + k - 1));
+          packed = packed << 16 | c;
+          if (k + 1 >= charN) {
+            out[n++] = mix((packed & mask) ^ seed);
+          }
+        }
+        continue;
+      }
+      char[] word = scratch.chars(len);
+      word[0] = '<';
+      for (int k = 1; k < len - 1; k++) {
+        word[k] = Character.toLowerCase(text.charAt(start + k - 1));
+      }
+      word[len - 1] = '>';
       for (int i = 0; i + charN <= len; i++) {
         long h = 0xCBF29CE484222325L ^ seed;
         for (int k = i; k < i + charN; k++) {
-          char c =
-              k == 0 ? '<' : k == len - 1 ? '>' : Character.toLowerCase(text.charAt(start + k - 1));
-          h = (h ^ c) * 0x100000001B3L;
+          h = (h ^ word[k]) * 0x100000001B3L;
         }
         out[n++] = mix(h);
       }
@@ -190,41 +218,66 @@ public final class NgramFeaturizer {
 
   /**
    * The {@code maxFeatures} buckets of smallest mixed-hash rank (ties by first appearance): a
-   * uniform, stable sample. Ranks are uniform, so a threshold a little above the expected k-th rank
-   * finds the candidates in one pass; only they are sorted.
+   * uniform, stable sample, kept in order of appearance. Ranks are uniform, so a histogram of their
+   * top bits finds the cut in one pass and only the few in the cut's bin are sorted: comparison
+   * sorts and selections of a few hundred random keys cost most of the featurizer's time, in
+   * mispredicted branches.
    */
   private Bag sample(int[] ids, int[] counts, int distinct) {
-    long threshold = (long) ((maxFeatures * 1.25 + 16) / distinct * 0x1p32);
-    long[] keyed = new long[distinct];
-    int candidates = 0;
+    long[] keys = new long[distinct];
+    int[] histogram = new int[256];
     for (int i = 0; i < distinct; i++) {
       long rank = mix(ids[i]) >>> 32;
-      if (rank < threshold) {
-        keyed[candidates++] = rank << 31 | i; // rank, then index: non-negative, sortable
+      keys[i] = rank << 31 | i; // rank, then index: distinct, non-negative, ordered as wanted
+      histogram[(int) (rank >>> 24)]++;
+    }
+    int bin = 0;
+    int below = 0;
+    while (below + histogram[bin] < maxFeatures) {
+      below += histogram[bin++];
+    }
+    long[] edge = new long[histogram[bin]];
+    int n = 0;
+    for (int i = 0; i < distinct; i++) {
+      if ((int) (keys[i] >>> 55) == bin) {
+        edge[n++] = keys[i];
       }
     }
-    if (candidates < maxFeatures) { // unlucky: rank everything
-      candidates = 0;
-      for (int i = 0; i < distinct; i++) {
-        keyed[candidates++] = (mix(ids[i]) >>> 32) << 31 | i;
-      }
-    }
-    Arrays.sort(keyed, 0, candidates);
+    Arrays.sort(edge);
+    long last = edge[maxFeatures - below - 1];
     int[] keptIds = new int[maxFeatures];
     int[] keptCounts = new int[maxFeatures];
-    for (int i = 0; i < maxFeatures; i++) {
-      int index = (int) (keyed[i] & 0x7FFFFFFF);
-      keptIds[i] = ids[index];
-      keptCounts[i] = counts[index];
+    int kept = 0;
+    for (int i = 0; i < distinct; i++) {
+      if (keys[i] <= last) {
+        keptIds[kept] = ids[i];
+        keptCounts[kept++] = counts[i];
+      }
     }
     return normalised(keptIds, keptCounts);
+  }
+
+  private static final float[] LOG1P = new float[1024];
+
+  static {
+    for (int i = 0; i < LOG1P.length; i++) {
+      LOG1P[i] = (float) Math.log1p(i);
+    }
+  }
+
+  /**
+   * {@code (float) log(1 + n)}, from a table for the small counts that make nearly all calls: on
+   * Java 17 Math.log1p is a native fdlibm call, costlier than the rest of a bucket's work.
+   */
+  static float log1p(int n) {
+    return n < LOG1P.length ? LOG1P[n] : (float) Math.log1p(n);
   }
 
   private static Bag normalised(int[] ids, int[] counts) {
     float[] values = new float[ids.length];
     double norm = 0;
     for (int i = 0; i < ids.length; i++) {
-      values[i] = (float) Math.log1p(counts[i]);
+      values[i] = log1p(counts[i]);
       norm += values[i] * values[i];
     }
     if (norm > 0) {

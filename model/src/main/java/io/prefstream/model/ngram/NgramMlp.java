@@ -5,16 +5,19 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.nn.Parameter;
 import io.prefstream.model.BlockRewardModel;
 import io.prefstream.model.Candidate;
 import io.prefstream.model.ModelOptions;
 import io.prefstream.model.ModelSpec;
 import io.prefstream.model.Prepared;
 import io.prefstream.model.SparseRows;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
  * The default reward model: hashed word and character n-grams of prompt and response plus the
@@ -24,6 +27,7 @@ public final class NgramMlp extends BlockRewardModel {
 
   private final NgramFeaturizer featurizer;
   private final NgramMlpBlock block;
+  private final int dim;
 
   public NgramMlp(ModelSpec spec, Device device) {
     this(spec, device, block(spec));
@@ -32,13 +36,14 @@ public final class NgramMlp extends BlockRewardModel {
   private NgramMlp(ModelSpec spec, Device device, NgramMlpBlock block) {
     super(spec, device, block);
     this.block = block;
+    this.dim = spec.get(ModelOptions.EMBEDDING_DIM);
     this.featurizer = NgramFeaturizer.of(spec);
     initialize(
-        new Shape(1, 1),
-        new Shape(1, 1),
+        new Shape(1, dim),
+        new Shape(1, dim),
         new Shape(1, StructureFeatures.SIZE),
         new Shape(1),
-        new Shape(1, 1));
+        new Shape(1, dim));
   }
 
   private static NgramMlpBlock block(ModelSpec spec) {
@@ -56,14 +61,16 @@ public final class NgramMlp extends BlockRewardModel {
   }
 
   @Override
-  public Optional<SparseRows> sparseRows(NDList inputs) {
-    return Optional.of(
-        new SparseRows(
-            block.table(), inputs.get(NgramMlpBlock.ROWS), inputs.get(NgramMlpBlock.ROWS_VALUES)));
+  public Optional<SparseRows> sparseRows(NDList inputs, Prepared prepared) {
+    return Optional.of(new Rows(block.table(), inputs, (Batch) prepared, dim));
   }
 
-  /** A featurized batch: each candidate's bags as entries over the batch's distinct rows. */
-  private record Batch(int size, Bags prompts, Bags responses, float[] structure, RowIndex rows)
+  /**
+   * A featurized batch: each distinct prompt's bag and each candidate's response bag, as entries
+   * over the batch's distinct table rows.
+   */
+  private record Batch(
+      int size, Bags prompts, int[] promptOf, Bags responses, float[] structure, RowIndex rows)
       implements Prepared {}
 
   @Override
@@ -71,26 +78,40 @@ public final class NgramMlp extends BlockRewardModel {
     int n = candidates.size();
     NgramFeaturizer.Features[] features = new NgramFeaturizer.Features[n];
     // Plain Java on every core: the engine's thread trains meanwhile, or waits for this.
-    java.util.stream.IntStream.range(0, n)
+    IntStream.range(0, n)
         .parallel()
         .forEach(
             i -> {
               Candidate c = candidates.get(i);
               features[i] = featurizer.featurize(c.prompt(), c.response());
             });
+    // A pair's two candidates share their prompt's bag (the featurizer caches it): pool it once.
+    Map<NgramFeaturizer.Bag, Integer> distinct = new IdentityHashMap<>();
+    List<NgramFeaturizer.Bag> promptBags = new ArrayList<>();
+    int[] promptOf = new int[n];
     int promptEntries = 0;
     int responseEntries = 0;
-    for (NgramFeaturizer.Features f : features) {
-      promptEntries += f.prompt().size();
-      responseEntries += f.response().size();
-    }
-    Bags prompts = new Bags(promptEntries);
-    Bags responses = new Bags(responseEntries);
-    float[] structure = new float[n * StructureFeatures.SIZE];
-    RowIndex rows = new RowIndex(promptEntries + responseEntries);
     for (int i = 0; i < n; i++) {
-      prompts.add(i, features[i].prompt(), rows);
-      responses.add(i, features[i].response(), rows);
+      NgramFeaturizer.Bag prompt = features[i].prompt();
+      Integer index = distinct.get(prompt);
+      if (index == null) {
+        index = promptBags.size();
+        distinct.put(prompt, index);
+        promptBags.add(prompt);
+        promptEntries += prompt.size();
+      }
+      promptOf[i] = index;
+      responseEntries += features[i].response().size();
+    }
+    RowIndex rows = new RowIndex(promptEntries + responseEntries);
+    Bags prompts = new Bags(promptBags.size(), promptEntries);
+    for (NgramFeaturizer.Bag bag : promptBags) {
+      prompts.add(bag, rows);
+    }
+    Bags responses = new Bags(n, responseEntries);
+    float[] structure = new float[n * StructureFeatures.SIZE];
+    for (int i = 0; i < n; i++) {
+      responses.add(features[i].response(), rows);
       System.arraycopy(
           features[i].structure(),
           0,
@@ -98,9 +119,15 @@ public final class NgramMlp extends BlockRewardModel {
           i * StructureFeatures.SIZE,
           StructureFeatures.SIZE);
     }
-    return new Batch(n, prompts, responses, structure, rows);
+    return new Batch(n, prompts, promptOf, responses, structure, rows);
   }
 
+  /**
+   * Reads the batch's rows from the table and pools each bag over them in plain Java: a weighted
+   * sum of a few hundred rows per text, cheaper than any sparse op the engine offers on a CPU (a
+   * COO product sorts its entries on every call, forward and backward), and than a dense product of
+   * bag matrices even where a batch reads only a thousand rows.
+   */
   @Override
   public NDList inputs(NDManager manager, Prepared prepared) {
     Batch batch = (Batch) prepared;
@@ -108,52 +135,171 @@ public final class NgramMlp extends BlockRewardModel {
     NDArray rowArray = manager.create(batch.rows().rows());
     NDArray rowValues = block.table().getArray().get(rowArray);
     rowValues.attach(manager); // a per-batch copy: freed with the batch
-    Shape shape = new Shape(n, batch.rows().size());
+    float[] rows = rowValues.toFloatArray();
+    float[] prompts = batch.prompts().pool(rows, dim);
+    float[] p = new float[n * dim];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(prompts, batch.promptOf()[i] * dim, p, i * dim, dim);
+    }
     return new NDList(
-        batch.prompts().matrix(manager, shape),
-        batch.responses().matrix(manager, shape),
+        manager.create(p, new Shape(n, dim)),
+        manager.create(batch.responses().pool(rows, dim), new Shape(n, dim)),
         manager.create(batch.structure(), new Shape(n, StructureFeatures.SIZE)),
         rowArray,
         rowValues);
   }
 
   /**
-   * One bag per candidate as a sparse [candidates x batch rows] matrix, so pooling is one sparse
-   * matrix product with the batch's rows: no padding, no [B, L, D] intermediate.
+   * The rows a batch read, and their gradient: the gradients of the pooled vectors, spread back
+   * over the rows with the bags' weights.
    */
-  private static final class Bags {
-    private final long[] row;
-    private final long[] column;
-    private final float[] values;
-    private int size;
+  private static final class Rows implements SparseRows {
+    private final Parameter table;
+    private final NDList inputs;
+    private final Batch batch;
+    private final int dim;
+    private NDArray gradient;
 
-    Bags(int entries) {
-      row = new long[entries];
-      column = new long[entries];
+    Rows(Parameter table, NDList inputs, Batch batch, int dim) {
+      this.table = table;
+      this.inputs = inputs;
+      this.batch = batch;
+      this.dim = dim;
+    }
+
+    @Override
+    public Parameter table() {
+      return table;
+    }
+
+    @Override
+    public NDArray rows() {
+      return inputs.get(NgramMlpBlock.ROWS);
+    }
+
+    @Override
+    public NDArray values() {
+      return inputs.get(NgramMlpBlock.ROWS_VALUES);
+    }
+
+    @Override
+    public void track() {
+      inputs.get(NgramMlpBlock.PROMPTS).setRequiresGradient(true);
+      inputs.get(NgramMlpBlock.RESPONSES).setRequiresGradient(true);
+    }
+
+    @Override
+    public NDArray gradient() {
+      if (gradient == null) {
+        float[] dp = gradientOf(NgramMlpBlock.PROMPTS);
+        float[] dr = gradientOf(NgramMlpBlock.RESPONSES);
+        float[] dPrompts = new float[batch.prompts().count() * dim];
+        int[] promptOf = batch.promptOf();
+        for (int i = 0; i < promptOf.length; i++) {
+          int to = promptOf[i] * dim;
+          int from = i * dim;
+          for (int k = 0; k < dim; k++) {
+            dPrompts[to + k] += dp[from + k];
+          }
+        }
+        int rows = batch.rows().size();
+        float[] grad = new float[rows * dim];
+        batch.prompts().spread(dPrompts, grad, dim);
+        batch.responses().spread(dr, grad, dim);
+        gradient = values().getManager().create(grad, new Shape(rows, dim));
+      }
+      return gradient;
+    }
+
+    private float[] gradientOf(int input) {
+      try (NDArray grad = inputs.get(input).getGradient()) {
+        return grad.toFloatArray();
+      }
+    }
+  }
+
+  /** Bags in compressed rows: bag b's entries are offsets[b] until offsets[b + 1]. */
+  private static final class Bags {
+    private final int[] offsets;
+    private final int[] columns;
+    private final float[] values;
+    private int count;
+
+    Bags(int bags, int entries) {
+      offsets = new int[bags + 1];
+      columns = new int[entries];
       values = new float[entries];
     }
 
-    void add(int candidate, NgramFeaturizer.Bag bag, RowIndex rows) {
+    void add(NgramFeaturizer.Bag bag, RowIndex rows) {
       int[] ids = bag.ids();
       float[] weights = bag.values();
+      int at = offsets[count];
       for (int j = 0; j < ids.length; j++) {
-        row[size] = candidate;
-        column[size] = rows.indexOf(ids[j]);
-        values[size++] = weights[j];
+        columns[at + j] = rows.indexOf(ids[j]);
+        values[at + j] = weights[j];
       }
+      offsets[++count] = at + ids.length;
     }
 
-    /**
-     * The COO matrix, built from index and value arrays owned by the batch's manager: DJL's
-     * createCoo(Buffer, ...) lets the sparse tensor point into buffers it then frees.
-     */
-    NDArray matrix(NDManager manager, Shape shape) {
-      long[] indices = new long[2 * size];
-      System.arraycopy(row, 0, indices, 0, size);
-      System.arraycopy(column, 0, indices, size, size);
-      PtNDArray index = (PtNDArray) manager.create(indices, new Shape(2, size));
-      PtNDArray value = (PtNDArray) manager.create(java.util.Arrays.copyOf(values, size));
-      return JniUtils.createSparseCoo(index, value, shape);
+    int count() {
+      return count;
+    }
+
+    /** Each bag's weighted sum of {@code rows} ([U, dim], row-major): [count, dim]. */
+    float[] pool(float[] rows, int dim) {
+      float[] out = new float[count * dim];
+      if (Simd.MODULE && VectorBags.fits(dim)) {
+        VectorBags.pool(offsets, columns, values, count, rows, dim, out);
+      } else {
+        poolScalar(offsets, columns, values, count, rows, dim, out);
+      }
+      return out;
+    }
+
+    /** The transpose of {@link #pool}: adds each bag's {@code pooled} gradient to its rows'. */
+    void spread(float[] pooled, float[] rows, int dim) {
+      if (Simd.MODULE && VectorBags.fits(dim)) {
+        VectorBags.spread(offsets, columns, values, count, pooled, dim, rows);
+      } else {
+        spreadScalar(offsets, columns, values, count, pooled, dim, rows);
+      }
+    }
+  }
+
+  /** Scalar bag pooling, where the Vector API is absent: as {@link VectorBags#pool}. */
+  static void poolScalar(
+      int[] offsets, int[] columns, float[] values, int bags, float[] rows, int dim, float[] out) {
+    for (int b = 0; b < bags; b++) {
+      int o = b * dim;
+      for (int e = offsets[b]; e < offsets[b + 1]; e++) {
+        float w = values[e];
+        int base = columns[e] * dim;
+        for (int k = 0; k < dim; k++) {
+          out[o + k] += w * rows[base + k];
+        }
+      }
+    }
+  }
+
+  /** Scalar transpose of pooling: as {@link VectorBags#spread}. */
+  static void spreadScalar(
+      int[] offsets,
+      int[] columns,
+      float[] values,
+      int bags,
+      float[] pooled,
+      int dim,
+      float[] rows) {
+    for (int b = 0; b < bags; b++) {
+      int o = b * dim;
+      for (int e = offsets[b]; e < offsets[b + 1]; e++) {
+        float w = values[e];
+        int base = columns[e] * dim;
+        for (int k = 0; k < dim; k++) {
+          rows[base + k] += w * pooled[o + k];
+        }
+      }
     }
   }
 

@@ -21,13 +21,15 @@ import ai.djl.util.PairList;
  * response vector r (a weighted sum, i.e. an embedding bag), then an MLP over [p, r, p⊙r,
  * structure] to one reward. The product p⊙r lets the reward of a response depend on the prompt.
  *
- * <p>Inputs: the prompt bags and the response bags as sparse [B, U] matrices over the U table rows
- * the batch reads, structure [B, S], those rows' indices [U] and their values [U, D]. Pooling is a
- * sparse-dense product with the rows, so training touches only them.
+ * <p>Inputs: the pooled prompt and response vectors [B, D] and structure [B, S]. {@link NgramMlp}
+ * pools them from the table rows the batch reads, so training touches only those rows.
  */
 final class NgramMlpBlock extends AbstractBlock {
 
   private static final byte VERSION = 1;
+  static final int PROMPTS = 0;
+  static final int RESPONSES = 1;
+  static final int STRUCTURE = 2;
   static final int ROWS = 3;
   static final int ROWS_VALUES = 4;
 
@@ -62,10 +64,9 @@ final class NgramMlpBlock extends AbstractBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    NDArray weights = inputs.get(ROWS_VALUES);
-    NDArray p = inputs.get(0).matMul(weights);
-    NDArray r = inputs.get(1).matMul(weights);
-    NDArray x = NDArrays.concat(new NDList(p, r, p.mul(r), inputs.get(2)), 1);
+    NDArray p = inputs.get(PROMPTS);
+    NDArray r = inputs.get(RESPONSES);
+    NDArray x = NDArrays.concat(new NDList(p, r, p.mul(r), inputs.get(STRUCTURE)), 1);
     return head.forward(store, new NDList(x), training, params);
   }
 

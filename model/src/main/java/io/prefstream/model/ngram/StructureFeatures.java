@@ -174,7 +174,7 @@ public final class StructureFeatures {
   }
 
   private static float log(int n) {
-    return (float) Math.log1p(n);
+    return NgramFeaturizer.log1p(n);
   }
 
   private static float jaccard(long[] a, long[] b) {

@@ -47,6 +47,20 @@ class NgramFeaturizerTest {
   }
 
   @Test
+  void theSampleIsTheBucketsOfSmallestRank() {
+    String longText = String.join(" ", java.util.Collections.nCopies(20, RESPONSE)) + " extra";
+    var all = new NgramFeaturizer(1 << 20, 100_000, 3).featurize(PROMPT, longText).response();
+    var sampled = new NgramFeaturizer(1 << 20, 40, 3).featurize(PROMPT, longText).response();
+    java.util.List<Integer> byRank =
+        java.util.Arrays.stream(all.ids())
+            .boxed()
+            .sorted(java.util.Comparator.comparingLong(id -> NgramFeaturizer.mix(id) >>> 32))
+            .toList();
+    assertThat(java.util.Arrays.stream(sampled.ids()).boxed().toList())
+        .containsExactlyInAnyOrderElementsOf(byRank.subList(0, 40));
+  }
+
+  @Test
   void structureSeesListsCodeQuestionsAndLinks() {
     var f = NgramFeaturizer.of(ModelSpec.defaults()).featurize(PROMPT, RESPONSE).structure();
     assertThat(f).hasSize(StructureFeatures.SIZE);

@@ -54,11 +54,10 @@ public final class AdamW {
       NDArray table = s.table().getArray();
       NDArray[] m = moments.computeIfAbsent(s.table().getId(), k -> newMoments(table));
       NDIndex rows = new NDIndex("{}", s.rows());
-      try (NDArray grad = s.values().getGradient();
-          NDArray mean = m[0].get(rows);
+      try (NDArray mean = m[0].get(rows);
           NDArray variance = m[1].get(rows)) {
         NDArray values = s.values();
-        update(values, grad, mean, variance, biasCorrected, rescale);
+        update(values, s.gradient(), mean, variance, biasCorrected, rescale);
         table.set(rows, values);
         m[0].set(rows, mean);
         m[1].set(rows, variance);

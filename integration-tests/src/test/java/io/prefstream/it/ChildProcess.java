@@ -47,13 +47,17 @@ final class ChildProcess implements AutoCloseable {
     reader.start();
   }
 
-  /** Starts {@code java -jar prefstream-launcher.jar ARGS} with stderr merged into stdout. */
+  /**
+   * Starts {@code java -jar prefstream-launcher.jar ARGS} as {@code ./prefstream} does, with stderr
+   * merged into stdout.
+   */
   static ChildProcess start(String... args) throws IOException {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException("Launcher jar not built: " + JAR.toAbsolutePath());
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("--add-modules=jdk.incubator.vector"); // as ./prefstream runs it
     command.add("-jar");
     command.add(JAR.toString());
     command.addAll(List.of(args));

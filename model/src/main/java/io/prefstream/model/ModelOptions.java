@@ -108,6 +108,9 @@ public final class ModelOptions {
       intOption(
           "model.heads", 4, 1, 64, "transformer: attention heads (must divide embedding-dim).");
 
+  /** Options of the process that runs a model, not of the model: left out of its spec. */
+  public static final List<ConfigOption<?>> PROCESS = List.of(DEVICE, ENGINE_THREADS);
+
   public static final List<ConfigOption<?>> ALL =
       List.of(
           TYPE,

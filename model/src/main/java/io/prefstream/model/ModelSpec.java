@@ -24,7 +24,7 @@ public record ModelSpec(String type, Map<String, String> config) {
     settings.requireKnown("model.", ModelOptions.ALL);
     Map<String, String> config = new TreeMap<>();
     for (ConfigOption<?> option : ModelOptions.ALL) {
-      if (option != ModelOptions.DEVICE && option != ModelOptions.ENGINE_THREADS) {
+      if (!ModelOptions.PROCESS.contains(option)) {
         config.put(option.key(), String.valueOf(settings.get(option)));
       }
     }

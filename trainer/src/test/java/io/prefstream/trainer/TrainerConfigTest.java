@@ -23,6 +23,7 @@ class TrainerConfigTest {
     assertThat(c.model().get(ModelOptions.BUCKETS)).isEqualTo(131072);
     assertThat(c.model().get(ModelOptions.DROPOUT)).isZero();
     assertThat(c.device()).isEqualTo("auto");
+    assertThat(c.engineThreads()).isZero();
     assertThat(c.learner().learningRate()).isEqualTo(3e-3);
     assertThat(c.batchSize()).isEqualTo(128);
     assertThat(c.maxBatchDelay()).isEqualTo(Duration.ofMillis(500));
@@ -44,13 +45,16 @@ class TrainerConfigTest {
                     "trainer.shared-model", "everyone",
                     "model.embedding-dim", "16",
                     "model.device", "cpu",
+                    "model.engine-threads", "3",
                     "kafka.security.protocol", "SSL")));
     assertThat(c.batchSize()).isEqualTo(64);
     assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(5));
     assertThat(c.modelTenant("acme")).isEqualTo("everyone");
     assertThat(c.model().get(ModelOptions.EMBEDDING_DIM)).isEqualTo(16);
-    assertThat(c.model().config()).doesNotContainKey("model.device"); // not part of what a model is
+    // Not part of what a model is: where and on how many threads a process runs it.
+    assertThat(c.model().config()).doesNotContainKeys("model.device", "model.engine-threads");
     assertThat(c.device()).isEqualTo("cpu");
+    assertThat(c.engineThreads()).isEqualTo(3);
     assertThat(c.kafka()).containsEntry("security.protocol", "SSL");
   }
 

@@ -278,6 +278,10 @@ class TrainerIT {
     }
   }
 
+  /**
+   * The trainer in a JVM of its own, without the Vector API module: so this test also runs the
+   * scalar pooling that surefire's and failsafe's JVMs (which add the module) do not.
+   */
   private static Process startTrainerProcess(Path config, Path log) throws Exception {
     List<String> command =
         List.of(

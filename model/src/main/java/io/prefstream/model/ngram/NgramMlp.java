@@ -25,6 +25,11 @@ import java.util.stream.IntStream;
  */
 public final class NgramMlp extends BlockRewardModel {
 
+  /** Inputs after the block's own: the table rows the batch read, and their values. */
+  private static final int ROWS = 3;
+
+  private static final int ROWS_VALUES = 4;
+
   private final NgramFeaturizer featurizer;
   private final NgramMlpBlock block;
   private final int dim;
@@ -38,12 +43,7 @@ public final class NgramMlp extends BlockRewardModel {
     this.block = block;
     this.dim = spec.get(ModelOptions.EMBEDDING_DIM);
     this.featurizer = NgramFeaturizer.of(spec);
-    initialize(
-        new Shape(1, dim),
-        new Shape(1, dim),
-        new Shape(1, StructureFeatures.SIZE),
-        new Shape(1),
-        new Shape(1, dim));
+    initialize(new Shape(1, dim), new Shape(1, dim), new Shape(1, StructureFeatures.SIZE));
   }
 
   private static NgramMlpBlock block(ModelSpec spec) {
@@ -174,12 +174,12 @@ public final class NgramMlp extends BlockRewardModel {
 
     @Override
     public NDArray rows() {
-      return inputs.get(NgramMlpBlock.ROWS);
+      return inputs.get(ROWS);
     }
 
     @Override
     public NDArray values() {
-      return inputs.get(NgramMlpBlock.ROWS_VALUES);
+      return inputs.get(ROWS_VALUES);
     }
 
     @Override
@@ -249,7 +249,7 @@ public final class NgramMlp extends BlockRewardModel {
     /** Each bag's weighted sum of {@code rows} ([U, dim], row-major): [count, dim]. */
     float[] pool(float[] rows, int dim) {
       float[] out = new float[count * dim];
-      if (Simd.MODULE && VectorBags.fits(dim)) {
+      if (simd(dim)) {
         VectorBags.pool(offsets, columns, values, count, rows, dim, out);
       } else {
         poolScalar(offsets, columns, values, count, rows, dim, out);
@@ -259,12 +259,17 @@ public final class NgramMlp extends BlockRewardModel {
 
     /** The transpose of {@link #pool}: adds each bag's {@code pooled} gradient to its rows'. */
     void spread(float[] pooled, float[] rows, int dim) {
-      if (Simd.MODULE && VectorBags.fits(dim)) {
+      if (simd(dim)) {
         VectorBags.spread(offsets, columns, values, count, pooled, dim, rows);
       } else {
         spreadScalar(offsets, columns, values, count, pooled, dim, rows);
       }
     }
+  }
+
+  /** Whether the Vector API serves rows of {@code dim} floats here (asked without loading it). */
+  private static boolean simd(int dim) {
+    return Simd.MODULE && VectorBags.fits(dim);
   }
 
   /** Scalar bag pooling, where the Vector API is absent: as {@link VectorBags#pool}. */

@@ -30,8 +30,6 @@ final class NgramMlpBlock extends AbstractBlock {
   static final int PROMPTS = 0;
   static final int RESPONSES = 1;
   static final int STRUCTURE = 2;
-  static final int ROWS = 3;
-  static final int ROWS_VALUES = 4;
 
   private final int dim;
   private final int structure;

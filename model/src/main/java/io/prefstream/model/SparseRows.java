@@ -1,6 +1,5 @@
 package io.prefstream.model;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 
 /**
@@ -9,18 +8,21 @@ import ai.djl.nn.Parameter;
  */
 public interface SparseRows {
 
-  /** The table parameter, not differentiated as a whole. */
+  /** The table parameter [rows, {@link #dim}], not differentiated as a whole. */
   Parameter table();
 
-  /** The rows read, int64 [U]. */
-  NDArray rows();
+  /** The distinct rows read. */
+  long[] rows();
 
-  /** The batch's copy of those rows [U, D]; the optimizer updates it and writes it back. */
-  NDArray values();
+  /** Floats per row. */
+  int dim();
 
   /** Called before the training forward pass, so that {@link #gradient} can be computed. */
   void track();
 
-  /** After the backward pass: the loss's gradient with respect to {@link #values}, [U, D]. */
-  NDArray gradient();
+  /**
+   * After the backward pass: the loss's gradient with respect to the rows read, [rows().length,
+   * dim()] row-major.
+   */
+  float[] gradient();
 }

@@ -212,8 +212,8 @@ public final class Learner implements AutoCloseable {
       }
     }
     for (SparseRows rows : sparse) {
-      try (NDArray squares = rows.gradient().square().sum()) {
-        sum += squares.getFloat();
+      for (float g : rows.gradient()) {
+        sum += (double) g * g;
       }
     }
     return Math.sqrt(sum);

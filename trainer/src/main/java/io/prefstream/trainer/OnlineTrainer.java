@@ -27,10 +27,14 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -75,6 +79,15 @@ public final class OnlineTrainer implements AutoCloseable {
   private List<TopicPartition> partitions = List.of();
   private final List<String> restoreProblems = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile long checkpointsWritten; // read by progress displays on other threads
+
+  /** Decodes the records of one poll while the engine thread trains earlier ones. */
+  private final ExecutorService decoder =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "prefstream-decoder");
+            t.setDaemon(true);
+            return t;
+          });
 
   public OnlineTrainer(
       TrainerConfig config,
@@ -163,12 +176,21 @@ public final class OnlineTrainer implements AutoCloseable {
   public Map<String, TenantStatus> run() throws IOException {
     restore();
     while (running.get()) {
-      poll(Duration.ofMillis(200));
+      // Each round trains the batches read in earlier rounds while the records just polled are
+      // decoded on the decoder thread; they are queued before any checkpoint takes positions.
       long now = System.currentTimeMillis();
+      boolean due = models.values().stream().anyMatch(m -> m.batchDue(now));
+      ConsumerRecords<String, byte[]> records =
+          consumer.poll(due ? Duration.ZERO : Duration.ofMillis(200));
+      Future<List<Decoded>> decoding =
+          records.isEmpty() ? null : decoder.submit(() -> decode(records));
       for (TenantModel m : models.values()) {
         if (m.batchDue(now)) {
           m.trainPending();
         }
+      }
+      if (decoding != null) {
+        enqueue(await(decoding), System.currentTimeMillis());
       }
       Instant instant = Instant.now();
       if (models.values().stream().anyMatch(m -> m.checkpointDue(instant))) {
@@ -242,9 +264,13 @@ public final class OnlineTrainer implements AutoCloseable {
         partitions.stream().map(tp -> tp.partition() + "@" + consumer.position(tp)).toList());
   }
 
-  private void poll(Duration timeout) {
-    long now = System.currentTimeMillis();
-    for (ConsumerRecord<String, byte[]> record : consumer.poll(timeout)) {
+  /** A polled record decoded: its pair, or null when it could not be decoded. */
+  private record Decoded(ConsumerRecord<String, byte[]> record, PreferencePair pair) {}
+
+  /** Decodes polled records; runs on the decoder thread and touches no trainer state. */
+  private List<Decoded> decode(ConsumerRecords<String, byte[]> records) {
+    List<Decoded> decoded = new ArrayList<>(records.count());
+    for (ConsumerRecord<String, byte[]> record : records) {
       PreferencePair pair;
       try {
         pair = pairsTopic.valueSerde().deserialize(record.topic(), record.value());
@@ -255,6 +281,19 @@ public final class OnlineTrainer implements AutoCloseable {
             record.partition(),
             record.offset(),
             e.getMessage());
+        pair = null;
+      }
+      decoded.add(new Decoded(record, pair));
+    }
+    return decoded;
+  }
+
+  /** Queues decoded pairs on their tenants' models, in the order they were read. */
+  private void enqueue(List<Decoded> decoded, long now) {
+    for (Decoded d : decoded) {
+      ConsumerRecord<String, byte[]> record = d.record();
+      PreferencePair pair = d.pair();
+      if (pair == null) {
         metrics.counter("invalid_pairs", "unknown", "reason", "undecodable").increment();
         continue;
       }
@@ -275,6 +314,17 @@ public final class OnlineTrainer implements AutoCloseable {
       } else {
         model.addTrain(training, now);
       }
+    }
+  }
+
+  private static <T> T await(Future<T> future) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while decoding pairs", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("decoding pairs failed", e.getCause());
     }
   }
 
@@ -394,6 +444,7 @@ public final class OnlineTrainer implements AutoCloseable {
 
   @Override
   public void close() {
+    decoder.shutdownNow();
     consumer.close();
     producer.close();
     models.values().forEach(TenantModel::close);

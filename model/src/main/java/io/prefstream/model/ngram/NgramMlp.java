@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.prefstream.model.BlockRewardModel;
 import io.prefstream.model.Candidate;
+import io.prefstream.model.HostTable;
 import io.prefstream.model.ModelOptions;
 import io.prefstream.model.ModelSpec;
 import io.prefstream.model.Prepared;
@@ -24,11 +25,6 @@ import java.util.stream.IntStream;
  * response's structure, through a small MLP ({@link NgramMlpBlock}). Fast on a CPU, no encoder.
  */
 public final class NgramMlp extends BlockRewardModel {
-
-  /** Inputs after the block's own: the table rows the batch read, and their values. */
-  private static final int ROWS = 3;
-
-  private static final int ROWS_VALUES = 4;
 
   private final NgramFeaturizer featurizer;
   private final NgramMlpBlock block;
@@ -132,10 +128,7 @@ public final class NgramMlp extends BlockRewardModel {
   public NDList inputs(NDManager manager, Prepared prepared) {
     Batch batch = (Batch) prepared;
     int n = batch.size();
-    NDArray rowArray = manager.create(batch.rows().rows());
-    NDArray rowValues = block.table().getArray().get(rowArray);
-    rowValues.attach(manager); // a per-batch copy: freed with the batch
-    float[] rows = rowValues.toFloatArray();
+    float[] rows = HostTable.gather(block.table().getArray(), batch.rows().rows(), dim);
     float[] prompts = batch.prompts().pool(rows, dim);
     float[] p = new float[n * dim];
     for (int i = 0; i < n; i++) {
@@ -144,9 +137,7 @@ public final class NgramMlp extends BlockRewardModel {
     return new NDList(
         manager.create(p, new Shape(n, dim)),
         manager.create(batch.responses().pool(rows, dim), new Shape(n, dim)),
-        manager.create(batch.structure(), new Shape(n, StructureFeatures.SIZE)),
-        rowArray,
-        rowValues);
+        manager.create(batch.structure(), new Shape(n, StructureFeatures.SIZE)));
   }
 
   /**
@@ -158,7 +149,7 @@ public final class NgramMlp extends BlockRewardModel {
     private final NDList inputs;
     private final Batch batch;
     private final int dim;
-    private NDArray gradient;
+    private float[] gradient;
 
     Rows(Parameter table, NDList inputs, Batch batch, int dim) {
       this.table = table;
@@ -173,13 +164,13 @@ public final class NgramMlp extends BlockRewardModel {
     }
 
     @Override
-    public NDArray rows() {
-      return inputs.get(ROWS);
+    public long[] rows() {
+      return batch.rows().rows();
     }
 
     @Override
-    public NDArray values() {
-      return inputs.get(ROWS_VALUES);
+    public int dim() {
+      return dim;
     }
 
     @Override
@@ -189,7 +180,7 @@ public final class NgramMlp extends BlockRewardModel {
     }
 
     @Override
-    public NDArray gradient() {
+    public float[] gradient() {
       if (gradient == null) {
         float[] dp = gradientOf(NgramMlpBlock.PROMPTS);
         float[] dr = gradientOf(NgramMlpBlock.RESPONSES);
@@ -202,11 +193,9 @@ public final class NgramMlp extends BlockRewardModel {
             dPrompts[to + k] += dp[from + k];
           }
         }
-        int rows = batch.rows().size();
-        float[] grad = new float[rows * dim];
-        batch.prompts().spread(dPrompts, grad, dim);
-        batch.responses().spread(dr, grad, dim);
-        gradient = values().getManager().create(grad, new Shape(rows, dim));
+        gradient = new float[batch.rows().size() * dim];
+        batch.prompts().spread(dPrompts, gradient, dim);
+        batch.responses().spread(dr, gradient, dim);
       }
       return gradient;
     }
@@ -313,6 +302,7 @@ public final class NgramMlp extends BlockRewardModel {
     private final int[] keys;
     private final int[] index;
     private final long[] rows;
+    private long[] trimmed;
     private int size = 1;
 
     RowIndex(int maxRows) {
@@ -336,8 +326,12 @@ public final class NgramMlp extends BlockRewardModel {
       return index[slot];
     }
 
+    /** The rows, once the batch is built: the array is kept, so do not change it. */
     long[] rows() {
-      return java.util.Arrays.copyOf(rows, size);
+      if (trimmed == null) {
+        trimmed = java.util.Arrays.copyOf(rows, size);
+      }
+      return trimmed;
     }
 
     int size() {

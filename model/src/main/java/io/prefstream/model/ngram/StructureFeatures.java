@@ -1,5 +1,6 @@
 package io.prefstream.model.ngram;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -140,7 +141,7 @@ public final class StructureFeatures {
     f[10] = letters == 0 ? 0 : (float) upper / letters;
     f[11] = log(exclamations) / 2;
     f[12] = Math.min(2f, words / (30f * Math.max(1, sentences)));
-    f[13] = jaccard(promptWords, responseTokens.distinct());
+    f[13] = jaccard(promptWords, responseTokens);
     f[14] = (float) Math.log((1.0 + words) / (1.0 + promptWordCount)) / 4;
     f[15] = response.isBlank() ? 1 : 0;
     f[16] = length == 0 ? 0 : (float) nonAscii / length;
@@ -177,24 +178,40 @@ public final class StructureFeatures {
     return NgramFeaturizer.log1p(n);
   }
 
-  private static float jaccard(long[] a, long[] b) {
-    if (a.length == 0 || b.length == 0) {
+  /**
+   * |P ∩ R| / |P ∪ R| of the prompt's distinct words ({@code promptWords}, sorted) and the
+   * response's: the response's are made distinct in an open-addressing set rather than sorted.
+   */
+  static float jaccard(long[] promptWords, NgramFeaturizer.Tokens response) {
+    if (promptWords.length == 0 || response.count == 0) {
       return 0;
     }
-    int i = 0;
-    int j = 0;
+    int shift = Long.numberOfLeadingZeros(2L * response.count - 1) - 1; // load at most 1/2
+    long[] seen = new long[1 << (64 - shift)];
+    boolean seenZero = false;
+    int distinct = 0;
     int both = 0;
-    while (i < a.length && j < b.length) {
-      if (a[i] == b[j]) {
-        both++;
-        i++;
-        j++;
-      } else if (a[i] < b[j]) {
-        i++;
+    for (int t = 0; t < response.count; t++) {
+      long h = response.hashes[t];
+      boolean added;
+      if (h == 0) { // 0 marks an empty slot, so a zero hash is kept apart
+        added = !seenZero;
+        seenZero = true;
       } else {
-        j++;
+        int slot = (int) ((h * 0x9E3779B97F4A7C15L) >>> shift);
+        while (seen[slot] != 0 && seen[slot] != h) {
+          slot = (slot + 1) & (seen.length - 1);
+        }
+        added = seen[slot] == 0;
+        seen[slot] = h;
+      }
+      if (added) {
+        distinct++;
+        if (Arrays.binarySearch(promptWords, h) >= 0) {
+          both++;
+        }
       }
     }
-    return (float) both / (a.length + b.length - both);
+    return (float) both / (promptWords.length + distinct - both);
   }
 }

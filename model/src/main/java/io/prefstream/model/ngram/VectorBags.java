@@ -75,10 +75,29 @@ final class VectorBags {
       int dim,
       float[] rows) {
     for (int b = 0; b < bags; b++) {
+      int from = offsets[b];
+      int to = offsets[b + 1];
       int o = b * dim;
-      for (int g = 0; g < dim; g += LANES) {
+      int g = 0;
+      for (; g + 4 * LANES <= dim; g += 4 * LANES) { // the bag's gradient held in four registers
+        FloatVector d0 = FloatVector.fromArray(SPECIES, pooled, o + g);
+        FloatVector d1 = FloatVector.fromArray(SPECIES, pooled, o + g + LANES);
+        FloatVector d2 = FloatVector.fromArray(SPECIES, pooled, o + g + 2 * LANES);
+        FloatVector d3 = FloatVector.fromArray(SPECIES, pooled, o + g + 3 * LANES);
+        for (int e = from; e < to; e++) {
+          FloatVector w = FloatVector.broadcast(SPECIES, values[e]);
+          int x = columns[e] * dim + g;
+          d0.fma(w, FloatVector.fromArray(SPECIES, rows, x)).intoArray(rows, x);
+          d1.fma(w, FloatVector.fromArray(SPECIES, rows, x + LANES)).intoArray(rows, x + LANES);
+          d2.fma(w, FloatVector.fromArray(SPECIES, rows, x + 2 * LANES))
+              .intoArray(rows, x + 2 * LANES);
+          d3.fma(w, FloatVector.fromArray(SPECIES, rows, x + 3 * LANES))
+              .intoArray(rows, x + 3 * LANES);
+        }
+      }
+      for (; g < dim; g += LANES) {
         FloatVector d = FloatVector.fromArray(SPECIES, pooled, o + g);
-        for (int e = offsets[b]; e < offsets[b + 1]; e++) {
+        for (int e = from; e < to; e++) {
           int x = columns[e] * dim + g;
           d.fma(FloatVector.broadcast(SPECIES, values[e]), FloatVector.fromArray(SPECIES, rows, x))
               .intoArray(rows, x);

@@ -81,4 +81,43 @@ class NgramFeaturizerTest {
     assertThat(f.prompt().size()).isZero();
     assertThat(f.structure()[StructureFeatures.NAMES.indexOf("empty")]).isEqualTo(1f);
   }
+
+  @Test
+  void promptOverlapIsTheJaccardIndexOfDistinctWords() {
+    String prompt = "the cat sat on the mat";
+    String response = "The cat, the dog, the mat and THE hat";
+    // prompt {the, cat, sat, on, mat}; response {the, cat, dog, mat, and, hat}; both 3, union 8
+    float overlap =
+        StructureFeatures.jaccard(
+            NgramFeaturizer.Tokens.of(prompt).distinct(), NgramFeaturizer.Tokens.of(response));
+    assertThat(overlap).isEqualTo(3f / 8);
+    var random = new java.util.Random(5);
+    for (int trial = 0; trial < 200; trial++) {
+      String p = words(random, random.nextInt(30));
+      String r = words(random, random.nextInt(300));
+      java.util.Set<String> ps = new java.util.HashSet<>(java.util.List.of(p.split(" ")));
+      java.util.Set<String> rs = new java.util.HashSet<>(java.util.List.of(r.split(" ")));
+      ps.remove("");
+      rs.remove("");
+      java.util.Set<String> both = new java.util.HashSet<>(ps);
+      both.retainAll(rs);
+      float expected =
+          ps.isEmpty() || rs.isEmpty()
+              ? 0
+              : (float) both.size() / (ps.size() + rs.size() - both.size());
+      assertThat(
+              StructureFeatures.jaccard(
+                  NgramFeaturizer.Tokens.of(p).distinct(), NgramFeaturizer.Tokens.of(r)))
+          .as("trial %d", trial)
+          .isEqualTo(expected);
+    }
+  }
+
+  private static String words(java.util.Random random, int n) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      b.append(i == 0 ? "" : " ").append("w").append(random.nextInt(60));
+    }
+    return b.toString();
+  }
 }

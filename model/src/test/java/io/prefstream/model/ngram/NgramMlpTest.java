@@ -51,8 +51,8 @@ class NgramMlpTest {
       try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
         collector.backward(model.forward(inputs, true).sum());
       }
-      float[] gradient = rows.gradient().toFloatArray();
-      long[] rowIds = rows.rows().toLongArray();
+      float[] gradient = rows.gradient();
+      long[] rowIds = rows.rows();
       NDArray table = model.parameters().get(0).getArray();
       assertThat(model.parameters().get(0).getName()).isEqualTo("ngram_table");
       Random random = new Random(3);

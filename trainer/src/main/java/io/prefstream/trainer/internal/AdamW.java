@@ -4,9 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import io.prefstream.model.HostTable;
 import io.prefstream.model.SparseRows;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,14 +56,21 @@ public final class AdamW {
     for (SparseRows s : sparse) {
       NDArray table = s.table().getArray();
       NDArray[] m = moments.computeIfAbsent(s.table().getId(), k -> newMoments(table));
-      NDIndex rows = new NDIndex("{}", s.rows());
-      try (NDArray mean = m[0].get(rows);
-          NDArray variance = m[1].get(rows)) {
-        NDArray values = s.values();
-        update(values, s.gradient(), mean, variance, biasCorrected, rescale);
-        table.set(rows, values);
-        m[0].set(rows, mean);
-        m[1].set(rows, variance);
+      var w = HostTable.view(table);
+      var mean = HostTable.view(m[0]);
+      var variance = HostTable.view(m[1]);
+      if (w.isPresent() && mean.isPresent() && variance.isPresent()) {
+        updateRows(
+            w.get(),
+            mean.get(),
+            variance.get(),
+            s.rows(),
+            s.dim(),
+            s.gradient(),
+            biasCorrected,
+            rescale);
+      } else {
+        updateRowsInEngine(table, m, s, biasCorrected, rescale);
       }
     }
     for (Parameter p : parameters) {
@@ -72,6 +82,73 @@ public final class AdamW {
       try (NDArray grad = weight.getGradient()) {
         update(weight, grad, m[0], m[1], biasCorrected, rescale);
       }
+    }
+  }
+
+  /**
+   * The engine's AdamW update (as {@link #update}, in the same float arithmetic) of a table's
+   * {@code rows} and their moments, in place in host memory: no gather, no scatter.
+   */
+  void updateRows(
+      FloatBuffer weight,
+      FloatBuffer mean,
+      FloatBuffer variance,
+      long[] rows,
+      int dim,
+      float[] gradient,
+      float biasCorrected,
+      float rescale) {
+    // Rows are copied out and back in bulk, so the update is one long loop over flat arrays,
+    // which the JIT vectorizes (square root and division included).
+    int n = rows.length * dim;
+    float[] w = new float[n];
+    float[] m = new float[n];
+    float[] v = new float[n];
+    for (int i = 0; i < rows.length; i++) {
+      int at = Math.toIntExact(rows[i] * dim);
+      weight.get(at, w, i * dim, dim);
+      mean.get(at, m, i * dim, dim);
+      variance.get(at, v, i * dim, dim);
+    }
+    float lrDecay = learningRate * weightDecay;
+    float keep1 = 1 - beta1;
+    float keep2 = 1 - beta2;
+    for (int k = 0; k < n; k++) {
+      float g = gradient[k] * rescale;
+      float wk = w[k] - w[k] * lrDecay;
+      float mk = m[k] * beta1 + keep1 * g;
+      float vk = v[k] * beta2 + keep2 * g * g;
+      m[k] = mk;
+      v[k] = vk;
+      w[k] = wk - mk * biasCorrected / ((float) Math.sqrt(vk) + epsilon);
+    }
+    for (int i = 0; i < rows.length; i++) {
+      int at = Math.toIntExact(rows[i] * dim);
+      weight.put(at, w, i * dim, dim);
+      mean.put(at, m, i * dim, dim);
+      variance.put(at, v, i * dim, dim);
+    }
+  }
+
+  /** As {@link #updateRows} through engine ops, where the table is not in host memory (a GPU). */
+  void updateRowsInEngine(
+      NDArray table, NDArray[] m, SparseRows s, float biasCorrected, float rescale) {
+    try (NDManager manager = table.getManager().newSubManager()) {
+      NDIndex rows = new NDIndex("{}", manager.create(s.rows()));
+      NDArray values = table.get(rows);
+      NDArray mean = m[0].get(rows);
+      NDArray variance = m[1].get(rows);
+      values.attach(manager);
+      mean.attach(manager);
+      variance.attach(manager);
+      NDArray gradient =
+          manager
+              .create(s.gradient(), new Shape(s.rows().length, s.dim()))
+              .toDevice(table.getDevice(), false);
+      update(values, gradient, mean, variance, biasCorrected, rescale);
+      table.set(rows, values);
+      m[0].set(rows, mean);
+      m[1].set(rows, variance);
     }
   }
 

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class TenantModel implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TenantModel.class);
-  public static final String PARAMETERS = "parameters.bin";
+  public static final String PARAMETERS = Manifest.PARAMETERS_FILE;
   public static final String OPTIMIZER = "optimizer.bin";
 
   /** One daemon thread featurizing ahead of the engine, shared by all tenants' models. */

@@ -56,6 +56,9 @@ public record Manifest(
   public static final int FORMAT = 1;
   public static final String FILE_NAME = "manifest.json";
 
+  /** The model's parameters in a checkpoint, as {@code RewardModel.saveParameters} writes them. */
+  public static final String PARAMETERS_FILE = "parameters.bin";
+
   private static final ObjectMapper JSON =
       new ObjectMapper()
           .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)

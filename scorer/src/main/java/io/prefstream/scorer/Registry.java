@@ -1,0 +1,174 @@
+package io.prefstream.scorer;
+
+import io.prefstream.avro.CheckpointPublished;
+import io.prefstream.avro.RolloutState;
+import io.prefstream.schemas.Topic;
+import io.prefstream.schemas.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows the compacted registries, {@code prefstream.checkpoints} (every published version) and
+ * {@code prefstream.rollouts} (what serves each tenant's model), from their beginning: on start it
+ * rebuilds both, then keeps them current. Every replica reads the same records, so every replica
+ * routes the same way. Listeners run on the follower's thread.
+ */
+public final class Registry implements Runnable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Registry.class);
+
+  private final Consumer<String, byte[]> consumer;
+  private final Topic<CheckpointPublished> checkpointsTopic;
+  private final Topic<RolloutState> rolloutsTopic;
+  private final Map<String, NavigableMap<Long, CheckpointPublished>> checkpoints =
+      new ConcurrentHashMap<>();
+  private final Map<String, RolloutState> rollouts = new ConcurrentHashMap<>();
+  private final List<BiConsumer<String, RolloutState>> rolloutListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<BiConsumer<String, CheckpointPublished>> checkpointListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final CountDownLatch caughtUp = new CountDownLatch(1);
+  private volatile boolean running = true;
+  private volatile String problem;
+
+  public Registry(Consumer<String, byte[]> consumer, Topics topics) {
+    this.consumer = consumer;
+    this.checkpointsTopic = topics.checkpoints();
+    this.rolloutsTopic = topics.rollouts();
+  }
+
+  /** The key of a tenant's model in the registries. */
+  public static String key(String tenant, String model) {
+    return tenant + "/" + model;
+  }
+
+  public void onRollout(BiConsumer<String, RolloutState> listener) {
+    rolloutListeners.add(listener);
+  }
+
+  public void onCheckpoint(BiConsumer<String, CheckpointPublished> listener) {
+    checkpointListeners.add(listener);
+  }
+
+  public RolloutState rollout(String key) {
+    return rollouts.get(key);
+  }
+
+  public Map<String, RolloutState> rollouts() {
+    return Map.copyOf(rollouts);
+  }
+
+  /** Every announced version of a tenant's model, oldest first. */
+  public NavigableMap<Long, CheckpointPublished> checkpoints(String key) {
+    NavigableMap<Long, CheckpointPublished> versions = checkpoints.get(key);
+    return versions == null ? new java.util.TreeMap<>() : versions;
+  }
+
+  public CheckpointPublished checkpoint(String key, long version) {
+    return checkpoints(key).get(version);
+  }
+
+  /** Every tenant/model with any checkpoint. */
+  public List<String> models() {
+    return new ArrayList<>(checkpoints.keySet());
+  }
+
+  public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+    return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  public boolean caughtUp() {
+    return caughtUp.getCount() == 0;
+  }
+
+  /** Why following stopped working, or null. */
+  public String problem() {
+    return problem;
+  }
+
+  public void stop() {
+    running = false;
+    consumer.wakeup();
+  }
+
+  @Override
+  public void run() {
+    try {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (Topic<?> t : List.of(checkpointsTopic, rolloutsTopic)) {
+        for (var info : consumer.partitionsFor(t.name(), Duration.ofSeconds(30))) {
+          partitions.add(new TopicPartition(info.topic(), info.partition()));
+        }
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> ends = new HashMap<>(consumer.endOffsets(partitions));
+      while (running) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          apply(r);
+        }
+        problem = null;
+        if (caughtUp.getCount() > 0) {
+          ends.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
+          if (ends.isEmpty()) {
+            caughtUp.countDown();
+            LOG.info(
+                "Registry read: {} model(s) with checkpoints, {} rollout state(s)",
+                checkpoints.size(),
+                rollouts.size());
+          }
+        }
+      }
+    } catch (WakeupException e) {
+      if (running) {
+        throw e;
+      }
+    } catch (RuntimeException e) {
+      problem = "registry follower stopped: " + e;
+      LOG.error("Registry follower stopped", e);
+    } finally {
+      consumer.close();
+    }
+  }
+
+  private void apply(ConsumerRecord<String, byte[]> r) {
+    if (r.value() == null) {
+      return; // a tombstone: compaction's deletion marker
+    }
+    try {
+      if (r.topic().equals(checkpointsTopic.name())) {
+        CheckpointPublished c = checkpointsTopic.valueSerde().deserialize(r.topic(), r.value());
+        String key = key(c.getTenantId(), c.getModel());
+        checkpoints.computeIfAbsent(key, k -> new ConcurrentSkipListMap<>()).put(c.getVersion(), c);
+        checkpointListeners.forEach(l -> l.accept(key, c));
+      } else {
+        RolloutState s = rolloutsTopic.valueSerde().deserialize(r.topic(), r.value());
+        String key = key(s.getTenantId(), s.getModel());
+        rollouts.put(key, s);
+        rolloutListeners.forEach(l -> l.accept(key, s));
+      }
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "Skipping unreadable registry record {}-{}@{}: {}",
+          r.topic(),
+          r.partition(),
+          r.offset(),
+          e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,161 @@
+package io.prefstream.scorer;
+
+import static io.prefstream.config.ConfigOption.doubleOption;
+import static io.prefstream.config.ConfigOption.durationOption;
+import static io.prefstream.config.ConfigOption.intOption;
+import static io.prefstream.config.ConfigOption.stringOption;
+
+import io.prefstream.config.ConfigOption;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Every configuration key of the scorer ({@code scorer.*}) and its rollout controller ({@code
+ * rollout.*}), typed and defaulted; read into {@link ScorerConfig}. Keys under {@code kafka.} go to
+ * the Kafka clients unchanged.
+ */
+public final class ScorerOptions {
+
+  public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+      stringOption("scorer.bootstrap-servers", "localhost:9092", "Kafka bootstrap servers.");
+  public static final ConfigOption<String> TOPIC_PREFIX =
+      stringOption("scorer.topic-prefix", "prefstream", "Prefix of every prefstream topic.");
+  public static final ConfigOption<String> HOST =
+      stringOption("scorer.host", "0.0.0.0", "Interface the HTTP server binds.");
+  public static final ConfigOption<Integer> PORT =
+      intOption("scorer.port", 8081, 0, 65535, "HTTP port; 0 picks a free one.");
+  public static final ConfigOption<Integer> HTTP_THREADS =
+      intOption("scorer.http-threads", 32, 4, 1024, "Most HTTP worker threads.");
+  public static final ConfigOption<String> MODEL_NAME =
+      stringOption(
+          "scorer.model-name", "reward", "Model served when a request names none (as trained).");
+  public static final ConfigOption<String> SHARED_MODEL =
+      stringOption(
+          "scorer.shared-model",
+          "",
+          "When set, every tenant is served the model trained under this tenant name (as"
+              + " trainer.shared-model); when empty, each tenant its own.");
+  public static final ConfigOption<Integer> MAX_RESPONSES =
+      intOption("scorer.max-responses", 64, 1, 4096, "Most responses in one request.");
+  public static final ConfigOption<Integer> MAX_CHARS =
+      intOption(
+          "scorer.max-chars", 32_768, 1, 10_000_000, "Longest prompt or response, in characters.");
+  public static final ConfigOption<Integer> MAX_BATCH =
+      intOption(
+          "scorer.max-batch",
+          256,
+          1,
+          65536,
+          "Most candidates (prompt, response) scored in one model call; concurrent requests are"
+              + " batched up to this.");
+  public static final ConfigOption<Integer> QUEUE_CAPACITY =
+      intOption(
+          "scorer.queue-capacity",
+          2048,
+          1,
+          10_000_000,
+          "Most candidates waiting per model; a request that does not fit is answered 429.");
+  public static final ConfigOption<Integer> WORKERS =
+      intOption(
+          "scorer.workers", 1, 1, 256, "Threads calling each served model (each takes a batch).");
+  public static final ConfigOption<Double> SCORE_SAMPLE =
+      doubleOption(
+          "scorer.score-sample",
+          0.1,
+          0.0,
+          1.0,
+          "Share of served scores written to prefstream.scores (for drift monitoring).");
+  public static final ConfigOption<Duration> REQUEST_TIMEOUT =
+      durationOption(
+          "scorer.request-timeout",
+          Duration.ofSeconds(10),
+          Duration.ofMillis(10),
+          "A request not scored within this is answered 503.");
+
+  public static final ConfigOption<String> ROLLOUT_STEPS =
+      stringOption(
+          "rollout.steps",
+          "0,0.05,0.25,0.5,1",
+          "Candidate traffic shares a rollout steps through; 0 is shadow (scored, not served); the"
+              + " last must be 1 (promotion).");
+  public static final ConfigOption<Integer> ROLLOUT_MIN_PAIRS =
+      intOption(
+          "rollout.min-pairs",
+          200,
+          1,
+          10_000_000,
+          "Fresh HOLDOUT pairs that must arrive during a step before the next is taken.");
+  public static final ConfigOption<Integer> ROLLOUT_MAX_PAIRS =
+      intOption(
+          "rollout.max-pairs",
+          5000,
+          1,
+          100_000_000,
+          "A step still undecided after this many fresh pairs is rolled back as inconclusive.");
+  public static final ConfigOption<Double> ROLLOUT_TOLERANCE =
+      doubleOption(
+          "rollout.tolerance",
+          0.02,
+          0.0,
+          1.0,
+          "A step is taken when the candidate's paired accuracy is at most this below the"
+              + " champion's on the same pairs (and not significantly worse).");
+  public static final ConfigOption<Double> ROLLOUT_ALPHA =
+      doubleOption(
+          "rollout.alpha",
+          0.01,
+          1e-9,
+          0.5,
+          "Significance of the one-sided paired test that rolls a worse candidate back.");
+  public static final ConfigOption<Double> ROLLOUT_MIN_SPREAD =
+      doubleOption(
+          "rollout.min-score-spread",
+          1e-4,
+          0.0,
+          1e6,
+          "A candidate whose raw scores' standard deviation on fresh responses is below this has"
+              + " collapsed and is rolled back.");
+  public static final ConfigOption<Double> ROLLOUT_MAX_PSI =
+      doubleOption(
+          "rollout.max-psi",
+          0.5,
+          0.0,
+          100.0,
+          "Most population-stability index between the candidate's and the champion's normalised"
+              + " scores on the same responses; beyond it the candidate is rolled back.");
+  public static final ConfigOption<Integer> ROLLOUT_CONTROLLER =
+      intOption(
+          "rollout.controller",
+          1,
+          0,
+          1,
+          "1: this replica offers to run the rollout controller (one of all replicas does, by a"
+              + " Kafka consumer group); 0: it only serves.");
+
+  public static final List<ConfigOption<?>> ALL =
+      List.of(
+          BOOTSTRAP_SERVERS,
+          TOPIC_PREFIX,
+          HOST,
+          PORT,
+          HTTP_THREADS,
+          MODEL_NAME,
+          SHARED_MODEL,
+          MAX_RESPONSES,
+          MAX_CHARS,
+          MAX_BATCH,
+          QUEUE_CAPACITY,
+          WORKERS,
+          SCORE_SAMPLE,
+          REQUEST_TIMEOUT,
+          ROLLOUT_STEPS,
+          ROLLOUT_MIN_PAIRS,
+          ROLLOUT_MAX_PAIRS,
+          ROLLOUT_TOLERANCE,
+          ROLLOUT_ALPHA,
+          ROLLOUT_MIN_SPREAD,
+          ROLLOUT_MAX_PSI,
+          ROLLOUT_CONTROLLER);
+
+  private ScorerOptions() {}
+}

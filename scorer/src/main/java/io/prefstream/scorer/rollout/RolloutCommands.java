@@ -1,0 +1,121 @@
+package io.prefstream.scorer.rollout;
+
+import io.prefstream.avro.RolloutState;
+import io.prefstream.schemas.Topic;
+import io.prefstream.schemas.Topics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.function.UnaryOperator;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Manual rollout overrides ({@code rollout pin|unpin|promote|rollback}) and {@code rollout status}:
+ * read the current state from {@code prefstream.rollouts}, apply the change with who did it and
+ * why, and write it back. The active controller adopts a state it did not write as soon as it reads
+ * it; an override written in the very moment the controller commits its own decision for the same
+ * model can be superseded by it, which {@code rollout status} shows.
+ */
+public final class RolloutCommands {
+
+  private final Map<String, Object> kafka;
+  private final Topic<RolloutState> rollouts;
+
+  public RolloutCommands(Map<String, Object> kafka, Topics topics) {
+    this.kafka = Map.copyOf(kafka);
+    this.rollouts = topics.rollouts();
+  }
+
+  /** Every model's rollout state, by tenant/model. */
+  public Map<String, RolloutState> status() {
+    Properties p = new Properties();
+    p.putAll(kafka);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    Map<String, RolloutState> states = new TreeMap<>();
+    try (var consumer =
+        new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (var info : consumer.partitionsFor(rollouts.name(), Duration.ofSeconds(30))) {
+        partitions.add(new TopicPartition(info.topic(), info.partition()));
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> ends = new HashMap<>(consumer.endOffsets(partitions));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!ends.isEmpty() && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          if (r.value() != null) {
+            RolloutState s = rollouts.valueSerde().deserialize(r.topic(), r.value());
+            states.put(s.getTenantId() + "/" + s.getModel(), s);
+          }
+        }
+        ends.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
+      }
+      if (!ends.isEmpty()) {
+        throw new IllegalStateException("could not read " + rollouts.name() + " within 30 s");
+      }
+    }
+    return states;
+  }
+
+  public RolloutState pin(String tenant, String model, long version, String actor, String why) {
+    return change(tenant, model, s -> Rollouts.pin(s, version, why, actor, Instant.now()));
+  }
+
+  public RolloutState unpin(String tenant, String model, String actor, String why) {
+    return change(tenant, model, s -> Rollouts.unpin(s, why, actor, Instant.now()));
+  }
+
+  public RolloutState promote(String tenant, String model, String actor, String why) {
+    return change(tenant, model, s -> Rollouts.promote(s, why, actor, null, Instant.now()));
+  }
+
+  public RolloutState rollback(String tenant, String model, String actor, String why) {
+    return change(tenant, model, s -> Rollouts.rollback(s, why, actor, null, Instant.now()));
+  }
+
+  private RolloutState change(String tenant, String model, UnaryOperator<RolloutState> how) {
+    String key = tenant + "/" + model;
+    RolloutState current = status().get(key);
+    if (current == null) {
+      current = Rollouts.empty(tenant, model, Instant.now());
+    }
+    RolloutState next = how.apply(current);
+    Properties p = new Properties();
+    p.putAll(kafka);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  rollouts.name(),
+                  rollouts.key(next),
+                  rollouts.valueSerde().serialize(rollouts.name(), next)))
+          .get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted writing the rollout state", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("could not write the rollout state: " + e.getCause(), e);
+    }
+    return next;
+  }
+}

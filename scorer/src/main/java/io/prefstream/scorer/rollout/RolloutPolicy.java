@@ -1,0 +1,61 @@
+package io.prefstream.scorer.rollout;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How a candidate is rolled out and judged.
+ *
+ * @param steps candidate traffic shares, in order; 0 is shadow, the last is 1 (promotion)
+ * @param minPairs fresh HOLDOUT pairs needed during a step before the next is taken
+ * @param maxPairs fresh pairs after which a still undecided step is rolled back as inconclusive
+ * @param tolerance largest accuracy deficit against the champion a step may be taken with
+ * @param alpha significance of the one-sided paired test that rolls a worse candidate back
+ * @param minScoreSpread smallest standard deviation of the candidate's raw scores
+ * @param maxPsi largest population-stability index of candidate vs champion normalised scores
+ */
+public record RolloutPolicy(
+    List<Double> steps,
+    int minPairs,
+    int maxPairs,
+    double tolerance,
+    double alpha,
+    double minScoreSpread,
+    double maxPsi) {
+
+  public RolloutPolicy {
+    steps = List.copyOf(steps);
+    if (steps.isEmpty() || steps.get(steps.size() - 1) != 1.0) {
+      throw new IllegalArgumentException("rollout.steps must end with 1 (promotion), got " + steps);
+    }
+    for (int i = 0; i < steps.size(); i++) {
+      double s = steps.get(i);
+      if (!(s >= 0 && s <= 1) || (i > 0 && s <= steps.get(i - 1))) {
+        throw new IllegalArgumentException(
+            "rollout.steps must rise strictly within [0, 1], got " + steps);
+      }
+    }
+    if (maxPairs < minPairs) {
+      throw new IllegalArgumentException(
+          "rollout.max-pairs (" + maxPairs + ") is below rollout.min-pairs (" + minPairs + ")");
+    }
+  }
+
+  /** Parses {@code rollout.steps}: comma-separated shares, e.g. {@code 0,0.05,0.25,0.5,1}. */
+  public static List<Double> parseSteps(String spec) {
+    List<Double> steps = new ArrayList<>();
+    for (String part : spec.split(",")) {
+      try {
+        steps.add(Double.parseDouble(part.strip()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            "rollout.steps must be comma-separated numbers, got '" + spec + "'");
+      }
+    }
+    return steps;
+  }
+
+  public static RolloutPolicy defaults() {
+    return new RolloutPolicy(parseSteps("0,0.05,0.25,0.5,1"), 200, 5000, 0.02, 0.01, 1e-4, 0.5);
+  }
+}

@@ -1,0 +1,421 @@
+package io.prefstream.scorer.rollout;
+
+import io.prefstream.avro.RolloutAction;
+import io.prefstream.avro.RolloutDecision;
+import io.prefstream.avro.RolloutEvidence;
+import io.prefstream.avro.RolloutPhase;
+import io.prefstream.avro.RolloutState;
+import io.prefstream.schemas.RecordTypes;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The rollout state machine as pure functions of a {@link RolloutState}: what the controller and
+ * the manual commands write on {@code prefstream.rollouts}. Every transition appends a decision
+ * with its reason, evidence and actor; the history keeps the last {@link #HISTORY} decisions.
+ */
+public final class Rollouts {
+
+  public static final int HISTORY = 50;
+  public static final String CONTROLLER = "controller";
+
+  /** Prefix of the evidence entries that record where in each pairs partition a step began. */
+  public static final String OFFSET = "pairs_offset.";
+
+  static {
+    RecordTypes.ALL.size(); // trusts the generated classes, which copying a state instantiates
+  }
+
+  private Rollouts() {}
+
+  /** What analysis says of a candidate at its current step. */
+  public enum Verdict {
+    WAIT,
+    STEP,
+    ROLLBACK
+  }
+
+  /** A verdict with its reason and evidence. */
+  public record Judgement(Verdict verdict, String reason, RolloutEvidence evidence) {}
+
+  /**
+   * Judges a candidate from the evidence of every fresh pair since it was published ({@code total})
+   * and the fresh pairs that arrived during its current step ({@code stepPairs}): sanity first
+   * (non-finite scores, collapsed spread, distribution shift), then the one-sided paired test, then
+   * the step rule (enough pairs and not worse beyond the tolerance).
+   */
+  public static Judgement judge(CanaryEvidence total, long stepPairs, RolloutPolicy policy) {
+    RolloutEvidence evidence = evidence(total, stepPairs);
+    if (total.nonFinite() > 0) {
+      return new Judgement(
+          Verdict.ROLLBACK,
+          String.format(
+              "sanity: %d of %d scores on fresh responses are not finite",
+              total.nonFinite(), total.scores()),
+          evidence);
+    }
+    double spread = total.scoreSpread();
+    if (total.scores() >= 20 && !(spread >= policy.minScoreSpread())) {
+      return new Judgement(
+          Verdict.ROLLBACK,
+          String.format(
+              Locale.ROOT,
+              "sanity: scores collapsed, standard deviation %.3g on %d fresh responses (at least"
+                  + " %.3g expected)",
+              spread,
+              total.scores(),
+              policy.minScoreSpread()),
+          evidence);
+    }
+    double psi = total.psi();
+    if (total.pairs() >= policy.minPairs() && psi > policy.maxPsi()) {
+      return new Judgement(
+          Verdict.ROLLBACK,
+          String.format(
+              Locale.ROOT,
+              "sanity: normalised score distribution shifted against the champion's, PSI %.3f >"
+                  + " %.3f",
+              psi,
+              policy.maxPsi()),
+          evidence);
+    }
+    double p = total.worsePValue();
+    if (total.pairs() >= 30 && p < policy.alpha()) {
+      return new Judgement(
+          Verdict.ROLLBACK,
+          String.format(
+              Locale.ROOT,
+              "significantly worse: accuracy %.3f against the champion's %.3f on the same %d fresh"
+                  + " pairs (one-sided paired z-test p = %.2g < %.2g)",
+              total.candidateAccuracy(),
+              total.championAccuracy(),
+              total.pairs(),
+              p,
+              policy.alpha()),
+          evidence);
+    }
+    if (stepPairs >= policy.minPairs() && total.difference() >= -policy.tolerance()) {
+      return new Judgement(
+          Verdict.STEP,
+          String.format(
+              Locale.ROOT,
+              "not worse beyond the tolerance: accuracy %.3f against the champion's %.3f on %d"
+                  + " fresh pairs (%d this step; difference %+.3f ≥ −%.3f; p(worse) = %.2g)",
+              total.candidateAccuracy(),
+              total.championAccuracy(),
+              total.pairs(),
+              stepPairs,
+              total.difference(),
+              policy.tolerance(),
+              p),
+          evidence);
+    }
+    if (stepPairs >= policy.maxPairs()) {
+      return new Judgement(
+          Verdict.ROLLBACK,
+          String.format(
+              Locale.ROOT,
+              "inconclusive: after %d fresh pairs this step the accuracy difference is %+.3f,"
+                  + " beyond the tolerance −%.3f",
+              stepPairs,
+              total.difference(),
+              policy.tolerance()),
+          evidence);
+    }
+    return new Judgement(Verdict.WAIT, "collecting fresh pairs", evidence);
+  }
+
+  private static RolloutEvidence evidence(CanaryEvidence e, long stepPairs) {
+    Map<String, Double> other = new HashMap<>();
+    other.put("step_pairs", (double) stepPairs);
+    other.put("score_spread", finiteOr(e.scoreSpread()));
+    other.put("psi", e.psi());
+    other.put("non_finite_scores", (double) e.nonFinite());
+    return RolloutEvidence.newBuilder()
+        .setPairs(e.pairs())
+        .setCandidateAccuracy(finiteOr(e.candidateAccuracy()))
+        .setChampionAccuracy(finiteOr(e.championAccuracy()))
+        .setPValue(e.pairs() >= 2 ? e.worsePValue() : null)
+        .setOther(other)
+        .build();
+  }
+
+  private static double finiteOr(double v) {
+    return Double.isFinite(v) ? v : -1;
+  }
+
+  /** The first checkpoint of a model becomes champion at once: there is nothing to compare. */
+  public static RolloutState firstChampion(String tenant, String model, long version, Instant now) {
+    RolloutState s = empty(tenant, model, now);
+    s.setChampionVersion(version);
+    return append(
+        s,
+        RolloutAction.PROMOTE,
+        version,
+        1,
+        "first checkpoint: no champion to compare",
+        CONTROLLER,
+        null,
+        now);
+  }
+
+  /**
+   * {@code version} becomes the candidate at the first step; {@code startOffsets} (next offset of
+   * each pairs partition) mark which pairs are fresh.
+   */
+  public static RolloutState candidate(
+      RolloutState current,
+      long version,
+      RolloutPolicy policy,
+      Map<Integer, Long> startOffsets,
+      Instant now) {
+    RolloutState s = copy(current, now);
+    double weight = policy.steps().get(0);
+    s.setCandidateVersion(version);
+    s.setStep(0);
+    s.setCandidateWeight(weight);
+    s.setPhase(weight == 0 ? RolloutPhase.SHADOW : RolloutPhase.CANARY);
+    return append(
+        s,
+        RolloutAction.CANDIDATE,
+        version,
+        weight,
+        "new checkpoint v" + version + " against champion v" + current.getChampionVersion(),
+        CONTROLLER,
+        offsets(startOffsets),
+        now);
+  }
+
+  /** The next step, or promotion when the next step is the last (all traffic). */
+  public static RolloutState step(
+      RolloutState current,
+      RolloutPolicy policy,
+      Judgement judgement,
+      Map<Integer, Long> stepOffsets,
+      Instant now) {
+    RolloutEvidence evidence = withOffsets(judgement.evidence(), stepOffsets);
+    int next = current.getStep() + 1;
+    if (next >= policy.steps().size() - 1) {
+      return promote(current, judgement.reason(), CONTROLLER, evidence, now);
+    }
+    RolloutState s = copy(current, now);
+    double weight = policy.steps().get(next);
+    s.setStep(next);
+    s.setCandidateWeight(weight);
+    s.setPhase(weight == 0 ? RolloutPhase.SHADOW : RolloutPhase.CANARY);
+    return append(
+        s,
+        RolloutAction.STEP,
+        current.getCandidateVersion(),
+        weight,
+        judgement.reason(),
+        CONTROLLER,
+        evidence,
+        now);
+  }
+
+  /** The candidate takes all traffic and becomes champion. */
+  public static RolloutState promote(
+      RolloutState current, String reason, String actor, RolloutEvidence evidence, Instant now) {
+    Long version = current.getCandidateVersion();
+    if (version == null) {
+      throw new IllegalStateException(
+          "no candidate to promote for " + current.getTenantId() + "/" + current.getModel());
+    }
+    RolloutState s = copy(current, now);
+    s.setChampionVersion(version);
+    clearCandidate(s);
+    return append(s, RolloutAction.PROMOTE, version, 1, reason, actor, evidence, now);
+  }
+
+  /**
+   * The candidate is dropped and the champion keeps all traffic; without a candidate, the champion
+   * goes back to the version it replaced.
+   */
+  public static RolloutState rollback(
+      RolloutState current, String reason, String actor, RolloutEvidence evidence, Instant now) {
+    RolloutState s = copy(current, now);
+    Long candidate = current.getCandidateVersion();
+    if (candidate != null) {
+      clearCandidate(s);
+      return append(s, RolloutAction.ROLLBACK, candidate, 0, reason, actor, evidence, now);
+    }
+    Long champion = current.getChampionVersion();
+    Long previous = previousChampion(current);
+    if (champion == null || previous == null) {
+      throw new IllegalStateException(
+          "nothing to roll back for "
+              + current.getTenantId()
+              + "/"
+              + current.getModel()
+              + ": no candidate and no earlier champion");
+    }
+    s.setChampionVersion(previous);
+    s.setPhase(RolloutPhase.PINNED); // else the controller would offer the newer version again
+    return append(
+        s,
+        RolloutAction.ROLLBACK,
+        champion,
+        0,
+        reason + " (champion back to v" + previous + ", pinned)",
+        actor,
+        evidence,
+        now);
+  }
+
+  /** {@code version} serves all traffic and no rollout starts until unpinned. */
+  public static RolloutState pin(
+      RolloutState current, long version, String reason, String actor, Instant now) {
+    RolloutState s = copy(current, now);
+    s.setChampionVersion(version);
+    clearCandidate(s);
+    s.setPhase(RolloutPhase.PINNED);
+    return append(s, RolloutAction.PIN, version, 1, reason, actor, null, now);
+  }
+
+  /** Rollouts resume: the newest checkpoint becomes the next candidate. */
+  public static RolloutState unpin(RolloutState current, String reason, String actor, Instant now) {
+    RolloutState s = copy(current, now);
+    s.setPhase(RolloutPhase.IDLE);
+    long version = current.getChampionVersion() == null ? 0 : current.getChampionVersion();
+    return append(s, RolloutAction.UNPIN, version, 1, reason, actor, null, now);
+  }
+
+  /** The champion before the current one, from the history. */
+  static Long previousChampion(RolloutState s) {
+    Long current = s.getChampionVersion();
+    List<RolloutDecision> history = s.getHistory();
+    for (int i = history.size() - 1; i >= 0; i--) {
+      RolloutDecision d = history.get(i);
+      boolean served = d.getAction() == RolloutAction.PROMOTE || d.getAction() == RolloutAction.PIN;
+      if (served && current != null && d.getVersion() != current) {
+        return d.getVersion();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The highest version any decision has named: newer checkpoints only are offered as candidates,
+   * so a rolled-back version is not tried again.
+   */
+  public static long decidedThrough(RolloutState s) {
+    long max = s.getChampionVersion() == null ? 0 : s.getChampionVersion();
+    if (s.getCandidateVersion() != null) {
+      max = Math.max(max, s.getCandidateVersion());
+    }
+    for (RolloutDecision d : s.getHistory()) {
+      max = Math.max(max, d.getVersion());
+    }
+    return max;
+  }
+
+  /** Where in each pairs partition the candidate's current step began, from its last decision. */
+  public static Map<Integer, Long> stepOffsets(RolloutState s) {
+    return offsetsOf(lastDecision(s, true));
+  }
+
+  /** Where in each pairs partition the candidate's first step began (its CANDIDATE decision). */
+  public static Map<Integer, Long> candidateOffsets(RolloutState s) {
+    return offsetsOf(lastDecision(s, false));
+  }
+
+  private static RolloutDecision lastDecision(RolloutState s, boolean stepsToo) {
+    List<RolloutDecision> history = s.getHistory();
+    for (int i = history.size() - 1; i >= 0; i--) {
+      RolloutDecision d = history.get(i);
+      if (d.getAction() == RolloutAction.CANDIDATE
+          || (stepsToo && d.getAction() == RolloutAction.STEP)) {
+        return d;
+      }
+    }
+    return null;
+  }
+
+  private static Map<Integer, Long> offsetsOf(RolloutDecision d) {
+    Map<Integer, Long> offsets = new HashMap<>();
+    if (d != null && d.getEvidence() != null) {
+      for (Map.Entry<String, Double> e : d.getEvidence().getOther().entrySet()) {
+        if (e.getKey().startsWith(OFFSET)) {
+          offsets.put(
+              Integer.parseInt(e.getKey().substring(OFFSET.length())), e.getValue().longValue());
+        }
+      }
+    }
+    return offsets;
+  }
+
+  private static RolloutEvidence offsets(Map<Integer, Long> offsets) {
+    return withOffsets(
+        RolloutEvidence.newBuilder()
+            .setPairs(0)
+            .setCandidateAccuracy(-1)
+            .setChampionAccuracy(-1)
+            .setOther(new HashMap<>())
+            .build(),
+        offsets);
+  }
+
+  private static RolloutEvidence withOffsets(RolloutEvidence e, Map<Integer, Long> offsets) {
+    Map<String, Double> other = new HashMap<>(e.getOther());
+    offsets.forEach((p, o) -> other.put(OFFSET + p, (double) o));
+    return RolloutEvidence.newBuilder(e).setOther(other).build();
+  }
+
+  public static RolloutState empty(String tenant, String model, Instant now) {
+    return RolloutState.newBuilder()
+        .setTenantId(tenant)
+        .setModel(model)
+        .setPhase(RolloutPhase.IDLE)
+        .setHistory(new ArrayList<>())
+        .setUpdatedAt(now)
+        .build();
+  }
+
+  private static void clearCandidate(RolloutState s) {
+    s.setCandidateVersion(null);
+    s.setCandidateWeight(0.0);
+    s.setStep(0);
+    if (s.getPhase() != RolloutPhase.PINNED) {
+      s.setPhase(RolloutPhase.IDLE);
+    }
+  }
+
+  private static RolloutState copy(RolloutState s, Instant now) {
+    RolloutState c = RolloutState.newBuilder(s).build();
+    c.setHistory(new ArrayList<>(s.getHistory()));
+    c.setUpdatedAt(now);
+    return c;
+  }
+
+  private static RolloutState append(
+      RolloutState s,
+      RolloutAction action,
+      long version,
+      double weight,
+      String reason,
+      String actor,
+      RolloutEvidence evidence,
+      Instant now) {
+    List<RolloutDecision> history = new ArrayList<>(s.getHistory());
+    history.add(
+        RolloutDecision.newBuilder()
+            .setAt(now)
+            .setAction(action)
+            .setVersion(version)
+            .setWeight(weight)
+            .setReason(reason)
+            .setActor(actor)
+            .setEvidence(evidence)
+            .build());
+    while (history.size() > HISTORY) {
+      history.remove(0);
+    }
+    s.setHistory(history);
+    return s;
+  }
+}

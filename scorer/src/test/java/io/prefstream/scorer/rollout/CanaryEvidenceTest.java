@@ -1,0 +1,52 @@
+package io.prefstream.scorer.rollout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+class CanaryEvidenceTest {
+
+  private static final CanaryEvidence.Normaliser UNIT = new CanaryEvidence.Normaliser(0, 1);
+
+  @Test
+  void normalDistributionFunctionMatchesTables() {
+    assertThat(CanaryEvidence.normalCdf(0)).isCloseTo(0.5, within(1e-15));
+    assertThat(CanaryEvidence.normalCdf(1.959963984540054)).isCloseTo(0.975, within(1e-10));
+    assertThat(CanaryEvidence.normalCdf(-2.326347874040841)).isCloseTo(0.01, within(1e-10));
+    assertThat(CanaryEvidence.normalCdf(-0.3)).isCloseTo(0.3820885778110474, within(1e-10));
+    assertThat(CanaryEvidence.normalCdf(-5)).isCloseTo(2.866515718791939e-7, within(1e-17));
+    assertThat(CanaryEvidence.normalCdf(-8)).isCloseTo(6.220960574271785e-16, within(1e-25));
+    assertThat(CanaryEvidence.normalCdf(3)).isCloseTo(0.9986501019683699, within(1e-10));
+  }
+
+  @Test
+  void aWorseCandidateHasASmallPValueAndAnEqualOneDoesNot() {
+    CanaryEvidence worse = new CanaryEvidence();
+    CanaryEvidence equal = new CanaryEvidence();
+    for (int i = 0; i < 200; i++) {
+      boolean championRight = i % 10 != 0; // 90%
+      boolean candidateRight = i % 10 < 6; // 60%
+      float[] champ = championRight ? new float[] {1, 0} : new float[] {0, 1};
+      float[] cand = candidateRight ? new float[] {2, -1} : new float[] {-1, 2};
+      worse.add(cand, champ, UNIT, UNIT);
+      equal.add(champ.clone(), champ, UNIT, UNIT);
+    }
+    assertThat(worse.pairs()).isEqualTo(200);
+    assertThat(worse.candidateAccuracy()).isCloseTo(0.6, within(1e-9));
+    assertThat(worse.championAccuracy()).isCloseTo(0.9, within(1e-9));
+    assertThat(worse.worsePValue()).isLessThan(1e-6);
+    assertThat(equal.worsePValue()).isEqualTo(1.0);
+    assertThat(equal.psi()).isCloseTo(0, within(1e-10));
+  }
+
+  @Test
+  void nonFiniteScoresAndSpreadAreTracked() {
+    CanaryEvidence e = new CanaryEvidence();
+    e.add(new float[] {Float.NaN, 1}, new float[] {1, 0}, UNIT, UNIT);
+    e.add(new float[] {3, 3}, new float[] {1, 0}, UNIT, UNIT);
+    assertThat(e.nonFinite()).isEqualTo(1);
+    assertThat(e.pairs()).isEqualTo(1); // the NaN pair is not an outcome
+    assertThat(e.scoreSpread()).isCloseTo(Math.sqrt(4.0 / 3), within(1e-9)); // of 1, 3, 3
+  }
+}

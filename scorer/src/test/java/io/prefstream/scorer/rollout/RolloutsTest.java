@@ -1,0 +1,128 @@
+package io.prefstream.scorer.rollout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.prefstream.avro.RolloutAction;
+import io.prefstream.avro.RolloutPhase;
+import io.prefstream.avro.RolloutState;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RolloutsTest {
+
+  private static final Instant NOW = Instant.parse("2026-11-24T00:00:00Z");
+  private static final CanaryEvidence.Normaliser UNIT = new CanaryEvidence.Normaliser(0, 1);
+  private final RolloutPolicy policy = RolloutPolicy.defaults();
+
+  @Test
+  void aGoodCandidateStepsThroughEveryWeightToPromotion() {
+    RolloutState s = Rollouts.firstChampion("t", "reward", 1, NOW);
+    assertThat(s.getChampionVersion()).isEqualTo(1L);
+    s = Rollouts.candidate(s, 2, policy, Map.of(0, 10L, 1, 20L), NOW);
+    assertThat(s.getPhase()).isEqualTo(RolloutPhase.SHADOW);
+    assertThat(s.getCandidateWeight()).isZero();
+    assertThat(Rollouts.candidateOffsets(s)).containsEntry(0, 10L).containsEntry(1, 20L);
+    CanaryEvidence good = evidence(200, 0.85, 0.85);
+    double[] weights = {0.05, 0.25, 0.5};
+    for (double w : weights) {
+      Rollouts.Judgement j = Rollouts.judge(good, 200, policy);
+      assertThat(j.verdict()).isEqualTo(Rollouts.Verdict.STEP);
+      s = Rollouts.step(s, policy, j, Map.of(0, 99L), NOW);
+      assertThat(s.getPhase()).isEqualTo(RolloutPhase.CANARY);
+      assertThat(s.getCandidateWeight()).isEqualTo(w);
+      assertThat(Rollouts.stepOffsets(s)).containsEntry(0, 99L);
+    }
+    s = Rollouts.step(s, policy, Rollouts.judge(good, 200, policy), Map.of(), NOW);
+    assertThat(s.getChampionVersion()).isEqualTo(2L);
+    assertThat(s.getCandidateVersion()).isNull();
+    assertThat(s.getPhase()).isEqualTo(RolloutPhase.IDLE);
+    assertThat(s.getHistory().get(s.getHistory().size() - 1).getAction())
+        .isEqualTo(RolloutAction.PROMOTE);
+    assertThat(Rollouts.decidedThrough(s)).isEqualTo(2);
+  }
+
+  @Test
+  void judgementWaitsForPairsThenRollsBackAWorseCandidate() {
+    assertThat(Rollouts.judge(evidence(20, 0.9, 0.9), 20, policy).verdict())
+        .isEqualTo(Rollouts.Verdict.WAIT);
+    Rollouts.Judgement worse = Rollouts.judge(evidence(100, 0.3, 0.9), 100, policy);
+    assertThat(worse.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
+    assertThat(worse.reason()).startsWith("significantly worse");
+    assertThat(worse.evidence().getPValue()).isLessThan(0.01);
+    // slightly worse, within tolerance, not significant: steps
+    assertThat(Rollouts.judge(evidence(400, 0.84, 0.85), 400, policy).verdict())
+        .isEqualTo(Rollouts.Verdict.STEP);
+    // worse beyond tolerance but not significantly: waits, then gives up
+    RolloutPolicy small = new RolloutPolicy(policy.steps(), 50, 100, 0.02, 1e-6, 1e-4, 0.5);
+    assertThat(Rollouts.judge(evidence(60, 0.8, 0.9), 60, small).verdict())
+        .isEqualTo(Rollouts.Verdict.WAIT);
+    Rollouts.Judgement gaveUp = Rollouts.judge(evidence(100, 0.8, 0.9), 100, small);
+    assertThat(gaveUp.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
+    assertThat(gaveUp.reason()).startsWith("inconclusive");
+  }
+
+  @Test
+  void sanityRollsBackNonFiniteAndCollapsedScores() {
+    CanaryEvidence nan = new CanaryEvidence();
+    nan.add(new float[] {Float.NaN, Float.NaN}, new float[] {1, 0}, UNIT, UNIT);
+    assertThat(Rollouts.judge(nan, 1, policy).reason()).startsWith("sanity: 2 of 2 scores");
+    CanaryEvidence flat = new CanaryEvidence();
+    for (int i = 0; i < 20; i++) {
+      flat.add(new float[] {0.5f, 0.5f}, new float[] {i, -i}, UNIT, UNIT);
+    }
+    Rollouts.Judgement j = Rollouts.judge(flat, 20, policy);
+    assertThat(j.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
+    assertThat(j.reason()).startsWith("sanity: scores collapsed");
+  }
+
+  @Test
+  void manualPinRollbackAndPromote() {
+    RolloutState s = Rollouts.firstChampion("t", "reward", 1, NOW);
+    s = Rollouts.candidate(s, 2, policy, Map.of(), NOW);
+    RolloutState promoted = Rollouts.promote(s, "looks good", "alice", null, NOW);
+    assertThat(promoted.getChampionVersion()).isEqualTo(2L);
+    RolloutState back = Rollouts.rollback(promoted, "regression", "bob", null, NOW);
+    assertThat(back.getChampionVersion()).isEqualTo(1L);
+    assertThat(back.getPhase()).isEqualTo(RolloutPhase.PINNED);
+    var last = back.getHistory().get(back.getHistory().size() - 1);
+    assertThat(last.getActor()).isEqualTo("bob");
+    assertThat(last.getReason()).contains("regression", "v1");
+    RolloutState pinned = Rollouts.pin(s, 1, "freeze", "carol", NOW);
+    assertThat(pinned.getCandidateVersion()).isNull();
+    assertThat(pinned.getPhase()).isEqualTo(RolloutPhase.PINNED);
+    assertThat(Rollouts.unpin(pinned, "go", "carol", NOW).getPhase()).isEqualTo(RolloutPhase.IDLE);
+    assertThatThrownBy(
+            () ->
+                Rollouts.rollback(
+                    Rollouts.firstChampion("t", "reward", 1, NOW), "x", "dave", null, NOW))
+        .hasMessageContaining("nothing to roll back");
+  }
+
+  @Test
+  void stepsMustRiseAndEndAtOne() {
+    assertThatThrownBy(
+            () -> new RolloutPolicy(RolloutPolicy.parseSteps("0,0.5"), 1, 2, 0, 0.01, 0, 1))
+        .hasMessageContaining("end with 1");
+    assertThatThrownBy(
+            () -> new RolloutPolicy(RolloutPolicy.parseSteps("0.5,0.2,1"), 1, 2, 0, 0.01, 0, 1))
+        .hasMessageContaining("rise strictly");
+  }
+
+  /** n pairs where the candidate is right on a share a, the champion on a share h. */
+  private static CanaryEvidence evidence(int n, double a, double h) {
+    CanaryEvidence e = new CanaryEvidence();
+    for (int i = 0; i < n; i++) {
+      boolean c = i < Math.round(a * n);
+      boolean p = i < Math.round(h * n);
+      float spread = (i % 7) * 0.1f;
+      e.add(
+          c ? new float[] {1 + spread, -spread} : new float[] {-spread, 1 + spread},
+          p ? new float[] {1 + spread, -spread} : new float[] {-spread, 1 + spread},
+          UNIT,
+          UNIT);
+    }
+    return e;
+  }
+}

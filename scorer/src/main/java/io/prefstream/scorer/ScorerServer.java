@@ -58,6 +58,7 @@ import org.slf4j.LoggerFactory;
 public final class ScorerServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScorerServer.class);
+  private static final String ANSWERED = "prefstream.answered";
   private static final JsonForm<RolloutState> ROLLOUT_JSON = JsonForm.of(RolloutState.class);
 
   private final ScorerConfig config;
@@ -191,7 +192,7 @@ public final class ScorerServer implements AutoCloseable {
               404,
               "*",
               ctx -> {
-                if (ctx.resultInputStream() == null) { // not one of ours (no_model has a body)
+                if (ctx.attribute(ANSWERED) == null) { // not one of ours (no_model is a 404 too)
                   error(
                       ctx, new RequestError(404, "not_found", null, "no such path: " + ctx.path()));
                 }
@@ -513,6 +514,7 @@ public final class ScorerServer implements AutoCloseable {
   }
 
   private static void error(Context ctx, RequestError e) {
+    ctx.attribute(ANSWERED, true);
     ObjectNode body = JsonForm.mapper().createObjectNode();
     body.put("error", e.error());
     if (e.field() != null) {

@@ -71,18 +71,6 @@ public final class Rollouts {
               policy.minScoreSpread()),
           evidence);
     }
-    double psi = total.psi();
-    if (total.pairs() >= policy.minPairs() && psi > policy.maxPsi()) {
-      return new Judgement(
-          Verdict.ROLLBACK,
-          String.format(
-              Locale.ROOT,
-              "sanity: normalised score distribution shifted against the champion's, PSI %.3f >"
-                  + " %.3f",
-              psi,
-              policy.maxPsi()),
-          evidence);
-    }
     double p = total.worsePValue();
     if (total.pairs() >= 30 && p < policy.alpha()) {
       return new Judgement(
@@ -96,6 +84,18 @@ public final class Rollouts {
               total.pairs(),
               p,
               policy.alpha()),
+          evidence);
+    }
+    double psi = total.psi();
+    if (total.pairs() >= policy.minPairs() && psi > policy.maxPsi()) {
+      return new Judgement(
+          Verdict.ROLLBACK,
+          String.format(
+              Locale.ROOT,
+              "sanity: normalised score distribution shifted against the champion's, PSI %.3f >"
+                  + " %.3f",
+              psi,
+              policy.maxPsi()),
           evidence);
     }
     if (stepPairs >= policy.minPairs() && total.difference() >= -policy.tolerance()) {

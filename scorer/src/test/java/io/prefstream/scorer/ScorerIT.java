@@ -1,0 +1,491 @@
+package io.prefstream.scorer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.prefstream.avro.PreferencePair;
+import io.prefstream.avro.RolloutAction;
+import io.prefstream.avro.RolloutDecision;
+import io.prefstream.avro.RolloutPhase;
+import io.prefstream.avro.RolloutState;
+import io.prefstream.config.Settings;
+import io.prefstream.ingest.ApiKeys;
+import io.prefstream.local.LocalKafka;
+import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
+import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.TopicAdmin;
+import io.prefstream.schemas.Topics;
+import io.prefstream.scorer.rollout.RolloutCommands;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The scorer and its rollout controller against a real broker, with real checkpoints trained on the
+ * simulated product: promotion through every step, rollback of a label-flipped checkpoint, of NaN
+ * and collapsed ones, refusal of a tampered one, manual pin and rollback, two replicas that route
+ * alike, swaps under load, best-of-N and the HTTP errors.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ScorerIT {
+
+  private static final String TENANT = "acme";
+  private static final String KEY = "acme-key";
+  private static final String MODEL = "reward";
+
+  static LocalKafka kafka;
+  static List<PreferencePair> trainPairs;
+  @TempDir Path dir;
+  private final List<AutoCloseable> closing = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private Topics topics;
+  private KafkaProducer<String, byte[]> producer;
+  private DirectoryCheckpointStore store;
+  private long holdoutSeed = 100;
+
+  @BeforeAll
+  static void startBroker() {
+    kafka = LocalKafka.builder().optPort(0).optTopics(Topics.withPrefix("unused")).build().start();
+    trainPairs = TestCheckpoints.pairs(TENANT, 1, 1500, 1000);
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    kafka.close();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    for (int i = closing.size() - 1; i >= 0; i--) {
+      closing.get(i).close();
+    }
+  }
+
+  private void setUp() throws Exception {
+    topics = Topics.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      new TopicAdmin(admin, Duration.ofSeconds(30)).createMissing(topics.all(), (short) 1);
+    }
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    closing.add(producer);
+    store = new DirectoryCheckpointStore(dir.resolve("store"));
+  }
+
+  private ScorerServer scorer(Map<String, String> extra) throws Exception {
+    Map<String, String> s = new HashMap<>();
+    s.put("scorer.bootstrap-servers", kafka.bootstrapServers());
+    s.put("scorer.topic-prefix", topics.prefix());
+    s.put("scorer.port", "0");
+    s.put("scorer.score-sample", "1");
+    s.put("rollout.min-pairs", "40");
+    s.put("rollout.tolerance", "0.05");
+    s.putAll(extra);
+    ScorerServer server =
+        new ScorerServer(
+                ScorerConfig.from(Settings.of(s)),
+                ApiKeys.parse(TENANT + "=" + KEY + ",other=other-key", "test"))
+            .start();
+    closing.add(server);
+    assertThat(server.awaitReady(Duration.ofSeconds(30))).isTrue();
+    return server;
+  }
+
+  private TestCheckpoints.Kind publish(TestCheckpoints.Kind kind) throws Exception {
+    TestCheckpoints.publish(store, producer, topics, TENANT, MODEL, trainPairs, kind);
+    return kind;
+  }
+
+  private void produceHoldout(int n) throws Exception {
+    for (PreferencePair p : TestCheckpoints.holdout(TENANT, holdoutSeed++, n)) {
+      producer.send(
+          new ProducerRecord<>(
+              topics.pairs().name(),
+              topics.pairs().key(p),
+              topics.pairs().valueSerde().serialize(topics.pairs().name(), p)));
+    }
+    producer.flush();
+  }
+
+  private RolloutState await(ScorerServer s, Predicate<RolloutState> done, boolean feed)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    String key = Registry.key(TENANT, MODEL);
+    while (System.nanoTime() < deadline) {
+      RolloutState state = s.registryFollower().rollout(key);
+      if (state != null && done.test(state)) {
+        return state;
+      }
+      if (feed && state != null && state.getCandidateVersion() != null) {
+        produceHoldout(50);
+      }
+      Thread.sleep(feed ? 700 : 100);
+    }
+    throw new AssertionError(
+        "rollout state not reached; last: " + s.registryFollower().rollout(key));
+  }
+
+  private static RolloutDecision last(RolloutState s) {
+    return s.getHistory().get(s.getHistory().size() - 1);
+  }
+
+  private HttpResponse<String> post(ScorerServer s, String path, String key, String body)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(s.uri() + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonNode json(HttpResponse<String> r) throws Exception {
+    return JsonForm.mapper().readTree(r.body());
+  }
+
+  private static String scoreBody(String user, String... responses) throws Exception {
+    var o = JsonForm.mapper().createObjectNode();
+    o.put("prompt", "How do I reverse a list in Python?");
+    var a = o.putArray("responses");
+    for (String r : responses) {
+      a.add(r);
+    }
+    if (user != null) {
+      o.put("user_id", user);
+    }
+    return JsonForm.mapper().writeValueAsString(o);
+  }
+
+  @Test
+  void aGoodCheckpointIsPromotedThroughEveryStepAndAPoisonedOneRolledBackInShadow()
+      throws Exception {
+    setUp();
+    ScorerServer s = scorer(Map.of());
+    publish(TestCheckpoints.Kind.GOOD);
+    RolloutState first = await(s, st -> st.getChampionVersion() != null, false);
+    assertThat(first.getChampionVersion()).isEqualTo(1L);
+    assertThat(last(first).getReason()).contains("first checkpoint");
+
+    publish(TestCheckpoints.Kind.GOOD);
+    RolloutState promoted =
+        await(s, st -> st.getChampionVersion() == 2L && st.getCandidateVersion() == null, true);
+    List<RolloutAction> actions = new ArrayList<>();
+    List<Double> weights = new ArrayList<>();
+    for (RolloutDecision d : promoted.getHistory()) {
+      if (d.getVersion() == 2) {
+        actions.add(d.getAction());
+        weights.add(d.getWeight());
+      }
+    }
+    assertThat(actions)
+        .containsExactly(
+            RolloutAction.CANDIDATE,
+            RolloutAction.STEP,
+            RolloutAction.STEP,
+            RolloutAction.STEP,
+            RolloutAction.PROMOTE);
+    assertThat(weights).containsExactly(0.0, 0.05, 0.25, 0.5, 1.0);
+    RolloutDecision promotion = last(promoted);
+    assertThat(promotion.getEvidence().getPairs()).isGreaterThanOrEqualTo(160);
+    assertThat(promotion.getReason()).startsWith("not worse beyond the tolerance");
+    // Served at once by the new champion.
+    JsonNode served =
+        json(post(s, "/v1/score", KEY, scoreBody("u1", "Use reversed(xs).", "No idea.")));
+    assertThat(served.get("version").asLong()).isEqualTo(2);
+
+    publish(TestCheckpoints.Kind.FLIPPED);
+    RolloutState rolledBack = await(s, st -> last(st).getAction() == RolloutAction.ROLLBACK, true);
+    RolloutDecision rollback = last(rolledBack);
+    assertThat(rollback.getVersion()).isEqualTo(3);
+    assertThat(rollback.getReason()).startsWith("significantly worse");
+    assertThat(rollback.getEvidence().getPValue()).isLessThan(0.01);
+    // Rolled back in shadow: it never took traffic.
+    assertThat(
+            rolledBack.getHistory().stream()
+                .filter(d -> d.getVersion() == 3 && d.getAction() == RolloutAction.STEP))
+        .isEmpty();
+    assertThat(rolledBack.getChampionVersion()).isEqualTo(2L);
+    assertThat(rolledBack.getPhase()).isEqualTo(RolloutPhase.IDLE);
+    JsonNode models = json(get(s, "/v1/models", KEY));
+    assertThat(models.at("/models/0/champion/version").asLong()).isEqualTo(2);
+    assertThat(models.at("/models/0/history").size()).isGreaterThanOrEqualTo(7);
+  }
+
+  @Test
+  void nanAndCollapsedCheckpointsAreRolledBackBySanityAndATamperedOneIsRefused() throws Exception {
+    setUp();
+    ScorerServer s = scorer(Map.of());
+    publish(TestCheckpoints.Kind.GOOD);
+    await(s, st -> st.getChampionVersion() != null, false);
+
+    publish(TestCheckpoints.Kind.NAN);
+    RolloutState nan = await(s, st -> Rollback.of(st, 2), true);
+    assertThat(last(nan).getReason()).startsWith("sanity: ").contains("not finite");
+
+    publish(TestCheckpoints.Kind.COLLAPSED);
+    RolloutState flat = await(s, st -> Rollback.of(st, 3), true);
+    assertThat(last(flat).getReason()).startsWith("sanity: scores collapsed");
+
+    publish(TestCheckpoints.Kind.TAMPERED);
+    RolloutState tampered = await(s, st -> Rollback.of(st, 4), false);
+    assertThat(last(tampered).getReason()).startsWith("refused: ").contains("SHA-256");
+    assertThat(s.serving().refused()).containsKey(Registry.key(TENANT, MODEL) + "/v4");
+    assertThat(get(s, "/metrics", null).body())
+        .contains("prefstream_scorer_checkpoints_refused_total{reason=\"digest\"}");
+    assertThat(tampered.getChampionVersion()).isEqualTo(1L);
+    JsonNode served = json(post(s, "/v1/score", KEY, scoreBody("u", "Use reversed(xs).")));
+    assertThat(served.get("version").asLong()).isEqualTo(1);
+  }
+
+  /** Whether the last decision rolled {@code version} back. */
+  private static final class Rollback {
+    static boolean of(RolloutState s, long version) {
+      RolloutDecision d = last(s);
+      return d.getAction() == RolloutAction.ROLLBACK && d.getVersion() == version;
+    }
+  }
+
+  @Test
+  void twoReplicasRouteAlikeOneControlsAndManualRollbackAndPinTakeEffect() throws Exception {
+    setUp();
+    Map<String, String> canary =
+        Map.of(
+            "rollout.steps", "0.5,1", "rollout.min-pairs", "100000", "rollout.max-pairs", "100000");
+    ScorerServer a = scorer(canary);
+    ScorerServer b = scorer(canary);
+    publish(TestCheckpoints.Kind.GOOD);
+    await(a, st -> st.getChampionVersion() != null, false);
+    publish(TestCheckpoints.Kind.GOOD);
+    await(a, st -> st.getCandidateVersion() != null, false);
+    awaitServing(a, 2);
+    awaitServing(b, 2);
+    assertThat(a.controller().active() ^ b.controller().active())
+        .as("exactly one active controller")
+        .isTrue();
+    int toCandidate = 0;
+    for (int u = 0; u < 40; u++) {
+      String body = scoreBody("user-" + u, "Use reversed(xs).", "Try xs[::-1].");
+      JsonNode fromA = json(post(a, "/v1/score", KEY, body));
+      JsonNode fromB = json(post(b, "/v1/score", KEY, body));
+      assertThat(fromB.get("arm")).isEqualTo(fromA.get("arm"));
+      assertThat(fromB.get("version")).isEqualTo(fromA.get("version"));
+      assertThat(fromB.get("scores")).isEqualTo(fromA.get("scores"));
+      toCandidate += fromA.get("arm").asText().equals("candidate") ? 1 : 0;
+    }
+    assertThat(toCandidate).isBetween(8, 32); // half of 40, give or take
+
+    RolloutCommands commands =
+        new RolloutCommands(Map.of("bootstrap.servers", kafka.bootstrapServers()), topics);
+    commands.rollback(TENANT, MODEL, "alice", "canary looks off");
+    RolloutState back = await(b, st -> st.getCandidateVersion() == null, false);
+    assertThat(last(back).getActor()).isEqualTo("alice");
+    assertThat(last(back).getReason()).isEqualTo("canary looks off");
+    awaitVersion(a, "user-1", 1);
+    awaitVersion(b, "user-1", 1);
+
+    commands.pin(TENANT, MODEL, 2, "bob", "ship it by hand");
+    RolloutState pinned = await(a, st -> st.getPhase() == RolloutPhase.PINNED, false);
+    assertThat(pinned.getChampionVersion()).isEqualTo(2L);
+    awaitVersion(a, "user-7", 2);
+    awaitVersion(b, "user-7", 2);
+    publish(TestCheckpoints.Kind.GOOD); // pinned: no rollout starts
+    Thread.sleep(2000);
+    assertThat(a.registryFollower().rollout(Registry.key(TENANT, MODEL)).getCandidateVersion())
+        .isNull();
+  }
+
+  @Test
+  void swapsUnderLoadFailNoRequestAndBestOfNIsOrderedAndErrorsNameTheirField() throws Exception {
+    setUp();
+    ScorerServer s = scorer(Map.of("rollout.controller", "0"));
+    RolloutCommands commands =
+        new RolloutCommands(Map.of("bootstrap.servers", kafka.bootstrapServers()), topics);
+    publish(TestCheckpoints.Kind.GOOD);
+    publish(TestCheckpoints.Kind.FLIPPED);
+    awaitAnnounced(s, 2);
+    commands.pin(TENANT, MODEL, 1, "test", "start");
+    awaitVersion(s, "u", 1);
+
+    AtomicBoolean run = new AtomicBoolean(true);
+    AtomicInteger ok = new AtomicInteger();
+    Map<Integer, Integer> failures = new ConcurrentHashMap<>();
+    Map<Long, Integer> versions = new ConcurrentHashMap<>();
+    List<Thread> clients = new ArrayList<>();
+    for (int c = 0; c < 4; c++) {
+      int client = c;
+      Thread t =
+          new Thread(
+              () -> {
+                int i = 0;
+                while (run.get()) {
+                  try {
+                    var r =
+                        post(
+                            s,
+                            "/v1/score",
+                            KEY,
+                            scoreBody("c" + client + "-" + i++, "A", "B b", "C c c"));
+                    if (r.statusCode() == 200) {
+                      ok.incrementAndGet();
+                      versions.merge(json(r).get("version").asLong(), 1, Integer::sum);
+                    } else {
+                      failures.merge(r.statusCode(), 1, Integer::sum);
+                    }
+                  } catch (Exception e) {
+                    failures.merge(-1, 1, Integer::sum);
+                  }
+                }
+              });
+      t.start();
+      clients.add(t);
+    }
+    for (int swap = 0; swap < 4; swap++) {
+      long version = swap % 2 == 0 ? 2 : 1;
+      commands.pin(TENANT, MODEL, version, "test", "swap " + swap);
+      awaitVersion(s, "probe", version);
+      Thread.sleep(300);
+    }
+    run.set(false);
+    for (Thread t : clients) {
+      t.join();
+    }
+    assertThat(failures).as("failed requests by status").isEmpty();
+    assertThat(ok.get()).isGreaterThan(20);
+    assertThat(versions).containsKeys(1L, 2L);
+
+    // Best-of-N: sorted by score, consistent with /v1/score.
+    String body =
+        scoreBody(
+            "u",
+            "No.",
+            "Use `reversed(xs)` or `xs[::-1]`:\n\n```python\nxs[::-1]\n```",
+            "Lists can be reversed.",
+            "I don't know, maybe search for it?");
+    JsonNode scores = json(post(s, "/v1/score", KEY, body)).get("scores");
+    JsonNode ranked = json(post(s, "/v1/rank", KEY, body));
+    double previous = Double.POSITIVE_INFINITY;
+    for (JsonNode item : ranked.get("ranking")) {
+      double score = item.get("score").asDouble();
+      assertThat(score).isLessThanOrEqualTo(previous);
+      assertThat(score).isEqualTo(scores.get(item.get("index").asInt()).asDouble());
+      previous = score;
+    }
+    assertThat(ranked.get("best").asInt()).isEqualTo(ranked.at("/ranking/0/index").asInt());
+
+    // Errors: each names what is wrong.
+    assertError(post(s, "/v1/score", null, body), 401, "unauthorized", "Authorization");
+    assertError(post(s, "/v1/score", "nope", body), 401, "unauthorized", "Authorization");
+    assertError(post(s, "/v1/score", KEY, "{"), 400, "invalid_json", null);
+    assertError(
+        post(s, "/v1/score", KEY, "{\"responses\":[\"a\"]}"), 400, "missing_field", "prompt");
+    assertError(
+        post(s, "/v1/score", KEY, "{\"prompt\":\"p\",\"responses\":[]}"),
+        400,
+        "invalid_field",
+        "responses");
+    assertError(
+        post(s, "/v1/rank", KEY, "{\"prompt\":\"p\",\"responses\":[\"a\",\"\"]}"),
+        400,
+        "invalid_field",
+        "responses[1]");
+    assertError(
+        post(s, "/v1/score", KEY, "{\"prompt\":\"p\",\"responses\":[\"a\"],\"model\":\"nope\"}"),
+        404,
+        "no_model",
+        "model");
+    assertError(post(s, "/v1/score", "other-key", body), 404, "no_model", "model");
+    var wrongType =
+        http.send(
+            HttpRequest.newBuilder(URI.create(s.uri() + "/v1/score"))
+                .header("Authorization", "Bearer " + KEY)
+                .header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertError(wrongType, 415, "unsupported_media_type", "Content-Type");
+    assertError(get(s, "/v1/scores", KEY), 404, "not_found", null);
+    assertError(get(s, "/v1/score", KEY), 405, "method_not_allowed", null);
+    assertThat(get(s, "/healthz", null).statusCode()).isEqualTo(200);
+  }
+
+  private void assertError(HttpResponse<String> r, int status, String error, String field)
+      throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    JsonNode body = json(r);
+    assertThat(body.get("error").asText()).isEqualTo(error);
+    if (field != null) {
+      assertThat(body.get("field").asText()).isEqualTo(field);
+    }
+    assertThat(body.get("reason").asText()).isNotBlank();
+  }
+
+  private HttpResponse<String> get(ScorerServer s, String path, String key) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.uri() + path)).GET();
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private void awaitAnnounced(ScorerServer s, long version) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (s.registryFollower().checkpoint(Registry.key(TENANT, MODEL), version) == null) {
+      assertThat(System.nanoTime()).as("v%d announced", version).isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+
+  private void awaitServing(ScorerServer s, long candidate) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      Serving.Route r = s.serving().route(Registry.key(TENANT, MODEL));
+      if (r != null && r.candidate() != null && r.candidate().version() == candidate) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("candidate v%d loaded", candidate).isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+
+  private void awaitVersion(ScorerServer s, String user, long version) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      var r = post(s, "/v1/score", KEY, scoreBody(user, "x"));
+      if (r.statusCode() == 200 && json(r).get("version").asLong() == version) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("serving v%d: %s", version, r.body()).isLessThan(deadline);
+      Thread.sleep(100);
+    }
+  }
+}

@@ -1,0 +1,163 @@
+package io.prefstream.scorer;
+
+import ai.djl.Device;
+import ai.djl.nn.Parameter;
+import io.prefstream.avro.CheckpointPublished;
+import io.prefstream.avro.PreferencePair;
+import io.prefstream.avro.Split;
+import io.prefstream.model.ModelOptions;
+import io.prefstream.model.ModelSpec;
+import io.prefstream.model.checkpoint.CheckpointId;
+import io.prefstream.model.checkpoint.Checkpoints;
+import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
+import io.prefstream.model.checkpoint.Manifest;
+import io.prefstream.model.ngram.NgramFeaturizer;
+import io.prefstream.model.ngram.NgramMlp;
+import io.prefstream.schemas.Topics;
+import io.prefstream.simulator.DirectPairs;
+import io.prefstream.simulator.Simulator;
+import io.prefstream.simulator.SimulatorConfig;
+import io.prefstream.trainer.Learner;
+import io.prefstream.trainer.LearnerSettings;
+import io.prefstream.trainer.OnlineTrainer;
+import io.prefstream.trainer.TrainingPair;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Real checkpoints for the scorer's tests: an n-gram model trained with the trainer's learner on
+ * the simulated product's pairs (or on them with labels flipped), written to a directory store with
+ * its manifest and digests, and announced on prefstream.checkpoints as the trainer does.
+ */
+final class TestCheckpoints {
+
+  /** How a test checkpoint is made. */
+  enum Kind {
+    GOOD,
+    FLIPPED,
+    NAN,
+    COLLAPSED,
+    TAMPERED
+  }
+
+  static final ModelSpec SPEC =
+      ModelSpec.defaults().with(ModelOptions.BUCKETS, 16384).with(ModelOptions.HIDDEN, 32);
+
+  private TestCheckpoints() {}
+
+  /** The simulated product's pairs; every {@code holdoutEvery}-th interaction is HOLDOUT. */
+  static List<PreferencePair> pairs(String tenant, long seed, int n, int holdoutEvery) {
+    Simulator simulator =
+        new Simulator(
+            SimulatorConfig.builder(Instant.parse("2026-01-01T00:00:00Z"))
+                .optTenant(tenant)
+                .optSeed(seed)
+                .build());
+    return new DirectPairs(simulator, holdoutEvery).next(n);
+  }
+
+  static List<PreferencePair> holdout(String tenant, long seed, int n) {
+    List<PreferencePair> all = pairs(tenant, seed, n, 1);
+    all.forEach(p -> p.setSplit(Split.HOLDOUT));
+    return all;
+  }
+
+  /** Trains on {@code pairs} (two passes) and publishes the result as the next version. */
+  static CheckpointPublished publish(
+      DirectoryCheckpointStore store,
+      Producer<String, byte[]> producer,
+      Topics topics,
+      String tenant,
+      String model,
+      List<PreferencePair> pairs,
+      Kind kind)
+      throws Exception {
+    List<TrainingPair> train = new ArrayList<>();
+    for (PreferencePair p : pairs) {
+      TrainingPair t = TrainingPair.of(p);
+      train.add(
+          kind == Kind.FLIPPED
+              ? new TrainingPair(t.prompt(), t.rejected(), t.chosen(), t.weight(), t.margin())
+              : t);
+    }
+    try (Learner learner =
+        new Learner(new NgramMlp(SPEC, Device.cpu()), LearnerSettings.defaults())) {
+      for (int epoch = 0; epoch < 2; epoch++) {
+        for (int from = 0; from < train.size(); from += 64) {
+          learner.step(train.subList(from, Math.min(train.size(), from + 64)), List.of());
+        }
+      }
+      float[] scores = learner.scores(train.subList(0, Math.min(500, train.size())));
+      double mean = 0;
+      for (float s : scores) {
+        mean += s / scores.length;
+      }
+      double var = 0;
+      for (float s : scores) {
+        var += (s - mean) * (s - mean) / scores.length;
+      }
+      List<Parameter> params = learner.model().parameters();
+      if (kind == Kind.NAN) {
+        params.get(params.size() - 1).getArray().muli(Float.NaN); // the output bias
+      } else if (kind == Kind.COLLAPSED) {
+        for (Parameter p : params) {
+          p.getArray().muli(0);
+        }
+      }
+      long version = store.list(tenant, model).size() + 1;
+      Path staged = store.newStagingDirectory();
+      ByteArrayOutputStream parameters = new ByteArrayOutputStream();
+      learner.saveParameters(parameters);
+      Files.write(staged.resolve(Manifest.PARAMETERS_FILE), parameters.toByteArray());
+      Manifest manifest =
+          new Manifest(
+              Manifest.FORMAT,
+              tenant,
+              model,
+              version,
+              version > 1 ? version - 1 : null,
+              SPEC.type(),
+              SPEC.config(),
+              NgramFeaturizer.VERSION,
+              Map.of("kind", (double) kind.ordinal()),
+              mean,
+              Math.sqrt(var) > 0 ? Math.sqrt(var) : 1,
+              null,
+              List.of(),
+              train.size(),
+              learner.steps(),
+              List.of(),
+              Instant.now().toString());
+      Checkpoints.Sealed sealed = Checkpoints.seal(staged, manifest);
+      URI uri = store.commit(staged, new CheckpointId(tenant, model, version));
+      if (kind == Kind.TAMPERED) {
+        Path file =
+            store.fetch(new CheckpointId(tenant, model, version)).resolve(Manifest.PARAMETERS_FILE);
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length / 2] ^= 0x5a;
+        Files.write(file, bytes);
+      }
+      CheckpointPublished published =
+          OnlineTrainer.published(sealed.manifest(), sealed.sha256(), uri.toString());
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topics.checkpoints().name(),
+                  topics.checkpoints().key(published),
+                  topics
+                      .checkpoints()
+                      .valueSerde()
+                      .serialize(topics.checkpoints().name(), published)))
+          .get();
+      return published;
+    }
+  }
+}

@@ -19,13 +19,19 @@ import picocli.CommandLine.Command;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    subcommands = {BenchIngestCommand.class, BenchPairsCommand.class, BenchTrainCommand.class},
+    subcommands = {
+      BenchIngestCommand.class,
+      BenchPairsCommand.class,
+      BenchTrainCommand.class,
+      BenchScoreCommand.class
+    },
     description = "Run a benchmark beside its baseline; the last line is a JSON of figures.")
 public final class Bench implements Runnable {
 
   @Override
   public void run() {
-    throw new UserError("name a benchmark: ingest, pairs, train (./prefstream bench --help)");
+    throw new UserError(
+        "name a benchmark: ingest, pairs, train, score (./prefstream bench --help)");
   }
 
   static void createTopics(LocalKafka kafka, Topics topics) {

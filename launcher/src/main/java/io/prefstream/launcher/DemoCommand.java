@@ -10,6 +10,7 @@ import io.prefstream.local.LocalKafka;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.pairs.PairBuilderOptions;
 import io.prefstream.schemas.JsonForm;
+import io.prefstream.scorer.ScorerServer;
 import io.prefstream.simulator.ProductRun;
 import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
@@ -59,6 +60,13 @@ public final class DemoCommand implements Runnable {
   int ingestPort;
 
   @Option(
+      names = "--scorer-port",
+      paramLabel = "PORT",
+      defaultValue = "${env:PREFSTREAM_SCORER_PORT:-8081}",
+      description = "Port of the demo's scorer API; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+  int scorerPort;
+
+  @Option(
       names = "--summary",
       paramLabel = "FILE",
       description = "Also write the summary JSON here.")
@@ -83,7 +91,10 @@ public final class DemoCommand implements Runnable {
                 kafka.dataDir());
         LocalTrainer trainer =
             LocalTrainer.start(
-                kafka.bootstrapServers(), kafka.topics(), Settings.empty(), kafka.dataDir())) {
+                kafka.bootstrapServers(), kafka.topics(), Settings.empty(), kafka.dataDir());
+        ScorerServer scorer =
+            LocalScorer.start(
+                kafka.bootstrapServers(), kafka.topics(), Settings.empty(), scorerPort)) {
       out.println("prefstream demo: Kafka broker (KRaft) at " + kafka.bootstrapServers());
       out.println("prefstream demo: ingest API at " + ingest.uri());
       out.println(
@@ -95,6 +106,7 @@ public final class DemoCommand implements Runnable {
               + trainer.config().model().type()
               + ") checkpoints in "
               + trainer.store());
+      out.println("prefstream demo: scorer API at " + scorer.uri());
       Simulator simulator = new Simulator(simulation.config());
       Simulator replay = new Simulator(simulation.config());
       ProductRun.Report report;
@@ -144,6 +156,8 @@ public final class DemoCommand implements Runnable {
           trained == null ? Double.NaN : trained.prequentialAccuracy(),
           trained == null ? Double.NaN : trained.holdoutAccuracy(),
           agreement.orElse(Double.NaN));
+      DemoServing serving =
+          DemoServing.report(scorer, tenant, trainer.config().modelName(), simulator, out);
       long deadLetters = pairs.deadLetters().values().stream().mapToLong(Long::longValue).sum();
       long lost = report.accepted() - distinct.size();
       double seconds = (System.nanoTime() - started) / 1e9;
@@ -169,6 +183,8 @@ public final class DemoCommand implements Runnable {
       putFigure(accuracy, "holdout", trained == null ? Double.NaN : trained.holdoutAccuracy());
       putFigure(accuracy, "true_preference", agreement.orElse(Double.NaN));
       summary.put("model", trainer.config().model().type());
+      summary.set("rollouts", serving.rollouts());
+      summary.set("serving", serving.served());
       summary.put("dead_letters", deadLetters);
       ObjectNode lettersBySource = summary.putObject("dead_letters_by_source");
       pairs.deadLetters().forEach(lettersBySource::put);

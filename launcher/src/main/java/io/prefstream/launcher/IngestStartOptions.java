@@ -24,13 +24,21 @@ public final class IngestStartOptions {
   int port;
 
   @Option(
+      names = "--scorer-port",
+      paramLabel = "PORT",
+      defaultValue = "${env:PREFSTREAM_SCORER_PORT:-8081}",
+      description = "Port of the scorer HTTP API; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+  int scorerPort;
+
+  @Option(
       names = "--config",
       paramLabel = "FILE",
       description =
-          "Properties file of ingest.* keys (ingest/README.md) and pairs.*, flink.*, kafka.* keys"
-              + " of the pair builder (stream-processors/README.md); PREFSTREAM_INGEST_* and"
-              + " PREFSTREAM_PAIRS_* environment variables override it, --ingest-port overrides"
-              + " both.")
+          "Properties file of ingest.* keys (ingest/README.md), pairs.*, flink.*, kafka.* keys"
+              + " of the pair builder (stream-processors/README.md), trainer.* and model.* keys"
+              + " (trainer/README.md) and scorer.*, rollout.* keys (scorer/README.md);"
+              + " PREFSTREAM_* environment variables override it, --ingest-port and --scorer-port"
+              + " override both.")
   Path configFile;
 
   /** The config file's settings (empty without one). */

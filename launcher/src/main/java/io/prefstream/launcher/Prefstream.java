@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       SimulateCommand.class,
       TrainCommand.class,
       CheckpointCommand.class,
+      RolloutCommand.class,
       Bench.class,
       TopicsCommand.class,
       TailCommand.class,

@@ -3,6 +3,7 @@ package io.prefstream.launcher;
 import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
 import io.prefstream.schemas.Topic;
+import io.prefstream.scorer.ScorerServer;
 import java.io.PrintWriter;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -67,6 +68,21 @@ public final class UpCommand implements Runnable {
       kafka.close();
       throw e;
     }
+    ScorerServer scorer;
+    try {
+      scorer =
+          LocalScorer.start(
+              kafka.bootstrapServers(),
+              kafka.topics(),
+              ingestOptions.fileSettings(),
+              ingestOptions.scorerPort);
+    } catch (RuntimeException e) {
+      trainer.close();
+      pairs.close();
+      ingest.close();
+      kafka.close();
+      throw e;
+    }
     trainer.onUnexpectedEnd(
         reason -> {
           System.err.println("prefstream: " + reason + "; the reward model is not being trained");
@@ -80,6 +96,7 @@ public final class UpCommand implements Runnable {
                   out.println("prefstream: stopping");
                   out.flush();
                   ingest.close();
+                  scorer.close();
                   pairs.close();
                   trainer.close(); // trains what it read, writes a last checkpoint
                   kafka.close();
@@ -108,10 +125,17 @@ public final class UpCommand implements Runnable {
             + ", checkpoints in "
             + trainer.store());
     out.println(
+        "prefstream: scorer API at "
+            + scorer.uri()
+            + "/v1/score, /v1/rank, /v1/models; rollout controller "
+            + (scorer.controller() == null ? "off" : "on"));
+    out.println(
         "prefstream: ready bootstrap="
             + kafka.bootstrapServers()
             + " ingest="
             + ingest.uri()
+            + " scorer="
+            + scorer.uri()
             + " (Ctrl-C to stop)");
     out.flush();
     try {

@@ -1,0 +1,144 @@
+package io.prefstream.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.prefstream.avro.Exposure;
+import io.prefstream.avro.RolloutAction;
+import io.prefstream.avro.RolloutDecision;
+import io.prefstream.avro.RolloutState;
+import io.prefstream.ingest.ApiKeys;
+import io.prefstream.schemas.JsonForm;
+import io.prefstream.scorer.Registry;
+import io.prefstream.scorer.ScorerServer;
+import io.prefstream.simulator.SimulatedEvent;
+import io.prefstream.simulator.Simulator;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the demo's scorer did: the rollout decisions it made, and best-of-N over HTTP on fresh
+ * interactions of the simulated product, judged by the users' true utility.
+ *
+ * @param rollouts promoted and rolled-back counts, reasons, and the champion
+ * @param served best-of-N figures
+ */
+record DemoServing(ObjectNode rollouts, ObjectNode served) {
+
+  private static final int INTERACTIONS = 50;
+
+  static DemoServing report(
+      ScorerServer scorer, String tenant, String model, Simulator simulator, PrintWriter out)
+      throws InterruptedException {
+    String key = Registry.key(tenant, model);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      var route = scorer.serving().route(key);
+      if (route != null && route.champion() != null) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    ObjectNode rollouts = JsonForm.mapper().createObjectNode();
+    RolloutState state = scorer.registryFollower().rollout(key);
+    long promoted = 0;
+    long rolledBack = 0;
+    var reasons = rollouts.putArray("reasons");
+    if (state != null) {
+      for (RolloutDecision d : state.getHistory()) {
+        promoted += d.getAction() == RolloutAction.PROMOTE ? 1 : 0;
+        if (d.getAction() == RolloutAction.ROLLBACK) {
+          rolledBack++;
+          reasons.add("v" + d.getVersion() + ": " + d.getReason());
+        }
+      }
+    }
+    rollouts.put("promoted", promoted);
+    rollouts.put("rolled_back", rolledBack);
+    rollouts.put(
+        "champion",
+        state == null || state.getChampionVersion() == null ? 0 : state.getChampionVersion());
+    rollouts.put(
+        "candidate",
+        state == null || state.getCandidateVersion() == null ? 0 : state.getCandidateVersion());
+    rollouts.put("phase", state == null ? "NONE" : state.getPhase().name());
+
+    ObjectNode served = JsonForm.mapper().createObjectNode();
+    HttpClient http = HttpClient.newHttpClient();
+    int asked = 0;
+    int trulyBest = 0;
+    double chance = 0;
+    long version = 0;
+    for (int i = 0; i < 10 * INTERACTIONS && asked < INTERACTIONS; i++) {
+      Instant at = simulator.now();
+      String prompt = null;
+      List<String> responses = new ArrayList<>();
+      for (SimulatedEvent e : simulator.nextInteraction()) {
+        if (!e.isMalformed() && e.event().getPayload() instanceof Exposure x) {
+          prompt = x.getPrompt();
+          if (!responses.contains(x.getResponse()) && !x.getResponse().isBlank()) {
+            responses.add(x.getResponse());
+          }
+        }
+      }
+      if (prompt == null || responses.size() < 2) {
+        continue;
+      }
+      ObjectNode body = JsonForm.mapper().createObjectNode();
+      body.put("prompt", prompt);
+      responses.forEach(body.putArray("responses")::add);
+      body.put("user_id", "demo-user-" + i);
+      JsonNode answer;
+      try {
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(scorer.uri() + "/v1/rank"))
+                    .header("Authorization", "Bearer " + ApiKeys.DEMO_KEY)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+          out.println("scorer: /v1/rank answered " + r.statusCode() + " " + r.body());
+          break;
+        }
+        answer = JsonForm.mapper().readTree(r.body());
+      } catch (java.io.IOException e) {
+        out.println("scorer: /v1/rank failed: " + e.getMessage());
+        break;
+      }
+      asked++;
+      version = answer.get("version").asLong();
+      int best = answer.get("best").asInt();
+      double bestUtility = Double.NEGATIVE_INFINITY;
+      for (String response : responses) {
+        bestUtility = Math.max(bestUtility, simulator.trueUtility(prompt, response, at));
+      }
+      trulyBest += simulator.trueUtility(prompt, responses.get(best), at) >= bestUtility ? 1 : 0;
+      chance += 1.0 / responses.size();
+    }
+    served.put("best_of_n_requests", asked);
+    served.put("version", version);
+    if (asked > 0) {
+      served.put("best_of_n_truly_best", Math.round(1000.0 * trulyBest / asked) / 1000.0);
+      served.put("best_of_n_by_chance", Math.round(1000.0 * chance / asked) / 1000.0);
+    }
+    out.printf(
+        "scorer: champion v%d (%d promoted, %d rolled back, phase %s); best-of-N over HTTP picked"
+            + " the truly best response in %d of %d fresh interactions (%.0f%% by chance)%n",
+        rollouts.get("champion").asLong(),
+        promoted,
+        rolledBack,
+        rollouts.get("phase").asText(),
+        trulyBest,
+        asked,
+        asked == 0 ? 0 : 100 * chance / asked);
+    return new DemoServing(rollouts, served);
+  }
+}

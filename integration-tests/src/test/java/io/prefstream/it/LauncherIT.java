@@ -48,7 +48,7 @@ class LauncherIT {
 
   @BeforeAll
   static void startStackAndSendEvents() throws Exception {
-    up = ChildProcess.start("up", "--kafka-port", "0", "--ingest-port", "0");
+    up = ChildProcess.start("up", "--kafka-port", "0", "--ingest-port", "0", "--scorer-port", "0");
     String ready = up.awaitLine("ready bootstrap=", LIMIT);
     bootstrap = ready.replaceAll(".*bootstrap=(\\S+).*", "$1");
     ingestUri = ready.replaceAll(".*ingest=(\\S+).*", "$1");
@@ -225,7 +225,15 @@ class LauncherIT {
   void upStopsCleanlyOnSigtermAndRemovesItsTemporaryData() throws Exception {
     try (ChildProcess another =
         ChildProcess.start(
-            "up", "--kafka-port", "0", "--ingest-port", "0", "--topic-prefix", "other")) {
+            "up",
+            "--kafka-port",
+            "0",
+            "--ingest-port",
+            "0",
+            "--scorer-port",
+            "0",
+            "--topic-prefix",
+            "other")) {
       String dataLine = another.awaitLine("data in ", LIMIT);
       Path dataDir = Path.of(dataLine.replaceAll(".*data in (\\S+).*", "$1"));
       another.awaitLine("ready bootstrap=", LIMIT);
@@ -247,6 +255,8 @@ class LauncherIT {
             LIMIT,
             "demo",
             "--kafka-port",
+            "0",
+            "--scorer-port",
             "0",
             "--events",
             "3000",
@@ -280,6 +290,11 @@ class LauncherIT {
         .isEqualTo(pairs.get("total").asInt() - pairs.get("holdout").asInt());
     assertThat(written.at("/lost/pairs").asInt()).isZero();
     assertThat(written.get("checkpoints").asInt()).isPositive();
+    // The scorer promoted the first checkpoint and served best-of-N over HTTP.
+    assertThat(written.at("/rollouts/promoted").asInt()).isPositive();
+    assertThat(written.at("/rollouts/champion").asInt()).isPositive();
+    assertThat(written.at("/serving/best_of_n_requests").asInt()).isEqualTo(50);
+    assertThat(written.at("/serving/best_of_n_truly_best").asDouble()).isBetween(0.0, 1.0);
     assertThat(written.at("/accuracy/prequential").asDouble()).isBetween(0.0, 1.0);
     assertThat(written.at("/accuracy/true_preference").asDouble()).isBetween(0.0, 1.0);
     assertThat(written.get("model").asText()).isEqualTo("ngram-mlp");
@@ -334,6 +349,39 @@ class LauncherIT {
             LIMIT, "tail", "checkpoints", "--from-beginning", "--until-end", "-b", bootstrap);
     assertThat(tail.output()).contains("\"tenant_id\":\"acme\"", "\"model_type\":\"ngram-mlp\"");
 
+    // up's rollout controller makes the published checkpoint acme's champion; the CLI shows it
+    // and overrides it by hand.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    ChildProcess.Result status;
+    do {
+      status = ChildProcess.run(LIMIT, "rollout", "status", "-b", bootstrap);
+      assertThat(status.exitCode()).as(status.output()).isZero();
+    } while (!status.output().contains("acme/reward: champion v1") && System.nanoTime() < deadline);
+    assertThat(status.output()).contains("acme/reward: champion v1", "PROMOTE", "first checkpoint");
+    ChildProcess.Result unknown =
+        ChildProcess.run(
+            LIMIT, "rollout", "pin", "3", "--tenant", "acme", "--reason", "x", "-b", bootstrap);
+    assertThat(unknown.exitCode()).isNotZero();
+    assertThat(unknown.output()).contains("acme/reward v3 has not been published (published: [1])");
+    ChildProcess.Result pinned =
+        ChildProcess.run(
+            LIMIT,
+            "rollout",
+            "pin",
+            "1",
+            "--tenant",
+            "acme",
+            "--by",
+            "it",
+            "--reason",
+            "hold for the release",
+            "-b",
+            bootstrap);
+    assertThat(pinned.exitCode()).as(pinned.output()).isZero();
+    assertThat(pinned.output()).contains("PIN v1 recorded by it (hold for the release)", "PINNED");
+    assertThat(ChildProcess.run(LIMIT, "rollout", "status", "-b", bootstrap).output())
+        .contains("acme/reward: champion v1, PINNED", "hold for the release");
+
     Files.write(store.resolve("acme/reward/000000000001/parameters.bin"), new byte[] {1, 2, 3});
     ChildProcess.Result listed =
         ChildProcess.run(LIMIT, "checkpoint", "list", "--store", store.toString());
@@ -365,6 +413,8 @@ class LauncherIT {
       "--kafka-port",
       Integer.toString(kafkaPort),
       "--ingest-port",
+      "0",
+      "--scorer-port",
       "0",
       "--data-dir",
       dataDir.toString(),
@@ -458,7 +508,15 @@ class LauncherIT {
     // Its own stack: the shared one's feedback topic holds exactly the events other tests count.
     try (ChildProcess stack =
         ChildProcess.start(
-            "up", "--kafka-port", "0", "--ingest-port", "0", "--topic-prefix", "simulate")) {
+            "up",
+            "--kafka-port",
+            "0",
+            "--ingest-port",
+            "0",
+            "--scorer-port",
+            "0",
+            "--topic-prefix",
+            "simulate")) {
       String ingest =
           stack.awaitLine("ready bootstrap=", LIMIT).replaceAll(".*ingest=(\\S+).*", "$1");
 

@@ -238,6 +238,17 @@ class ScorerIT {
     assertThat(rolledBack.getPhase()).isEqualTo(RolloutPhase.IDLE);
     JsonNode models = json(get(s, "/v1/models", KEY));
     assertThat(models.at("/models/0/champion/version").asLong()).isEqualTo(2);
+    // Served scores were sampled to prefstream.scores (score-sample 1 here).
+    List<io.prefstream.avro.ScoreRecord> records = scoreRecords();
+    assertThat(records).isNotEmpty();
+    assertThat(records)
+        .anySatisfy(
+            r -> {
+              assertThat(r.getVersion()).isEqualTo(2);
+              assertThat(r.getArm()).isEqualTo(io.prefstream.avro.Arm.CHAMPION);
+              assertThat(r.getResponseChars()).isEqualTo("Use reversed(xs).".length());
+              assertThat(r.getScript()).isEqualTo("LATIN");
+            });
     assertThat(models.at("/models/0/history").size()).isGreaterThanOrEqualTo(7);
   }
 
@@ -436,6 +447,80 @@ class ScorerIT {
     assertError(get(s, "/v1/scores", KEY), 404, "not_found", null);
     assertError(get(s, "/v1/score", KEY), 405, "method_not_allowed", null);
     assertThat(get(s, "/healthz", null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aFullQueueAnswers429WithRetryAfterAndTheRestAreScored() throws Exception {
+    setUp();
+    ScorerServer s = scorer(Map.of("scorer.queue-capacity", "16", "scorer.max-batch", "16"));
+    publish(TestCheckpoints.Kind.GOOD);
+    awaitVersion(s, "u", 1);
+    String body = scoreBody("u", "A", "B b", "C c c", "D d d d", "E", "F f", "G g g", "H h h h");
+    Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+    AtomicInteger retryAfter = new AtomicInteger();
+    List<Thread> clients = new ArrayList<>();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    for (int c = 0; c < 12; c++) {
+      Thread t =
+          new Thread(
+              () -> {
+                while (System.nanoTime() < end) {
+                  try {
+                    var r = post(s, "/v1/score", KEY, body);
+                    statuses.merge(r.statusCode(), 1, Integer::sum);
+                    if (r.statusCode() == 429) {
+                      if (!json(r).get("error").asText().equals("overloaded")) {
+                        statuses.merge(-2, 1, Integer::sum); // a 429 of another kind
+                      }
+                      r.headers().firstValue("Retry-After").ifPresent(v -> retryAfter.set(1));
+                    }
+                  } catch (Exception e) {
+                    statuses.merge(-1, 1, Integer::sum);
+                  }
+                }
+              });
+      t.start();
+      clients.add(t);
+    }
+    for (Thread t : clients) {
+      t.join();
+    }
+    assertThat(statuses.keySet()).as("statuses %s", statuses).containsOnly(200, 429);
+    assertThat(statuses.get(200)).isPositive();
+    assertThat(statuses.get(429)).isPositive();
+    assertThat(retryAfter.get()).isEqualTo(1);
+    assertThat(get(s, "/metrics", null).body()).contains("prefstream_scorer_overloaded_total");
+  }
+
+  private List<io.prefstream.avro.ScoreRecord> scoreRecords() {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    List<io.prefstream.avro.ScoreRecord> out = new ArrayList<>();
+    try (var consumer =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+            p,
+            new org.apache.kafka.common.serialization.StringDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      var partitions =
+          consumer.partitionsFor(topics.scores().name()).stream()
+              .map(i -> new org.apache.kafka.common.TopicPartition(i.topic(), i.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (System.nanoTime() < deadline) {
+        for (var r : consumer.poll(Duration.ofMillis(200))) {
+          out.add(topics.scores().valueSerde().deserialize(r.topic(), r.value()));
+        }
+        if (!out.isEmpty()
+            && partitions.stream()
+                .allMatch(
+                    tp -> consumer.position(tp) >= consumer.endOffsets(List.of(tp)).get(tp))) {
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   private void assertError(HttpResponse<String> r, int status, String error, String field)

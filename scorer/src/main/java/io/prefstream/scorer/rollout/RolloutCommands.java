@@ -1,5 +1,6 @@
 package io.prefstream.scorer.rollout;
 
+import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.RolloutState;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.Topics;
@@ -36,23 +37,44 @@ public final class RolloutCommands {
 
   private final Map<String, Object> kafka;
   private final Topic<RolloutState> rollouts;
+  private final Topic<CheckpointPublished> checkpoints;
 
   public RolloutCommands(Map<String, Object> kafka, Topics topics) {
     this.kafka = Map.copyOf(kafka);
     this.rollouts = topics.rollouts();
+    this.checkpoints = topics.checkpoints();
   }
 
   /** Every model's rollout state, by tenant/model. */
   public Map<String, RolloutState> status() {
+    Map<String, RolloutState> states = new TreeMap<>();
+    for (RolloutState s : readAll(rollouts)) {
+      states.put(s.getTenantId() + "/" + s.getModel(), s);
+    }
+    return states;
+  }
+
+  /** The published versions of a tenant's model. */
+  public java.util.SortedSet<Long> versions(String tenant, String model) {
+    java.util.SortedSet<Long> versions = new java.util.TreeSet<>();
+    for (CheckpointPublished c : readAll(checkpoints)) {
+      if (c.getTenantId().equals(tenant) && c.getModel().equals(model)) {
+        versions.add(c.getVersion());
+      }
+    }
+    return versions;
+  }
+
+  private <T extends org.apache.avro.specific.SpecificRecord> List<T> readAll(Topic<T> topic) {
     Properties p = new Properties();
     p.putAll(kafka);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    Map<String, RolloutState> states = new TreeMap<>();
+    List<T> records = new ArrayList<>();
     try (var consumer =
         new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = new ArrayList<>();
-      for (var info : consumer.partitionsFor(rollouts.name(), Duration.ofSeconds(30))) {
+      for (var info : consumer.partitionsFor(topic.name(), Duration.ofSeconds(30))) {
         partitions.add(new TopicPartition(info.topic(), info.partition()));
       }
       consumer.assign(partitions);
@@ -62,20 +84,31 @@ public final class RolloutCommands {
       while (!ends.isEmpty() && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           if (r.value() != null) {
-            RolloutState s = rollouts.valueSerde().deserialize(r.topic(), r.value());
-            states.put(s.getTenantId() + "/" + s.getModel(), s);
+            records.add(topic.valueSerde().deserialize(r.topic(), r.value()));
           }
         }
         ends.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
       }
       if (!ends.isEmpty()) {
-        throw new IllegalStateException("could not read " + rollouts.name() + " within 30 s");
+        throw new IllegalStateException("could not read " + topic.name() + " within 30 s");
       }
     }
-    return states;
+    return records;
   }
 
   public RolloutState pin(String tenant, String model, long version, String actor, String why) {
+    java.util.SortedSet<Long> published = versions(tenant, model);
+    if (!published.contains(version)) {
+      throw new IllegalStateException(
+          tenant
+              + "/"
+              + model
+              + " v"
+              + version
+              + " has not been published (published: "
+              + (published.isEmpty() ? "none" : published)
+              + ")");
+    }
     return change(tenant, model, s -> Rollouts.pin(s, version, why, actor, Instant.now()));
   }
 

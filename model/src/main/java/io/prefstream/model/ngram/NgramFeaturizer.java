@@ -30,7 +30,15 @@ public final class NgramFeaturizer {
   private final java.util.concurrent.ConcurrentHashMap<String, PromptFeatures> prompts =
       new java.util.concurrent.ConcurrentHashMap<>();
   private final int buckets;
-  private final ThreadLocal<Scratch> scratch;
+
+  /**
+   * Working arrays, lent to one featurizing call at a time. A pool rather than a ThreadLocal: the
+   * fork-join common pool that featurizes batches drops its workers' thread-locals between tasks,
+   * which made every text allocate (and zero) a 1 MB table.
+   */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Scratch> scratches =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   private final int maxFeatures;
   private final int charN;
 
@@ -39,7 +47,6 @@ public final class NgramFeaturizer {
       throw new IllegalArgumentException("buckets must be at least 2, got " + buckets);
     }
     this.buckets = buckets;
-    this.scratch = ThreadLocal.withInitial(() -> new Scratch(buckets));
     this.maxFeatures = maxFeatures;
     this.charN = charN;
   }
@@ -83,7 +90,18 @@ public final class NgramFeaturizer {
   private record PromptFeatures(Bag bag, long[] words, int wordCount) {}
 
   private Bag bag(String text, Tokens tokens, long wordSeed, long charSeed) {
-    Scratch scratch = this.scratch.get();
+    Scratch scratch = scratches.poll();
+    if (scratch == null) {
+      scratch = new Scratch(buckets);
+    }
+    try {
+      return bag(text, tokens, wordSeed, charSeed, scratch);
+    } finally {
+      scratches.offer(scratch);
+    }
+  }
+
+  private Bag bag(String text, Tokens tokens, long wordSeed, long charSeed, Scratch scratch) {
     long[] hashes =
         scratch.hashes(tokens.count * 2 + (charN > 0 ? text.length() + 2 * tokens.count : 0));
     int n = 0;
@@ -96,7 +114,7 @@ public final class NgramFeaturizer {
     if (charN > 0) {
       n = charNgrams(text, tokens, charSeed, hashes, n, scratch);
     }
-    // Count buckets with a per-thread, generation-stamped table the size of the bucket space: no
+    // Count buckets with a generation-stamped table the size of the bucket space: no
     // sorting, probing or clearing per text.
     long generation = (long) scratch.nextGeneration() << 32;
     long[] slots = scratch.slots;
@@ -121,7 +139,7 @@ public final class NgramFeaturizer {
     return normalised(Arrays.copyOf(ids, distinct), Arrays.copyOf(counts, distinct));
   }
 
-  /** Per-thread working arrays, so featurizing a text allocates little. */
+  /** Working arrays, so featurizing a text allocates little; used by one call at a time. */
   private static final class Scratch {
     /** Per bucket: the generation (high half) that last saw it, and its slot in this text. */
     final long[] slots;

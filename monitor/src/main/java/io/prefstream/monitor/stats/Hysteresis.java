@@ -46,6 +46,12 @@ public final class Hysteresis {
     return new Hysteresis(warn, warn * leaveShare, alert, alert * leaveShare);
   }
 
+  /** This hysteresis, resumed at {@code current} (e.g. the level stored for the last window). */
+  public Hysteresis at(Level current) {
+    this.level = current;
+    return this;
+  }
+
   /** The level after seeing {@code value}; NaN leaves it as it is. */
   public Level update(double value) {
     if (Double.isNaN(value)) {

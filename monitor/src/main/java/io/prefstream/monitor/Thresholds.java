@@ -1,0 +1,63 @@
+package io.prefstream.monitor;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Warn and alert thresholds of each metric, with per-tenant overrides: {@code
+ * monitor.threshold.METRIC.warn|alert} and {@code monitor.threshold.TENANT.METRIC.warn|alert}. A
+ * level is left below {@code leaveShare} of its threshold (hysteresis).
+ */
+public final class Thresholds {
+
+  /** A metric's thresholds. */
+  public record Pair(double warn, double alert) {}
+
+  static final Map<String, Pair> DEFAULTS =
+      Map.of(
+          "score_psi", new Pair(0.1, 0.25),
+          "score_ks", new Pair(0.1, 0.2),
+          "length_reward_spearman", new Pair(0.3, 0.5));
+
+  private final Map<String, String> settings;
+  private final double leaveShare;
+
+  /**
+   * @param settings keys under {@code monitor.threshold.}, the prefix removed
+   */
+  public Thresholds(Map<String, String> settings, double leaveShare) {
+    this.settings = new HashMap<>(settings);
+    this.leaveShare = leaveShare;
+  }
+
+  public static Thresholds defaults() {
+    return new Thresholds(Map.of(), 0.8);
+  }
+
+  public double leaveShare() {
+    return leaveShare;
+  }
+
+  /** The thresholds of {@code metric} for {@code tenant}. */
+  public Pair of(String tenant, String metric) {
+    Pair base = DEFAULTS.getOrDefault(metric, new Pair(Double.NaN, Double.NaN));
+    return new Pair(
+        value(tenant, metric, "warn", base.warn()), value(tenant, metric, "alert", base.alert()));
+  }
+
+  private double value(String tenant, String metric, String which, double fallback) {
+    String v = settings.get(tenant + "." + metric + "." + which);
+    if (v == null) {
+      v = settings.get(metric + "." + which);
+    }
+    if (v == null) {
+      return fallback;
+    }
+    try {
+      return Double.parseDouble(v.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "monitor.threshold." + metric + "." + which + " must be a number, got '" + v + "'");
+    }
+  }
+}

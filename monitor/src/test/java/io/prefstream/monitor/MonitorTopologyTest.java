@@ -1,0 +1,179 @@
+package io.prefstream.monitor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.prefstream.avro.AlertLevel;
+import io.prefstream.avro.Arm;
+import io.prefstream.avro.CheckpointPublished;
+import io.prefstream.avro.DriftReport;
+import io.prefstream.avro.Histogram;
+import io.prefstream.avro.ScoreRecord;
+import io.prefstream.monitor.stats.Drift;
+import io.prefstream.schemas.Topics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class MonitorTopologyTest {
+
+  private static final Instant T0 = Instant.parse("2026-11-24T00:00:00Z");
+  private final Topics topics = Topics.withPrefix("t");
+  private TopologyTestDriver driver;
+  private TestInputTopic<String, ScoreRecord> scores;
+  private TestOutputTopic<String, DriftReport> drift;
+
+  @BeforeEach
+  void setUp() {
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, "monitor-test");
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    driver =
+        new TopologyTestDriver(
+            MonitorTopology.build(
+                topics, Duration.ofMinutes(1), Duration.ZERO, Thresholds.defaults()),
+            p);
+    var checkpoints =
+        driver.createInputTopic(
+            topics.checkpoints().name(),
+            Serdes.String().serializer(),
+            topics.checkpoints().valueSerde());
+    checkpoints.pipeInput("acme/reward/1", checkpoint());
+    scores =
+        driver.createInputTopic(
+            topics.scores().name(), Serdes.String().serializer(), topics.scores().valueSerde());
+    drift =
+        driver.createOutputTopic(
+            topics.drift().name(), Serdes.String().deserializer(), topics.drift().valueSerde());
+  }
+
+  @AfterEach
+  void close() {
+    driver.close();
+  }
+
+  /** Reference: edges 0, 1, 2, 3 with 10 scores in each bin. */
+  private static CheckpointPublished checkpoint() {
+    return CheckpointPublished.newBuilder()
+        .setTenantId("acme")
+        .setModel("reward")
+        .setVersion(1)
+        .setModelType("ngram-mlp")
+        .setUri("file:///x")
+        .setManifestSha256("0".repeat(64))
+        .setFiles(List.of())
+        .setReferenceHistogram(new Histogram(List.of(0.0, 1.0, 2.0, 3.0), List.of(10L, 10L, 10L)))
+        .setPublishedAt(T0)
+        .build();
+  }
+
+  private void score(double raw, int words, Instant at) {
+    scores.pipeInput(
+        "acme/reward/1",
+        ScoreRecord.newBuilder()
+            .setTenantId("acme")
+            .setModel("reward")
+            .setVersion(1)
+            .setArm(Arm.CHAMPION)
+            .setScore(raw)
+            .setRawScore(raw)
+            .setPromptChars(10)
+            .setResponseChars(words * 5)
+            .setResponseTokens(words)
+            .setAt(at)
+            .build(),
+        at);
+  }
+
+  private Map<String, DriftReport> closeWindow(Instant after) {
+    score(1.5, 1, after); // stream time passes the window's end: it closes and reports
+    return drift.readKeyValuesToList().stream()
+        .collect(Collectors.toMap(kv -> kv.value.getMetric(), kv -> kv.value, (a, b) -> b));
+  }
+
+  @Test
+  void scoreDriftAgainstTheReferenceHistogramByHand() {
+    // live: bins (1, 3, 0) — a score below the first edge counts in the first bin
+    score(-0.5, 1, T0.plusSeconds(1));
+    score(1.2, 2, T0.plusSeconds(2));
+    score(1.5, 3, T0.plusSeconds(3));
+    score(1.9, 4, T0.plusSeconds(59));
+    Map<String, DriftReport> reports = closeWindow(T0.plusSeconds(61));
+    double psi = Drift.psi(new double[] {10, 10, 10}, new double[] {1, 3, 0});
+    // by hand: shares (1/3 each) vs (0.25, 0.75, 0 → 1e-4)
+    double byHand =
+        (0.25 - 1.0 / 3) * Math.log(0.25 * 3)
+            + (0.75 - 1.0 / 3) * Math.log(0.75 * 3)
+            + (1e-4 - 1.0 / 3) * Math.log(1e-4 * 3);
+    assertThat(psi).isCloseTo(byHand, within(1e-12));
+    DriftReport p = reports.get("score_psi");
+    assertThat(p.getValue()).isCloseTo(byHand, within(1e-12));
+    assertThat(p.getSampleSize()).isEqualTo(4);
+    assertThat(p.getVersion()).isEqualTo(1L);
+    assertThat(p.getWindowStart()).isEqualTo(T0);
+    assertThat(p.getWindowEnd()).isEqualTo(T0.plusSeconds(60));
+    assertThat(p.getLevel()).isEqualTo(AlertLevel.ALERT); // 2.3 ≥ 0.25
+    assertThat(p.getAlertThreshold()).isEqualTo(0.25);
+    // KS: cumulative (1/3, 2/3, 1) vs (0.25, 1, 1): largest gap 1/3
+    assertThat(reports.get("score_ks").getValue()).isCloseTo(1.0 / 3, within(1e-12));
+    // scores rise with words: ρ = 1
+    assertThat(reports.get("length_reward_spearman").getValue()).isCloseTo(1.0, within(1e-12));
+    assertThat(reports.get("length_reward_spearman").getLevel()).isEqualTo(AlertLevel.ALERT);
+    KeyValueStore<String, DriftReport> latest = driver.getKeyValueStore(MonitorTopology.LATEST);
+    assertThat(latest.get("acme/reward/score_psi").getValue()).isCloseTo(byHand, within(1e-12));
+  }
+
+  @Test
+  void aWindowReportsOnlyOnceItClosesAndLevelsHaveHysteresis() {
+    // window 1: matches the reference (10/10/10 shape): PSI 0, level OK
+    for (int i = 0; i < 30; i++) {
+      score(0.5 + i % 3, 1 + (i * 7) % 5, T0.plusSeconds(i));
+    }
+    assertThat(drift.isEmpty()).as("nothing before the window closes").isTrue();
+    Map<String, DriftReport> first = closeWindow(T0.plusSeconds(60));
+    assertThat(first.get("score_psi").getValue()).isCloseTo(0, within(1e-12));
+    assertThat(first.get("score_psi").getLevel()).isEqualTo(AlertLevel.OK);
+    // window 2 (the closing score at 60 s counts here): shares chosen for PSI ≈ 0.11 → WARN
+    Map<Integer, Integer> bins = new HashMap<>(Map.of(0, 6, 1, 10, 2, 14)); // plus that 1.5
+    int s = 61;
+    for (var e : bins.entrySet()) {
+      for (int i = 0; i < e.getValue(); i++) {
+        score(0.5 + e.getKey(), 2, T0.plusSeconds(s++ % 119 + 1));
+      }
+    }
+    Map<String, DriftReport> second = closeWindow(T0.plusSeconds(120));
+    double psi = Drift.psi(new double[] {10, 10, 10}, new double[] {6, 11, 14});
+    assertThat(second.get("score_psi").getValue()).isCloseTo(psi, within(1e-12));
+    assertThat(psi).isBetween(0.1, 0.25);
+    assertThat(second.get("score_psi").getLevel()).isEqualTo(AlertLevel.WARN);
+    // window 3 (with the closing score at 120 s): PSI ≈ 0.084, below the warn threshold but
+    // not below its leave share (0.08): still WARN
+    for (int i = 0; i < 6; i++) {
+      score(0.5, 2, T0.plusSeconds(121 + i));
+    }
+    for (int i = 0; i < 10; i++) {
+      score(1.5, 2, T0.plusSeconds(130 + i));
+    }
+    for (int i = 0; i < 12; i++) {
+      score(2.5, 2, T0.plusSeconds(140 + i));
+    }
+    Map<String, DriftReport> third = closeWindow(T0.plusSeconds(180));
+    double psi3 = Drift.psi(new double[] {10, 10, 10}, new double[] {6, 11, 12});
+    assertThat(third.get("score_psi").getValue()).isCloseTo(psi3, within(1e-12));
+    assertThat(psi3).isBetween(0.08, 0.1);
+    assertThat(third.get("score_psi").getLevel()).isEqualTo(AlertLevel.WARN);
+  }
+}

@@ -3,6 +3,7 @@ package io.prefstream.monitor;
 import io.prefstream.avro.AlertLevel;
 import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.DriftReport;
+import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.avro.Histogram;
 import io.prefstream.avro.ScoreRecord;
 import io.prefstream.monitor.stats.Drift;
@@ -25,6 +26,7 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
@@ -48,6 +50,15 @@ public final class MonitorTopology {
   public static final String LATEST = "drift-latest";
 
   static final String WINDOWS = "score-windows";
+  static final String FEEDBACK_WINDOWS = "feedback-windows";
+  private static final String REFERENCES = "feedback-references";
+
+  /** The span the decayed input reference covers: about the last hour. */
+  static final Duration REFERENCE_SPAN = Duration.ofHours(1);
+
+  /** Model name of reports about a tenant's inputs and labels rather than one model. */
+  public static final String INPUTS = "inputs";
+
   private static final String LEVELS = "drift-levels";
 
   private MonitorTopology() {}
@@ -59,6 +70,9 @@ public final class MonitorTopology {
   public static Topology build(
       Topics topics, Duration window, Duration grace, Thresholds thresholds) {
     StreamsBuilder b = new StreamsBuilder();
+    b.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(REFERENCES), Serdes.String(), FeedbackWindow.SERDE));
     b.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(LEVELS), Serdes.String(), Serdes.String()));
@@ -79,28 +93,62 @@ public final class MonitorTopology {
                         record.value() instanceof ScoreRecord s
                             ? s.getAt().toEpochMilli()
                             : partition));
-    scores
-        .leftJoin(
-            checkpoints,
-            (key, s) -> s.getTenantId() + "/" + s.getModel() + "/" + s.getVersion(),
-            (s, c) -> new Scored(s, c == null ? null : c.getReferenceHistogram()))
-        .groupBy(
-            (key, v) ->
-                v.score().getTenantId() + "/" + v.score().getModel() + "/" + v.score().getVersion(),
-            Grouped.with(Serdes.String(), Scored.SERDE))
-        .windowedBy(TimeWindows.ofSizeAndGrace(window, grace))
-        .aggregate(
-            ScoreWindow::new,
-            (key, v, w) -> w.add(v.score(), edges(v.reference()), counts(v.reference())),
-            Materialized.<String, ScoreWindow, WindowStore<Bytes, byte[]>>as(WINDOWS)
-                .withKeySerde(Serdes.String())
-                .withValueSerde(ScoreWindow.SERDE))
-        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
-        .toStream()
-        .flatMap((key, w) -> reports(key, w))
+    KStream<String, DriftReport> scoreReports =
+        scores
+            .leftJoin(
+                checkpoints,
+                (key, s) -> s.getTenantId() + "/" + s.getModel() + "/" + s.getVersion(),
+                (s, c) -> new Scored(s, c == null ? null : c.getReferenceHistogram()))
+            // Scores are keyed tenant/model/version already: grouped without a repartition.
+            .groupByKey(Grouped.with(Serdes.String(), Scored.SERDE))
+            .windowedBy(TimeWindows.ofSizeAndGrace(window, grace))
+            .aggregate(
+                ScoreWindow::new,
+                (key, v, w) -> w.add(v.score(), edges(v.reference()), counts(v.reference())),
+                Materialized.<String, ScoreWindow, WindowStore<Bytes, byte[]>>as(WINDOWS)
+                    .withKeySerde(Serdes.String())
+                    .withValueSerde(ScoreWindow.SERDE))
+            .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+            .toStream()
+            .flatMap((key, w) -> reports(key, w));
+    KStream<String, DriftReport> feedbackReports =
+        b.stream(
+                topics.feedback().name(),
+                Consumed.with(Serdes.String(), topics.feedback().valueSerde())
+                    .withTimestampExtractor(
+                        (record, partition) ->
+                            record.value() instanceof FeedbackEvent e
+                                ? e.getOccurredAt().toEpochMilli()
+                                : partition))
+            .groupBy(
+                (key, e) -> e.getTenantId(),
+                Grouped.with(Serdes.String(), topics.feedback().valueSerde())
+                    .withName("feedback-by-tenant"))
+            .windowedBy(TimeWindows.ofSizeAndGrace(window, grace))
+            .aggregate(
+                FeedbackWindow::new,
+                (tenant, e, w) -> w.add(e),
+                Materialized.<String, FeedbackWindow, WindowStore<Bytes, byte[]>>as(
+                        FEEDBACK_WINDOWS)
+                    .withKeySerde(Serdes.String())
+                    .withValueSerde(FeedbackWindow.SERDE))
+            .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+            .toStream()
+            .process(() -> new InputDrift(referenceKeep(window)), REFERENCES);
+    scoreReports
+        .merge(feedbackReports)
+        // One task per tenant/model/metric, so its level carries from window to window.
+        .repartition(
+            Repartitioned.with(Serdes.String(), topics.drift().valueSerde())
+                .withName("drift-reports"))
         .process(() -> new Levels(thresholds), LEVELS, LATEST)
         .to(topics.drift().name(), Produced.with(Serdes.String(), topics.drift().valueSerde()));
     return b.build();
+  }
+
+  /** Each window, the reference keeps this share of itself: e^(−window / span). */
+  static double referenceKeep(Duration window) {
+    return Math.exp(-(double) window.toMillis() / REFERENCE_SPAN.toMillis());
   }
 
   private static double[] edges(Histogram h) {
@@ -201,6 +249,126 @@ public final class MonitorTopology {
       }
       latest.put(record.key(), r);
       context.forward(record);
+    }
+  }
+
+  /**
+   * Compares each closed feedback window of a tenant with its decayed reference (about the last
+   * hour, kept in a store), then folds the window into the reference: signal-kind and script mix
+   * (Jensen-Shannon), prompt and response lengths (PSI), thumbs-up rate and mean rating (absolute
+   * change).
+   */
+  static final class InputDrift
+      implements Processor<Windowed<String>, FeedbackWindow, String, DriftReport> {
+    static final double MIN_REFERENCE = 50;
+    static final double MIN_WINDOW = 20;
+    private final double keep;
+    private ProcessorContext<String, DriftReport> context;
+    private KeyValueStore<String, FeedbackWindow> references;
+
+    InputDrift(double keep) {
+      this.keep = keep;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, DriftReport> context) {
+      this.context = context;
+      this.references = context.getStateStore(REFERENCES);
+    }
+
+    @Override
+    public void process(Record<Windowed<String>, FeedbackWindow> record) {
+      String tenant = record.key().key();
+      FeedbackWindow w = record.value();
+      FeedbackWindow ref = references.get(tenant);
+      Instant start = record.key().window().startTime();
+      Instant end = record.key().window().endTime();
+      if (ref != null && ref.events >= MIN_REFERENCE && w.events >= MIN_WINDOW) {
+        emit(
+            tenant,
+            "signal_kind_js",
+            Drift.jensenShannon(ref.kinds, w.kinds),
+            w.events,
+            start,
+            end,
+            Map.of());
+        emit(
+            tenant,
+            "prompt_length_psi",
+            Drift.psi(ref.promptLengths, w.promptLengths),
+            sum(w.promptLengths),
+            start,
+            end,
+            Map.of());
+        emit(
+            tenant,
+            "response_length_psi",
+            Drift.psi(ref.responseLengths, w.responseLengths),
+            sum(w.responseLengths),
+            start,
+            end,
+            Map.of());
+        emit(
+            tenant,
+            "script_mix_js",
+            Drift.jensenShannon(ref.scripts, w.scripts),
+            sum(w.scripts),
+            start,
+            end,
+            Map.of());
+        if (w.thumbs >= MIN_WINDOW && ref.thumbs >= MIN_WINDOW) {
+          emit(
+              tenant,
+              "thumbs_up_rate_change",
+              Math.abs(w.thumbsUpRate() - ref.thumbsUpRate()),
+              w.thumbs,
+              start,
+              end,
+              Map.of("rate", w.thumbsUpRate(), "reference", ref.thumbsUpRate()));
+        }
+        if (w.ratings >= MIN_WINDOW && ref.ratings >= MIN_WINDOW) {
+          emit(
+              tenant,
+              "rating_mean_change",
+              Math.abs(w.ratingMean() - ref.ratingMean()),
+              w.ratings,
+              start,
+              end,
+              Map.of("mean", w.ratingMean(), "reference", ref.ratingMean()));
+        }
+      }
+      references.put(tenant, (ref == null ? new FeedbackWindow() : ref).decayInto(w, keep));
+    }
+
+    private void emit(
+        String tenant,
+        String metric,
+        double value,
+        double n,
+        Instant start,
+        Instant end,
+        Map<String, Double> details) {
+      DriftReport r =
+          DriftReport.newBuilder()
+              .setTenantId(tenant)
+              .setModel(INPUTS)
+              .setMetric(metric)
+              .setWindowStart(start)
+              .setWindowEnd(end)
+              .setValue(value)
+              .setSampleSize((long) n)
+              .setDetails(new HashMap<>(details))
+              .setAt(end)
+              .build();
+      context.forward(new Record<>(tenant + "/" + INPUTS + "/" + metric, r, end.toEpochMilli()));
+    }
+
+    private static double sum(double[] v) {
+      double s = 0;
+      for (double x : v) {
+        s += x;
+      }
+      return s;
     }
   }
 }

@@ -17,7 +17,13 @@ public final class Thresholds {
       Map.of(
           "score_psi", new Pair(0.1, 0.25),
           "score_ks", new Pair(0.1, 0.2),
-          "length_reward_spearman", new Pair(0.3, 0.5));
+          "length_reward_spearman", new Pair(0.3, 0.5),
+          "signal_kind_js", new Pair(0.05, 0.1),
+          "prompt_length_psi", new Pair(0.1, 0.25),
+          "response_length_psi", new Pair(0.1, 0.25),
+          "script_mix_js", new Pair(0.05, 0.1),
+          "thumbs_up_rate_change", new Pair(0.1, 0.2),
+          "rating_mean_change", new Pair(0.1, 0.2));
 
   private final Map<String, String> settings;
   private final double leaveShare;

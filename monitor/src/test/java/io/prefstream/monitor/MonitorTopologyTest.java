@@ -176,4 +176,85 @@ class MonitorTopologyTest {
     assertThat(psi3).isBetween(0.08, 0.1);
     assertThat(third.get("score_psi").getLevel()).isEqualTo(AlertLevel.WARN);
   }
+
+  private void feedback(
+      TestInputTopic<String, io.prefstream.avro.FeedbackEvent> topic,
+      Object payload,
+      Instant at,
+      int i) {
+    var e =
+        io.prefstream.avro.FeedbackEvent.newBuilder()
+            .setEventId("e-" + at.toEpochMilli() + "-" + i)
+            .setTenantId("acme")
+            .setOccurredAt(at)
+            .setInteractionId("i-" + i)
+            .setPayload(payload)
+            .build();
+    topic.pipeInput("acme/i-" + i, e, at);
+  }
+
+  @Test
+  void inputAndLabelDriftAgainstTheDecayedReferenceByHand() {
+    var topic =
+        driver.createInputTopic(
+            topics.feedback().name(), Serdes.String().serializer(), topics.feedback().valueSerde());
+    var examples = io.prefstream.schemas.Examples.oneOfEachPayload("acme", "x", T0);
+    var exposure = (io.prefstream.avro.Exposure) examples.get(0).getPayload();
+    var thumb = (io.prefstream.avro.Thumb) examples.get(2).getPayload();
+    // reference window: 60 exposures of 20-character replies, 40 thumbs of which 30 up
+    for (int i = 0; i < 60; i++) {
+      feedback(
+          topic,
+          io.prefstream.avro.Exposure.newBuilder(exposure).setResponse("x".repeat(20)).build(),
+          T0.plusSeconds(i % 60),
+          i);
+    }
+    for (int i = 0; i < 40; i++) {
+      feedback(
+          topic,
+          io.prefstream.avro.Thumb.newBuilder(thumb).setUp(i < 30).build(),
+          T0.plusSeconds(i),
+          100 + i);
+    }
+    // next window: 30 exposures of 1,000-character replies, 30 thumbs of which 7.5 → 8 up
+    for (int i = 0; i < 30; i++) {
+      feedback(
+          topic,
+          io.prefstream.avro.Exposure.newBuilder(exposure).setResponse("y".repeat(1000)).build(),
+          T0.plusSeconds(60 + i),
+          200 + i);
+    }
+    for (int i = 0; i < 30; i++) {
+      feedback(
+          topic,
+          io.prefstream.avro.Thumb.newBuilder(thumb).setUp(i < 8).build(),
+          T0.plusSeconds(60 + i),
+          300 + i);
+    }
+    feedback(topic, thumb, T0.plusSeconds(125), 999); // closes the second window
+    Map<String, DriftReport> reports =
+        drift.readKeyValuesToList().stream()
+            .collect(Collectors.toMap(kv -> kv.key, kv -> kv.value, (a, b) -> b));
+    // Only the second window is compared: the first had no reference yet.
+    DriftReport lengths = reports.get("acme/inputs/response_length_psi");
+    double byHand = 2 * (1 - 1e-4) * Math.log(1e4); // all mass moved from one bin to another
+    assertThat(lengths.getValue()).isCloseTo(byHand, within(1e-9));
+    assertThat(lengths.getLevel()).isEqualTo(AlertLevel.ALERT);
+    assertThat(reports.get("acme/inputs/prompt_length_psi").getValue()).isCloseTo(0, within(1e-12));
+    DriftReport thumbs = reports.get("acme/inputs/thumbs_up_rate_change");
+    assertThat(thumbs.getValue()).isCloseTo(Math.abs(8.0 / 30 - 0.75), within(1e-12));
+    assertThat(thumbs.getDetails()).containsEntry("reference", 0.75);
+    assertThat(thumbs.getLevel()).isEqualTo(AlertLevel.ALERT);
+    // kinds: reference (exposure 0.6, thumb 0.4), window (0.5, 0.5); m = (0.55, 0.45)
+    double js =
+        (0.5 * (0.6 * log2(0.6 / 0.55) + 0.4 * log2(0.4 / 0.45))
+            + 0.5 * (0.5 * log2(0.5 / 0.55) + 0.5 * log2(0.5 / 0.45)));
+    assertThat(reports.get("acme/inputs/signal_kind_js").getValue()).isCloseTo(js, within(1e-12));
+    assertThat(reports.get("acme/inputs/signal_kind_js").getLevel()).isEqualTo(AlertLevel.OK);
+    assertThat(reports).doesNotContainKey("acme/inputs/rating_mean_change"); // no ratings
+  }
+
+  private static double log2(double x) {
+    return Math.log(x) / Math.log(2);
+  }
 }

@@ -1,0 +1,49 @@
+package io.prefstream.monitor;
+
+import static io.prefstream.monitor.MonitorOptions.*;
+
+import io.prefstream.config.Settings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The monitor's configuration; see {@link MonitorOptions}.
+ *
+ * @param kafka Kafka client properties passed through ({@code kafka.*})
+ */
+public record MonitorConfig(
+    String bootstrapServers,
+    String topicPrefix,
+    String host,
+    int port,
+    Path stateDir,
+    Duration window,
+    Duration grace,
+    Thresholds thresholds,
+    Map<String, String> kafka) {
+
+  public static MonitorConfig from(Settings s) {
+    Map<String, String> thresholds = s.under("monitor.threshold.");
+    Map<String, String> known = new HashMap<>();
+    s.under("monitor.")
+        .forEach(
+            (k, v) -> {
+              if (!k.startsWith("threshold.")) {
+                known.put("monitor." + k, v);
+              }
+            });
+    Settings.of(known).requireKnown("monitor.", ALL);
+    return new MonitorConfig(
+        s.get(BOOTSTRAP_SERVERS),
+        s.get(TOPIC_PREFIX),
+        s.get(HOST),
+        s.get(PORT),
+        Path.of(s.get(STATE_DIR)),
+        s.get(WINDOW),
+        s.get(GRACE),
+        new Thresholds(thresholds, s.get(LEAVE_SHARE)),
+        s.under("kafka."));
+  }
+}

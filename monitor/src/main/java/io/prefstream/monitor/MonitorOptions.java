@@ -1,0 +1,49 @@
+package io.prefstream.monitor;
+
+import static io.prefstream.config.ConfigOption.doubleOption;
+import static io.prefstream.config.ConfigOption.durationOption;
+import static io.prefstream.config.ConfigOption.intOption;
+import static io.prefstream.config.ConfigOption.stringOption;
+
+import io.prefstream.config.ConfigOption;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The drift monitor's keys ({@code monitor.*}); thresholds are {@code
+ * monitor.threshold.[TENANT.]METRIC.warn|alert}.
+ */
+public final class MonitorOptions {
+
+  public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+      stringOption("monitor.bootstrap-servers", "localhost:9092", "Kafka bootstrap servers.");
+  public static final ConfigOption<String> TOPIC_PREFIX =
+      stringOption("monitor.topic-prefix", "prefstream", "Prefix of every prefstream topic.");
+  public static final ConfigOption<String> HOST =
+      stringOption("monitor.host", "0.0.0.0", "Interface the HTTP server binds.");
+  public static final ConfigOption<Integer> PORT =
+      intOption("monitor.port", 8082, 0, 65535, "HTTP port of the dashboard and queries.");
+  public static final ConfigOption<String> STATE_DIR =
+      stringOption("monitor.state-dir", "monitor-state", "Kafka Streams state directory.");
+  public static final ConfigOption<Duration> WINDOW =
+      durationOption(
+          "monitor.window", Duration.ofMinutes(1), Duration.ofSeconds(1), "Tumbling window size.");
+  public static final ConfigOption<Duration> GRACE =
+      durationOption(
+          "monitor.grace",
+          Duration.ofSeconds(10),
+          Duration.ZERO,
+          "How late (event time) a record may arrive and still count in its window.");
+  public static final ConfigOption<Double> LEAVE_SHARE =
+      doubleOption(
+          "monitor.leave-share",
+          0.8,
+          0.01,
+          1.0,
+          "An alert level is left only below this share of its threshold (hysteresis).");
+
+  public static final List<ConfigOption<?>> ALL =
+      List.of(BOOTSTRAP_SERVERS, TOPIC_PREFIX, HOST, PORT, STATE_DIR, WINDOW, GRACE, LEAVE_SHARE);
+
+  private MonitorOptions() {}
+}

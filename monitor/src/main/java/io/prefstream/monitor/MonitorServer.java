@@ -1,0 +1,215 @@
+package io.prefstream.monitor;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prefstream.avro.AlertLevel;
+import io.prefstream.avro.DriftReport;
+import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The drift monitor as a service: the {@link MonitorTopology} in a Kafka Streams application,
+ * {@code GET /v1/drift} (the latest report of every tenant/model/metric, by interactive query),
+ * {@code GET /v1/alerts} (those at WARN or ALERT), {@code GET /metrics} (every figure and level as
+ * a Prometheus gauge) and {@code GET /healthz}. Create, {@link #start()}, {@link #close()}.
+ */
+public final class MonitorServer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MonitorServer.class);
+  private static final JsonForm<DriftReport> JSON = JsonForm.of(DriftReport.class);
+
+  private final MonitorConfig config;
+  private final Topics topics;
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Map<String, DriftReport> latest = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService refresher =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "monitor-metrics");
+            t.setDaemon(true);
+            return t;
+          });
+  private KafkaStreams streams;
+  private Javalin app;
+
+  public MonitorServer(MonitorConfig config) {
+    this.config = config;
+    this.topics = Topics.withPrefix(config.topicPrefix());
+  }
+
+  public synchronized MonitorServer start() {
+    Properties p = new Properties();
+    p.putAll(config.kafka());
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, topics.prefix() + ".monitor");
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toAbsolutePath().toString());
+    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
+    streams =
+        new KafkaStreams(
+            MonitorTopology.build(topics, config.window(), config.grace(), config.thresholds()), p);
+    streams.setUncaughtExceptionHandler(
+        e -> {
+          LOG.error("drift monitor stream thread failed; replacing it", e);
+          return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler
+              .StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+    streams.start();
+    refresher.scheduleWithFixedDelay(this::refresh, 1, 2, TimeUnit.SECONDS);
+    app =
+        Javalin.create(
+                cfg -> {
+                  cfg.startup.showJavalinBanner = false;
+                  cfg.startup.showOldJavalinVersionWarning = false;
+                  cfg.routes.get("/v1/drift", ctx -> reports(ctx, false));
+                  cfg.routes.get("/v1/alerts", ctx -> reports(ctx, true));
+                  cfg.routes.get("/healthz", this::health);
+                  cfg.routes.get(
+                      "/metrics",
+                      ctx ->
+                          ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                              .result(registry.scrape()));
+                })
+            .start(config.host(), config.port());
+    LOG.info("drift monitor on port {}, windows of {}", app.port(), config.window());
+    return this;
+  }
+
+  public int port() {
+    return app.port();
+  }
+
+  public URI uri() {
+    return URI.create("http://localhost:" + port());
+  }
+
+  public KafkaStreams.State state() {
+    return streams.state();
+  }
+
+  /** The latest report of every tenant/model/metric, read from the state store. */
+  public List<DriftReport> latest() {
+    refresh();
+    List<DriftReport> list = new ArrayList<>(latest.values());
+    list.sort(
+        Comparator.comparing(DriftReport::getTenantId)
+            .thenComparing(DriftReport::getModel)
+            .thenComparing(DriftReport::getMetric));
+    return list;
+  }
+
+  private synchronized void refresh() {
+    if (streams == null || streams.state() != KafkaStreams.State.RUNNING) {
+      return;
+    }
+    try {
+      ReadOnlyKeyValueStore<String, DriftReport> store =
+          streams.store(
+              StoreQueryParameters.fromNameAndType(
+                  MonitorTopology.LATEST, QueryableStoreTypes.keyValueStore()));
+      try (KeyValueIterator<String, DriftReport> it = store.all()) {
+        while (it.hasNext()) {
+          var kv = it.next();
+          if (latest.put(kv.key, kv.value) == null) {
+            register(kv.key, kv.value);
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("drift store not queryable yet: {}", e.getMessage());
+    }
+  }
+
+  private void register(String key, DriftReport first) {
+    Tags tags =
+        Tags.of(
+            "tenant", first.getTenantId(), "model", first.getModel(), "metric", first.getMetric());
+    Gauge.builder("prefstream.drift.value", latest, m -> value(m.get(key)))
+        .description("Latest value of a drift or quality figure")
+        .tags(tags)
+        .register(registry);
+    Gauge.builder("prefstream.drift.level", latest, m -> level(m.get(key)))
+        .description("Alert level of the figure: 0 OK, 1 WARN, 2 ALERT")
+        .tags(tags)
+        .register(registry);
+  }
+
+  private static double value(DriftReport r) {
+    return r == null ? Double.NaN : r.getValue();
+  }
+
+  private static double level(DriftReport r) {
+    return r == null ? Double.NaN : r.getLevel().ordinal();
+  }
+
+  private void reports(Context ctx, boolean alertsOnly) {
+    ArrayNode list = JsonForm.mapper().createArrayNode();
+    for (DriftReport r : latest()) {
+      if (!alertsOnly || r.getLevel() != AlertLevel.OK) {
+        list.add(JSON.toJson(r));
+      }
+    }
+    ObjectNode body = JsonForm.mapper().createObjectNode();
+    body.put("streams", streams.state().name());
+    body.set(alertsOnly ? "alerts" : "reports", list);
+    ctx.contentType("application/json").result(write(body));
+  }
+
+  private void health(Context ctx) {
+    KafkaStreams.State s = streams.state();
+    ObjectNode body = JsonForm.mapper().createObjectNode();
+    body.put("status", s == KafkaStreams.State.RUNNING ? "ok" : s.name().toLowerCase());
+    body.put("streams", s.name());
+    body.put("reports", latest.size());
+    ctx.status(s == KafkaStreams.State.RUNNING ? 200 : 503)
+        .contentType("application/json")
+        .result(write(body));
+  }
+
+  private static byte[] write(ObjectNode body) {
+    try {
+      return JsonForm.mapper().writeValueAsBytes(body);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    refresher.shutdownNow();
+    if (app != null) {
+      app.stop();
+    }
+    if (streams != null) {
+      streams.close(Duration.ofSeconds(10));
+    }
+    registry.close();
+  }
+}

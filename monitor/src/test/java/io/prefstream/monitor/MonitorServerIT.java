@@ -1,0 +1,152 @@
+package io.prefstream.monitor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.prefstream.avro.Arm;
+import io.prefstream.avro.CheckpointPublished;
+import io.prefstream.avro.Histogram;
+import io.prefstream.avro.ScoreRecord;
+import io.prefstream.config.Settings;
+import io.prefstream.local.LocalKafka;
+import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.TopicAdmin;
+import io.prefstream.schemas.Topics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The monitor service against a real broker: a score shift becomes an alert over HTTP. */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class MonitorServerIT {
+
+  @TempDir Path dir;
+
+  @Test
+  void aScoreShiftIsReportedAsAnAlertOverHttpAndAsMetrics() throws Exception {
+    Topics topics = Topics.withPrefix("mon-" + UUID.randomUUID().toString().substring(0, 8));
+    try (LocalKafka kafka = LocalKafka.builder().optPort(0).optTopics(topics).build().start();
+        Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      new TopicAdmin(admin, Duration.ofSeconds(30)).createMissing(topics.all(), (short) 1);
+      Properties p = new Properties();
+      p.put("bootstrap.servers", kafka.bootstrapServers());
+      Instant t0 = Instant.parse("2026-11-24T00:00:00Z");
+      try (var producer =
+          new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+        CheckpointPublished c =
+            CheckpointPublished.newBuilder()
+                .setTenantId("acme")
+                .setModel("reward")
+                .setVersion(1)
+                .setModelType("ngram-mlp")
+                .setUri("file:///x")
+                .setManifestSha256("0".repeat(64))
+                .setFiles(List.of())
+                .setReferenceHistogram(
+                    new Histogram(List.of(0.0, 1.0, 2.0, 3.0), List.of(10L, 10L, 10L)))
+                .setPublishedAt(t0)
+                .build();
+        producer
+            .send(
+                new ProducerRecord<>(
+                    topics.checkpoints().name(),
+                    topics.checkpoints().key(c),
+                    topics.checkpoints().valueSerde().serialize("", c)))
+            .get();
+      }
+      try (MonitorServer monitor =
+          new MonitorServer(
+                  MonitorConfig.from(
+                      Settings.of(
+                          Map.of(
+                              "monitor.bootstrap-servers",
+                              kafka.bootstrapServers(),
+                              "monitor.topic-prefix",
+                              topics.prefix(),
+                              "monitor.port",
+                              "0",
+                              "monitor.window",
+                              "1m",
+                              "monitor.grace",
+                              "0s",
+                              "monitor.state-dir",
+                              dir.resolve("state").toString()))))
+              .start()) {
+        try (var producer =
+            new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+          // every score in the top reference bin: a large shift; then one in the next window
+          for (int i = 0; i <= 40; i++) {
+            Instant at = i < 40 ? t0.plusSeconds(i) : t0.plusSeconds(61);
+            ScoreRecord s =
+                ScoreRecord.newBuilder()
+                    .setTenantId("acme")
+                    .setModel("reward")
+                    .setVersion(1)
+                    .setArm(Arm.CHAMPION)
+                    .setScore(2.5)
+                    .setRawScore(2.5 + i * 0.001)
+                    .setPromptChars(10)
+                    .setResponseChars(100 + i)
+                    .setResponseTokens(20 + i)
+                    .setAt(at)
+                    .build();
+            producer.send(
+                new ProducerRecord<>(
+                    topics.scores().name(),
+                    topics.scores().key(s),
+                    topics.scores().valueSerde().serialize("", s)));
+          }
+        }
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        JsonNode alerts;
+        do {
+          Thread.sleep(500);
+          alerts =
+              JsonForm.mapper()
+                  .readTree(
+                      http.send(
+                              HttpRequest.newBuilder(URI.create(monitor.uri() + "/v1/alerts"))
+                                  .build(),
+                              HttpResponse.BodyHandlers.ofString())
+                          .body());
+        } while (alerts.get("alerts").isEmpty() && System.nanoTime() < deadline);
+        JsonNode psi = null;
+        for (JsonNode a : alerts.get("alerts")) {
+          if (a.get("metric").asText().equals("score_psi")) {
+            psi = a;
+          }
+        }
+        assertThat(psi).as(alerts.toString()).isNotNull();
+        assertThat(psi.get("level").asText()).isEqualTo("ALERT");
+        assertThat(psi.get("value").asDouble()).isGreaterThan(0.25);
+        assertThat(psi.get("sample_size").asLong()).isEqualTo(40);
+        String metrics =
+            http.send(
+                    HttpRequest.newBuilder(URI.create(monitor.uri() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(metrics)
+            .contains(
+                "prefstream_drift_level{metric=\"score_psi\",model=\"reward\",tenant=\"acme\"} 2.0");
+      }
+    }
+  }
+}

@@ -48,7 +48,7 @@ class LauncherIT {
 
   @BeforeAll
   static void startStackAndSendEvents() throws Exception {
-    up = ChildProcess.start("up", "--kafka-port", "0", "--ingest-port", "0", "--scorer-port", "0");
+    up = ChildProcess.start("up", "--kafka-port", "0", "--ingest-port", "0", "--scorer-port", "0", "--monitor-port", "0");
     String ready = up.awaitLine("ready bootstrap=", LIMIT);
     bootstrap = ready.replaceAll(".*bootstrap=(\\S+).*", "$1");
     ingestUri = ready.replaceAll(".*ingest=(\\S+).*", "$1");
@@ -232,6 +232,8 @@ class LauncherIT {
             "0",
             "--scorer-port",
             "0",
+            "--monitor-port",
+            "0",
             "--topic-prefix",
             "other")) {
       String dataLine = another.awaitLine("data in ", LIMIT);
@@ -257,6 +259,8 @@ class LauncherIT {
             "--kafka-port",
             "0",
             "--scorer-port",
+            "0",
+            "--monitor-port",
             "0",
             "--events",
             "3000",
@@ -295,6 +299,8 @@ class LauncherIT {
     assertThat(written.at("/rollouts/champion").asInt()).isPositive();
     assertThat(written.at("/serving/best_of_n_requests").asInt()).isEqualTo(50);
     assertThat(written.at("/serving/best_of_n_truly_best").asDouble()).isBetween(0.0, 1.0);
+    assertThat(written.get("drift_alerts").isArray()).isTrue(); // the monitor ran beside
+
     assertThat(written.at("/accuracy/prequential").asDouble()).isBetween(0.0, 1.0);
     assertThat(written.at("/accuracy/true_preference").asDouble()).isBetween(0.0, 1.0);
     assertThat(written.get("model").asText()).isEqualTo("ngram-mlp");
@@ -416,6 +422,8 @@ class LauncherIT {
       "0",
       "--scorer-port",
       "0",
+      "--monitor-port",
+      "0",
       "--data-dir",
       dataDir.toString(),
       "--topic-prefix",
@@ -514,6 +522,8 @@ class LauncherIT {
             "--ingest-port",
             "0",
             "--scorer-port",
+            "0",
+            "--monitor-port",
             "0",
             "--topic-prefix",
             "simulate")) {

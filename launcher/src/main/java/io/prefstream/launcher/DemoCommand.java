@@ -8,6 +8,7 @@ import io.prefstream.ingest.FeedbackClient;
 import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
+import io.prefstream.monitor.MonitorServer;
 import io.prefstream.pairs.PairBuilderOptions;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.scorer.ScorerServer;
@@ -67,6 +68,13 @@ public final class DemoCommand implements Runnable {
   int scorerPort;
 
   @Option(
+      names = "--monitor-port",
+      paramLabel = "PORT",
+      defaultValue = "${env:PREFSTREAM_MONITOR_PORT:-8082}",
+      description = "Port of the drift monitor; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+  int monitorPort;
+
+  @Option(
       names = "--summary",
       paramLabel = "FILE",
       description = "Also write the summary JSON here.")
@@ -94,7 +102,14 @@ public final class DemoCommand implements Runnable {
                 kafka.bootstrapServers(), kafka.topics(), Settings.empty(), kafka.dataDir());
         ScorerServer scorer =
             LocalScorer.start(
-                kafka.bootstrapServers(), kafka.topics(), Settings.empty(), scorerPort)) {
+                kafka.bootstrapServers(), kafka.topics(), Settings.empty(), scorerPort);
+        MonitorServer monitor =
+            LocalMonitor.start(
+                kafka.bootstrapServers(),
+                kafka.topics(),
+                Settings.empty(),
+                kafka.dataDir(),
+                monitorPort)) {
       out.println("prefstream demo: Kafka broker (KRaft) at " + kafka.bootstrapServers());
       out.println("prefstream demo: ingest API at " + ingest.uri());
       out.println(
@@ -107,6 +122,7 @@ public final class DemoCommand implements Runnable {
               + ") checkpoints in "
               + trainer.store());
       out.println("prefstream demo: scorer API at " + scorer.uri());
+      out.println("prefstream demo: drift monitor at " + monitor.uri() + "/v1/drift");
       Simulator simulator = new Simulator(simulation.config());
       Simulator replay = new Simulator(simulation.config());
       ProductRun.Report report;
@@ -185,6 +201,21 @@ public final class DemoCommand implements Runnable {
       summary.put("model", trainer.config().model().type());
       summary.set("rollouts", serving.rollouts());
       summary.set("serving", serving.served());
+      var alerts = summary.putArray("drift_alerts");
+      for (var r : monitor.latest()) {
+        if (r.getLevel() != io.prefstream.avro.AlertLevel.OK) {
+          var a = alerts.addObject();
+          a.put("metric", r.getModel() + "/" + r.getMetric());
+          a.put("value", Math.round(r.getValue() * 10000) / 10000.0);
+          a.put(
+              "threshold",
+              r.getLevel() == io.prefstream.avro.AlertLevel.ALERT
+                  ? r.getAlertThreshold()
+                  : r.getWarnThreshold());
+          a.put("level", r.getLevel().name());
+          a.put("at", r.getWindowEnd().toString());
+        }
+      }
       summary.put("dead_letters", deadLetters);
       ObjectNode lettersBySource = summary.putObject("dead_letters_by_source");
       pairs.deadLetters().forEach(lettersBySource::put);

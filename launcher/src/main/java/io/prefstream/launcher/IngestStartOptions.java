@@ -31,6 +31,15 @@ public final class IngestStartOptions {
   int scorerPort;
 
   @Option(
+      names = "--monitor-port",
+      paramLabel = "PORT",
+      defaultValue = "${env:PREFSTREAM_MONITOR_PORT:-8082}",
+      description =
+          "Port of the drift monitor's queries and metrics; 0 picks a free one. Default:"
+              + " ${DEFAULT-VALUE}.")
+  int monitorPort;
+
+  @Option(
       names = "--config",
       paramLabel = "FILE",
       description =

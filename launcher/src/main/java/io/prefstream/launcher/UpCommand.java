@@ -2,6 +2,7 @@ package io.prefstream.launcher;
 
 import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
+import io.prefstream.monitor.MonitorServer;
 import io.prefstream.schemas.Topic;
 import io.prefstream.scorer.ScorerServer;
 import java.io.PrintWriter;
@@ -83,6 +84,23 @@ public final class UpCommand implements Runnable {
       kafka.close();
       throw e;
     }
+    MonitorServer monitor;
+    try {
+      monitor =
+          LocalMonitor.start(
+              kafka.bootstrapServers(),
+              kafka.topics(),
+              ingestOptions.fileSettings(),
+              kafka.dataDir(),
+              ingestOptions.monitorPort);
+    } catch (RuntimeException e) {
+      scorer.close();
+      trainer.close();
+      pairs.close();
+      ingest.close();
+      kafka.close();
+      throw e;
+    }
     trainer.onUnexpectedEnd(
         reason -> {
           System.err.println("prefstream: " + reason + "; the reward model is not being trained");
@@ -97,6 +115,7 @@ public final class UpCommand implements Runnable {
                   out.flush();
                   ingest.close();
                   scorer.close();
+                  monitor.close();
                   pairs.close();
                   trainer.close(); // trains what it read, writes a last checkpoint
                   kafka.close();
@@ -130,12 +149,18 @@ public final class UpCommand implements Runnable {
             + "/v1/score, /v1/rank, /v1/models; rollout controller "
             + (scorer.controller() == null ? "off" : "on"));
     out.println(
+        "prefstream: drift monitor (Kafka Streams) at "
+            + monitor.uri()
+            + "/v1/drift, /v1/alerts, /metrics");
+    out.println(
         "prefstream: ready bootstrap="
             + kafka.bootstrapServers()
             + " ingest="
             + ingest.uri()
             + " scorer="
             + scorer.uri()
+            + " monitor="
+            + monitor.uri()
             + " (Ctrl-C to stop)");
     out.flush();
     try {

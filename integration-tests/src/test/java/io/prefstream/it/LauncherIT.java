@@ -48,7 +48,17 @@ class LauncherIT {
 
   @BeforeAll
   static void startStackAndSendEvents() throws Exception {
-    up = ChildProcess.start("up", "--kafka-port", "0", "--ingest-port", "0", "--scorer-port", "0", "--monitor-port", "0");
+    up =
+        ChildProcess.start(
+            "up",
+            "--kafka-port",
+            "0",
+            "--ingest-port",
+            "0",
+            "--scorer-port",
+            "0",
+            "--monitor-port",
+            "0");
     String ready = up.awaitLine("ready bootstrap=", LIMIT);
     bootstrap = ready.replaceAll(".*bootstrap=(\\S+).*", "$1");
     ingestUri = ready.replaceAll(".*ingest=(\\S+).*", "$1");

@@ -53,7 +53,11 @@ public final class TopicsCommand implements Runnable {
       description = "Replicas of topics created with --create. Default: ${DEFAULT-VALUE}.")
   short replicationFactor;
 
-  @Option(names = "--all", description = "Also list internal topics (__consumer_offsets, ...).")
+  @Option(
+      names = "--all",
+      description =
+          "Also list internal topics (__consumer_offsets, Kafka Streams changelogs and"
+              + " repartition topics).")
   boolean all;
 
   @Option(names = "--json", description = "Print one JSON array instead of a table.")
@@ -103,7 +107,11 @@ public final class TopicsCommand implements Runnable {
         admin
             .listTopics(new ListTopicsOptions().listInternal(all))
             .names()
-            .get(ms, TimeUnit.MILLISECONDS);
+            .get(ms, TimeUnit.MILLISECONDS)
+            .stream()
+            // Kafka Streams' own changelog and repartition topics are internal too
+            .filter(n -> all || !(n.endsWith("-changelog") || n.endsWith("-repartition")))
+            .collect(Collectors.toSet());
     Map<String, TopicDescription> descriptions =
         admin.describeTopics(names).allTopicNames().get(ms, TimeUnit.MILLISECONDS);
     List<ConfigResource> resources =

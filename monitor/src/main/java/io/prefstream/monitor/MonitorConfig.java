@@ -22,6 +22,7 @@ public record MonitorConfig(
     Duration window,
     Duration grace,
     Thresholds thresholds,
+    MonitorTopology.Concept concept,
     Map<String, String> kafka) {
 
   public static MonitorConfig from(Settings s) {
@@ -44,6 +45,11 @@ public record MonitorConfig(
         s.get(WINDOW),
         s.get(GRACE),
         new Thresholds(thresholds, s.get(LEAVE_SHARE)),
+        new MonitorTopology.Concept(
+            s.get(MODEL_NAME),
+            s.get(CONCEPT_DELTA),
+            s.get(CONCEPT_LAMBDA),
+            s.get(CONCEPT_MIN_PAIRS)),
         s.under("kafka."));
   }
 }

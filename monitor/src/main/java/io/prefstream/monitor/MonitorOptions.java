@@ -42,8 +42,45 @@ public final class MonitorOptions {
           1.0,
           "An alert level is left only below this share of its threshold (hysteresis).");
 
+  public static final ConfigOption<String> MODEL_NAME =
+      stringOption(
+          "monitor.model-name", "reward", "Model whose serving champion concept drift judges.");
+  public static final ConfigOption<Double> CONCEPT_DELTA =
+      doubleOption(
+          "monitor.concept-delta",
+          0.01,
+          0.0,
+          1.0,
+          "Page-Hinkley δ: accuracy drop per pair tolerated as noise.");
+  public static final ConfigOption<Double> CONCEPT_LAMBDA =
+      doubleOption(
+          "monitor.concept-lambda",
+          40.0,
+          0.1,
+          1e6,
+          "Page-Hinkley λ: the alarm level (delay against false alarms).");
+  public static final ConfigOption<Integer> CONCEPT_MIN_PAIRS =
+      intOption(
+          "monitor.concept-min-pairs",
+          100,
+          1,
+          1_000_000,
+          "HOLDOUT pairs of a champion before concept drift may be signalled.");
+
   public static final List<ConfigOption<?>> ALL =
-      List.of(BOOTSTRAP_SERVERS, TOPIC_PREFIX, HOST, PORT, STATE_DIR, WINDOW, GRACE, LEAVE_SHARE);
+      List.of(
+          BOOTSTRAP_SERVERS,
+          TOPIC_PREFIX,
+          HOST,
+          PORT,
+          STATE_DIR,
+          WINDOW,
+          GRACE,
+          LEAVE_SHARE,
+          MODEL_NAME,
+          CONCEPT_DELTA,
+          CONCEPT_LAMBDA,
+          CONCEPT_MIN_PAIRS);
 
   private MonitorOptions() {}
 }

@@ -74,7 +74,9 @@ public final class MonitorServer implements AutoCloseable {
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
     streams =
         new KafkaStreams(
-            MonitorTopology.build(topics, config.window(), config.grace(), config.thresholds()), p);
+            MonitorTopology.build(
+                topics, config.window(), config.grace(), config.thresholds(), config.concept()),
+            p);
     streams.setUncaughtExceptionHandler(
         e -> {
           LOG.error("drift monitor stream thread failed; replacing it", e);

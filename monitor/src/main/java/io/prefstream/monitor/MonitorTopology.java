@@ -6,6 +6,7 @@ import io.prefstream.avro.DriftReport;
 import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.avro.Histogram;
 import io.prefstream.avro.ScoreRecord;
+import io.prefstream.avro.Split;
 import io.prefstream.monitor.stats.Drift;
 import io.prefstream.monitor.stats.Hysteresis;
 import io.prefstream.schemas.Topics;
@@ -50,6 +51,8 @@ public final class MonitorTopology {
   public static final String LATEST = "drift-latest";
 
   static final String WINDOWS = "score-windows";
+  static final String CHECKPOINTS = "checkpoints";
+  static final String ROLLOUTS = "rollouts";
   static final String FEEDBACK_WINDOWS = "feedback-windows";
   private static final String REFERENCES = "feedback-references";
 
@@ -69,7 +72,31 @@ public final class MonitorTopology {
    */
   public static Topology build(
       Topics topics, Duration window, Duration grace, Thresholds thresholds) {
+    return build(topics, window, grace, thresholds, Concept.defaults());
+  }
+
+  /**
+   * How concept drift is judged.
+   *
+   * @param modelName the model whose serving champion is judged
+   * @param delta Page-Hinkley δ: accuracy drop per pair tolerated as noise
+   * @param lambda Page-Hinkley λ: the statistic's alarm level
+   * @param minPairs pairs before the test may signal
+   */
+  public record Concept(String modelName, double delta, double lambda, long minPairs) {
+    public static Concept defaults() {
+      return new Concept("reward", 0.01, 40, 100);
+    }
+  }
+
+  public static Topology build(
+      Topics topics, Duration window, Duration grace, Thresholds thresholds, Concept concept) {
     StreamsBuilder b = new StreamsBuilder();
+    b.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(ConceptDrift.STATE),
+            Serdes.String(),
+            ConceptDrift.DOUBLES));
     b.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(REFERENCES), Serdes.String(), FeedbackWindow.SERDE));
@@ -83,7 +110,11 @@ public final class MonitorTopology {
         b.globalTable(
             topics.checkpoints().name(),
             Consumed.with(Serdes.String(), topics.checkpoints().valueSerde()),
-            Materialized.as("checkpoints"));
+            Materialized.as(CHECKPOINTS));
+    b.globalTable(
+        topics.rollouts().name(),
+        Consumed.with(Serdes.String(), topics.rollouts().valueSerde()),
+        Materialized.as(ROLLOUTS));
     KStream<String, ScoreRecord> scores =
         b.stream(
             topics.scores().name(),
@@ -135,8 +166,22 @@ public final class MonitorTopology {
             .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
             .toStream()
             .process(() -> new InputDrift(referenceKeep(window)), REFERENCES);
+    KStream<String, DriftReport> conceptReports =
+        b.stream(topics.pairs().name(), Consumed.with(Serdes.String(), topics.pairs().valueSerde()))
+            .filter((key, pair) -> pair != null && pair.getSplit() == Split.HOLDOUT)
+            // One task sees all of a tenant's pairs, so one detector judges its champion.
+            .selectKey((key, pair) -> pair.getTenantId())
+            .repartition(
+                Repartitioned.with(Serdes.String(), topics.pairs().valueSerde())
+                    .withName("holdout-by-tenant"))
+            .process(
+                () ->
+                    new ConceptDrift(
+                        concept.modelName(), concept.delta(), concept.lambda(), concept.minPairs()),
+                ConceptDrift.STATE);
     scoreReports
         .merge(feedbackReports)
+        .merge(conceptReports)
         // One task per tenant/model/metric, so its level carries from window to window.
         .repartition(
             Repartitioned.with(Serdes.String(), topics.drift().valueSerde())

@@ -14,16 +14,17 @@ public final class Thresholds {
   public record Pair(double warn, double alert) {}
 
   static final Map<String, Pair> DEFAULTS =
-      Map.of(
-          "score_psi", new Pair(0.1, 0.25),
-          "score_ks", new Pair(0.1, 0.2),
-          "length_reward_spearman", new Pair(0.3, 0.5),
-          "signal_kind_js", new Pair(0.05, 0.1),
-          "prompt_length_psi", new Pair(0.1, 0.25),
-          "response_length_psi", new Pair(0.1, 0.25),
-          "script_mix_js", new Pair(0.05, 0.1),
-          "thumbs_up_rate_change", new Pair(0.1, 0.2),
-          "rating_mean_change", new Pair(0.1, 0.2));
+      Map.ofEntries(
+          Map.entry("score_psi", new Pair(0.1, 0.25)),
+          Map.entry("score_ks", new Pair(0.1, 0.2)),
+          Map.entry("length_reward_spearman", new Pair(0.3, 0.5)),
+          Map.entry("signal_kind_js", new Pair(0.05, 0.1)),
+          Map.entry("prompt_length_psi", new Pair(0.1, 0.25)),
+          Map.entry("response_length_psi", new Pair(0.1, 0.25)),
+          Map.entry("script_mix_js", new Pair(0.05, 0.1)),
+          Map.entry("thumbs_up_rate_change", new Pair(0.1, 0.2)),
+          Map.entry("rating_mean_change", new Pair(0.1, 0.2)),
+          Map.entry("concept_drift", new Pair(0.5, 1.0)));
 
   private final Map<String, String> settings;
   private final double leaveShare;

@@ -42,6 +42,39 @@ public final class PageHinkley {
     return false;
   }
 
+  /**
+   * Adds a value without starting over: the statistic keeps rising while the drop lasts, so an
+   * alert raised on it stays until the detector is reset (e.g. for a new model).
+   */
+  public double update(double x) {
+    n++;
+    mean += (x - mean) / n;
+    cumulative += mean - x - delta;
+    minimum = Math.min(minimum, cumulative);
+    return statistic();
+  }
+
+  public double lambda() {
+    return lambda;
+  }
+
+  public long minSamples() {
+    return minSamples;
+  }
+
+  /** The detector's state, to keep in a store: samples, mean, cumulative sum, minimum. */
+  public double[] state() {
+    return new double[] {n, mean, cumulative, minimum};
+  }
+
+  public PageHinkley restore(double[] state) {
+    n = (long) state[0];
+    mean = state[1];
+    cumulative = state[2];
+    minimum = state[3];
+    return this;
+  }
+
   /** mₜ − min m: how far the stream has fallen below its running mean, beyond δ. */
   public double statistic() {
     return cumulative - minimum;

@@ -93,6 +93,15 @@ final class FeedbackWindow {
     return this;
   }
 
+  /** The signal kind of an event, as {@link #KINDS} names it. */
+  static String kind(FeedbackEvent e) {
+    Object p = e.getPayload();
+    if (p instanceof ImplicitSignal s) {
+      return "implicit_" + s.getKind().name().toLowerCase(java.util.Locale.ROOT);
+    }
+    return snake(p.getClass().getSimpleName());
+  }
+
   static int lengthBin(int chars) {
     int b = 0;
     while (b < LENGTH_EDGES.length && chars >= LENGTH_EDGES[b]) {

@@ -75,7 +75,12 @@ public final class MonitorServer implements AutoCloseable {
     streams =
         new KafkaStreams(
             MonitorTopology.build(
-                topics, config.window(), config.grace(), config.thresholds(), config.concept()),
+                topics,
+                config.window(),
+                config.grace(),
+                config.thresholds(),
+                config.concept(),
+                registry),
             p);
     streams.setUncaughtExceptionHandler(
         e -> {

@@ -1,5 +1,7 @@
 package io.prefstream.monitor;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.avro.AlertLevel;
 import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.DriftReport;
@@ -91,6 +93,21 @@ public final class MonitorTopology {
 
   public static Topology build(
       Topics topics, Duration window, Duration grace, Thresholds thresholds, Concept concept) {
+    return build(topics, window, grace, thresholds, concept, new SimpleMeterRegistry());
+  }
+
+  /**
+   * As above, counting in {@code meters} the feedback by tenant and signal kind ({@code
+   * prefstream.monitor.events}) and the pairs by tenant, source and split ({@code
+   * prefstream.monitor.pairs}), for rates on dashboards.
+   */
+  public static Topology build(
+      Topics topics,
+      Duration window,
+      Duration grace,
+      Thresholds thresholds,
+      Concept concept,
+      MeterRegistry meters) {
     StreamsBuilder b = new StreamsBuilder();
     b.addStateStore(
         Stores.keyValueStoreBuilder(
@@ -151,6 +168,16 @@ public final class MonitorTopology {
                             record.value() instanceof FeedbackEvent e
                                 ? e.getOccurredAt().toEpochMilli()
                                 : partition))
+            .peek(
+                (key, e) ->
+                    meters
+                        .counter(
+                            "prefstream.monitor.events",
+                            "tenant",
+                            e.getTenantId(),
+                            "kind",
+                            FeedbackWindow.kind(e))
+                        .increment())
             .groupBy(
                 (key, e) -> e.getTenantId(),
                 Grouped.with(Serdes.String(), topics.feedback().valueSerde())
@@ -168,6 +195,21 @@ public final class MonitorTopology {
             .process(() -> new InputDrift(referenceKeep(window)), REFERENCES);
     KStream<String, DriftReport> conceptReports =
         b.stream(topics.pairs().name(), Consumed.with(Serdes.String(), topics.pairs().valueSerde()))
+            .peek(
+                (key, pair) -> {
+                  if (pair != null) {
+                    meters
+                        .counter(
+                            "prefstream.monitor.pairs",
+                            "tenant",
+                            pair.getTenantId(),
+                            "source",
+                            pair.getSource().name().toLowerCase(java.util.Locale.ROOT),
+                            "split",
+                            pair.getSplit().name().toLowerCase(java.util.Locale.ROOT))
+                        .increment();
+                  }
+                })
             .filter((key, pair) -> pair != null && pair.getSplit() == Split.HOLDOUT)
             // One task sees all of a tenant's pairs, so one detector judges its champion.
             .selectKey((key, pair) -> pair.getTenantId())

@@ -146,6 +146,17 @@ class ConceptDriftIT {
         // pairs (Page-Hinkley's running mean follows the drop, which slows it).
         assertThat(delay).as("pairs after the shift until the alert").isBetween(1L, 1000L);
         assertThat(steadyAlerts).as("false alarms on the stationary run").isZero();
+        String metrics =
+            java.net.http.HttpClient.newHttpClient()
+                .send(
+                    java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(monitor.uri() + "/metrics"))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(metrics)
+            .contains("prefstream_monitor_pairs_total{", "split=\"holdout\"", "tenant=\"steady\"")
+            .contains("prefstream_drift_value{metric=\"champion_accuracy\"");
       }
     }
   }

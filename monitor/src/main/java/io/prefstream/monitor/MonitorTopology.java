@@ -7,6 +7,7 @@ import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.DriftReport;
 import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.avro.Histogram;
+import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.ScoreRecord;
 import io.prefstream.avro.Split;
 import io.prefstream.monitor.stats.Drift;
@@ -56,6 +57,8 @@ public final class MonitorTopology {
   static final String CHECKPOINTS = "checkpoints";
   static final String ROLLOUTS = "rollouts";
   static final String FEEDBACK_WINDOWS = "feedback-windows";
+  static final String PAIR_WINDOWS = "pair-windows";
+  private static final String LONGER_REFERENCES = "longer-references";
   private static final String REFERENCES = "feedback-references";
 
   /** The span the decayed input reference covers: about the last hour. */
@@ -109,6 +112,11 @@ public final class MonitorTopology {
       Concept concept,
       MeterRegistry meters) {
     StreamsBuilder b = new StreamsBuilder();
+    b.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(LONGER_REFERENCES),
+            Serdes.String(),
+            ConceptDrift.DOUBLES));
     b.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(ConceptDrift.STATE),
@@ -193,7 +201,7 @@ public final class MonitorTopology {
             .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
             .toStream()
             .process(() -> new InputDrift(referenceKeep(window)), REFERENCES);
-    KStream<String, DriftReport> conceptReports =
+    KStream<String, PreferencePair> pairs =
         b.stream(topics.pairs().name(), Consumed.with(Serdes.String(), topics.pairs().valueSerde()))
             .peek(
                 (key, pair) -> {
@@ -209,7 +217,9 @@ public final class MonitorTopology {
                             pair.getSplit().name().toLowerCase(java.util.Locale.ROOT))
                         .increment();
                   }
-                })
+                });
+    KStream<String, DriftReport> conceptReports =
+        pairs
             .filter((key, pair) -> pair != null && pair.getSplit() == Split.HOLDOUT)
             // One task sees all of a tenant's pairs, so one detector judges its champion.
             .selectKey((key, pair) -> pair.getTenantId())
@@ -221,9 +231,31 @@ public final class MonitorTopology {
                     new ConceptDrift(
                         concept.modelName(), concept.delta(), concept.lambda(), concept.minPairs()),
                 ConceptDrift.STATE);
+    KStream<String, DriftReport> longerReports =
+        pairs
+            .filter((key, pair) -> pair != null)
+            .groupBy(
+                (key, pair) -> pair.getTenantId(),
+                Grouped.with(Serdes.String(), topics.pairs().valueSerde())
+                    .withName("pairs-by-tenant"))
+            .windowedBy(TimeWindows.ofSizeAndGrace(window, grace))
+            .aggregate(
+                () -> new double[2],
+                (tenant, pair, counts) -> {
+                  counts[0]++;
+                  counts[1] += pair.getChosen().length() > pair.getRejected().length() ? 1 : 0;
+                  return counts;
+                },
+                Materialized.<String, double[], WindowStore<Bytes, byte[]>>as(PAIR_WINDOWS)
+                    .withKeySerde(Serdes.String())
+                    .withValueSerde(ConceptDrift.DOUBLES))
+            .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+            .toStream()
+            .process(() -> new LongerWins(referenceKeep(window)), LONGER_REFERENCES);
     scoreReports
         .merge(feedbackReports)
         .merge(conceptReports)
+        .merge(longerReports)
         // One task per tenant/model/metric, so its level carries from window to window.
         .repartition(
             Repartitioned.with(Serdes.String(), topics.drift().valueSerde())
@@ -456,6 +488,60 @@ public final class MonitorTopology {
         s += x;
       }
       return s;
+    }
+  }
+
+  /**
+   * Label drift in pairs: the share of a tenant's pairs in a window whose chosen reply is the
+   * longer one, against its decayed reference (about the last hour): {@code
+   * longer_wins_share_change}, the absolute change, with share and reference in the details (at
+   * least 20 pairs on both sides).
+   */
+  static final class LongerWins
+      implements Processor<Windowed<String>, double[], String, DriftReport> {
+    private final double keep;
+    private ProcessorContext<String, DriftReport> context;
+    private KeyValueStore<String, double[]> references;
+
+    LongerWins(double keep) {
+      this.keep = keep;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, DriftReport> context) {
+      this.context = context;
+      this.references = context.getStateStore(LONGER_REFERENCES);
+    }
+
+    @Override
+    public void process(Record<Windowed<String>, double[]> record) {
+      String tenant = record.key().key();
+      double[] w = record.value();
+      double[] ref = references.get(tenant);
+      Instant end = record.key().window().endTime();
+      if (ref != null && ref[0] >= 20 && w[0] >= 20) {
+        double share = w[1] / w[0];
+        double reference = ref[1] / ref[0];
+        DriftReport r =
+            DriftReport.newBuilder()
+                .setTenantId(tenant)
+                .setModel(INPUTS)
+                .setMetric("longer_wins_share_change")
+                .setWindowStart(record.key().window().startTime())
+                .setWindowEnd(end)
+                .setValue(Math.abs(share - reference))
+                .setSampleSize((long) w[0])
+                .setDetails(new HashMap<>(Map.of("share", share, "reference", reference)))
+                .setAt(end)
+                .build();
+        context.forward(
+            new Record<>(
+                tenant + "/" + INPUTS + "/longer_wins_share_change", r, end.toEpochMilli()));
+      }
+      double[] next = ref == null ? new double[2] : ref;
+      next[0] = next[0] * keep + w[0];
+      next[1] = next[1] * keep + w[1];
+      references.put(tenant, next);
     }
   }
 }

@@ -254,6 +254,47 @@ class MonitorTopologyTest {
     assertThat(reports).doesNotContainKey("acme/inputs/rating_mean_change"); // no ratings
   }
 
+  @Test
+  void theLongerWinsShareOfPairsAgainstItsReference() {
+    var topic =
+        driver.createInputTopic(
+            topics.pairs().name(), Serdes.String().serializer(), topics.pairs().valueSerde());
+    // window 1: 30 pairs, 24 where the longer reply won; window 2: 30 pairs, 12 of them
+    for (int i = 0; i < 60; i++) {
+      boolean longerWins = i < 30 ? i < 24 : i < 42;
+      Instant at = T0.plusSeconds(i < 30 ? i : 60 + (i - 30));
+      topic.pipeInput("acme/p" + i, pair(i, longerWins, at), at);
+    }
+    topic.pipeInput("acme/p-end", pair(99, true, T0.plusSeconds(125)), T0.plusSeconds(125));
+    DriftReport r =
+        drift.readKeyValuesToList().stream()
+            .filter(kv -> kv.key.equals("acme/inputs/longer_wins_share_change"))
+            .reduce((a, b) -> b)
+            .orElseThrow()
+            .value;
+    assertThat(r.getValue()).isCloseTo(Math.abs(12.0 / 30 - 24.0 / 30), within(1e-12));
+    assertThat(r.getDetails()).containsEntry("reference", 0.8);
+    assertThat(r.getLevel()).isEqualTo(AlertLevel.ALERT);
+  }
+
+  private static io.prefstream.avro.PreferencePair pair(int i, boolean longerWins, Instant at) {
+    return io.prefstream.avro.PreferencePair.newBuilder()
+        .setPairId("p" + i)
+        .setTenantId("acme")
+        .setPrompt("p")
+        .setChosen(longerWins ? "a long chosen reply" : "short")
+        .setRejected(longerWins ? "short" : "a long rejected reply")
+        .setWeight(1)
+        .setMargin(0)
+        .setSplit(io.prefstream.avro.Split.TRAIN)
+        .setSource(io.prefstream.avro.SourceKind.PAIRWISE_CHOICE)
+        .setInteractionId("i" + i)
+        .setEventIds(java.util.List.of("e" + i))
+        .setCriterion("overall")
+        .setEventTime(at)
+        .build();
+  }
+
   private static double log2(double x) {
     return Math.log(x) / Math.log(2);
   }

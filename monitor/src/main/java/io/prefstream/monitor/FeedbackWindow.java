@@ -59,6 +59,7 @@ final class FeedbackWindow {
   double ratings;
   double ratingSum; // ratings scaled to [0, 1] by their scale
   double events;
+  double deadLetters;
 
   FeedbackWindow add(FeedbackEvent e) {
     tenant = e.getTenantId();
@@ -100,6 +101,17 @@ final class FeedbackWindow {
       return "implicit_" + s.getKind().name().toLowerCase(java.util.Locale.ROOT);
     }
     return snake(p.getClass().getSimpleName());
+  }
+
+  /** Counts a dead letter of this tenant (a rejected event). */
+  FeedbackWindow addDeadLetter(String tenant) {
+    this.tenant = tenant;
+    deadLetters++;
+    return this;
+  }
+
+  FeedbackWindow add(Signal s) {
+    return s.event() != null ? add(s.event()) : addDeadLetter(s.letter().getTenantId());
   }
 
   static int lengthBin(int chars) {
@@ -153,6 +165,7 @@ final class FeedbackWindow {
     ratings = ratings * keep + w.ratings;
     ratingSum = ratingSum * keep + w.ratingSum;
     events = events * keep + w.events;
+    deadLetters = deadLetters * keep + w.deadLetters;
     return this;
   }
 
@@ -178,7 +191,7 @@ final class FeedbackWindow {
           out.writeDouble(v);
         }
       }
-      for (double v : new double[] {thumbs, thumbsUp, ratings, ratingSum, events}) {
+      for (double v : new double[] {thumbs, thumbsUp, ratings, ratingSum, events, deadLetters}) {
         out.writeDouble(v);
       }
     } catch (IOException e) {
@@ -201,6 +214,7 @@ final class FeedbackWindow {
       w.ratings = in.readDouble();
       w.ratingSum = in.readDouble();
       w.events = in.readDouble();
+      w.deadLetters = in.readDouble();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.avro.AlertLevel;
 import io.prefstream.avro.CheckpointPublished;
+import io.prefstream.avro.DeadLetter;
 import io.prefstream.avro.DriftReport;
 import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.avro.Histogram;
@@ -167,7 +168,7 @@ public final class MonitorTopology {
             .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
             .toStream()
             .flatMap((key, w) -> reports(key, w));
-    KStream<String, DriftReport> feedbackReports =
+    KStream<String, Signal> events =
         b.stream(
                 topics.feedback().name(),
                 Consumed.with(Serdes.String(), topics.feedback().valueSerde())
@@ -186,14 +187,31 @@ public final class MonitorTopology {
                             "kind",
                             FeedbackWindow.kind(e))
                         .increment())
+            .mapValues(e -> new Signal(e, null));
+    KStream<String, Signal> deadLetters =
+        b.stream(
+                topics.feedbackDlq().name(),
+                Consumed.with(Serdes.String(), topics.feedbackDlq().valueSerde())
+                    .withTimestampExtractor(
+                        (record, partition) ->
+                            record.value() instanceof DeadLetter d
+                                ? d.getTime().toEpochMilli()
+                                : partition))
+            .filter((key, d) -> d != null && d.getTenantId() != null)
+            .mapValues(d -> new Signal(null, d));
+    KStream<String, DriftReport> feedbackReports =
+        events
+            .merge(deadLetters)
             .groupBy(
-                (key, e) -> e.getTenantId(),
-                Grouped.with(Serdes.String(), topics.feedback().valueSerde())
-                    .withName("feedback-by-tenant"))
+                (key, signal) ->
+                    signal.event() != null
+                        ? signal.event().getTenantId()
+                        : signal.letter().getTenantId(),
+                Grouped.with(Serdes.String(), Signal.SERDE).withName("feedback-by-tenant"))
             .windowedBy(TimeWindows.ofSizeAndGrace(window, grace))
             .aggregate(
                 FeedbackWindow::new,
-                (tenant, e, w) -> w.add(e),
+                (tenant, signal, w) -> w.add(signal),
                 Materialized.<String, FeedbackWindow, WindowStore<Bytes, byte[]>>as(
                         FEEDBACK_WINDOWS)
                     .withKeySerde(Serdes.String())
@@ -402,6 +420,17 @@ public final class MonitorTopology {
       FeedbackWindow ref = references.get(tenant);
       Instant start = record.key().window().startTime();
       Instant end = record.key().window().endTime();
+      double offered = w.events + w.deadLetters;
+      if (offered >= MIN_WINDOW) {
+        emit(
+            tenant,
+            "dead_letter_rate",
+            w.deadLetters / offered,
+            offered,
+            start,
+            end,
+            Map.of("dead_letters", w.deadLetters, "accepted", w.events));
+      }
       if (ref != null && ref.events >= MIN_REFERENCE && w.events >= MIN_WINDOW) {
         emit(
             tenant,

@@ -25,6 +25,7 @@ public final class Thresholds {
           Map.entry("thumbs_up_rate_change", new Pair(0.1, 0.2)),
           Map.entry("rating_mean_change", new Pair(0.1, 0.2)),
           Map.entry("longer_wins_share_change", new Pair(0.1, 0.2)),
+          Map.entry("dead_letter_rate", new Pair(0.05, 0.2)),
           Map.entry("concept_drift", new Pair(0.5, 1.0)));
 
   private final Map<String, String> settings;

@@ -255,6 +255,46 @@ class MonitorTopologyTest {
   }
 
   @Test
+  void theDeadLetterRateOfAWindow() {
+    var events =
+        driver.createInputTopic(
+            topics.feedback().name(), Serdes.String().serializer(), topics.feedback().valueSerde());
+    var letters =
+        driver.createInputTopic(
+            topics.feedbackDlq().name(),
+            Serdes.String().serializer(),
+            topics.feedbackDlq().valueSerde());
+    var thumb =
+        (io.prefstream.avro.Thumb)
+            io.prefstream.schemas.Examples.oneOfEachPayload("acme", "x", T0).get(2).getPayload();
+    for (int i = 0; i < 40; i++) {
+      feedback(events, thumb, T0.plusSeconds(i), i);
+    }
+    for (int i = 0; i < 10; i++) {
+      var d =
+          io.prefstream.avro.DeadLetter.newBuilder()
+              .setRaw(java.nio.ByteBuffer.wrap(new byte[] {1}))
+              .setRawSize(1)
+              .setReason("missing field event_id")
+              .setSource("ingest")
+              .setTenantId(i < 9 ? "acme" : null) // one without a tenant: not attributed
+              .setTime(T0.plusSeconds(i))
+              .build();
+      letters.pipeInput("d" + i, d, T0.plusSeconds(i));
+    }
+    feedback(events, thumb, T0.plusSeconds(61), 99);
+    DriftReport r =
+        drift.readKeyValuesToList().stream()
+            .filter(kv -> kv.key.equals("acme/inputs/dead_letter_rate"))
+            .findFirst()
+            .orElseThrow()
+            .value;
+    assertThat(r.getValue()).isCloseTo(9.0 / 49, within(1e-12));
+    assertThat(r.getDetails()).containsEntry("dead_letters", 9.0).containsEntry("accepted", 40.0);
+    assertThat(r.getLevel()).isEqualTo(AlertLevel.WARN); // 0.18: above 0.05, below 0.2
+  }
+
+  @Test
   void theLongerWinsShareOfPairsAgainstItsReference() {
     var topic =
         driver.createInputTopic(

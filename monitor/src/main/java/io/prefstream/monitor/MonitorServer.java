@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -57,6 +58,7 @@ public final class MonitorServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
           });
+  private final Dashboard dashboard = new Dashboard(registry);
   private KafkaStreams streams;
   private Javalin app;
 
@@ -90,11 +92,16 @@ public final class MonitorServer implements AutoCloseable {
         });
     streams.start();
     refresher.scheduleWithFixedDelay(this::refresh, 1, 2, TimeUnit.SECONDS);
+    refresher.scheduleWithFixedDelay(
+        () -> dashboard.sample(System.currentTimeMillis()), 0, 2, TimeUnit.SECONDS);
     app =
         Javalin.create(
                 cfg -> {
                   cfg.startup.showJavalinBanner = false;
                   cfg.startup.showOldJavalinVersionWarning = false;
+                  cfg.staticFiles.enableWebjars();
+                  cfg.staticFiles.add("/io/prefstream/monitor/dashboard", Location.CLASSPATH);
+                  cfg.routes.get("/v1/dashboard", this::dashboard);
                   cfg.routes.get("/v1/drift", ctx -> reports(ctx, false));
                   cfg.routes.get("/v1/alerts", ctx -> reports(ctx, true));
                   cfg.routes.get("/healthz", this::health);
@@ -187,6 +194,35 @@ public final class MonitorServer implements AutoCloseable {
     body.put("streams", streams.state().name());
     body.set(alertsOnly ? "alerts" : "reports", list);
     ctx.contentType("application/json").result(write(body));
+  }
+
+  private void dashboard(Context ctx) {
+    ctx.contentType("application/json")
+        .result(
+            write(
+                dashboard.render(
+                    global(MonitorTopology.CHECKPOINTS),
+                    global(MonitorTopology.ROLLOUTS),
+                    latest())));
+  }
+
+  /** Every value of a global table's store (checkpoints, rollouts), empty until it is queryable. */
+  private <V> List<V> global(String store) {
+    List<V> values = new ArrayList<>();
+    if (streams.state() != KafkaStreams.State.RUNNING) {
+      return values;
+    }
+    try {
+      ReadOnlyKeyValueStore<String, V> s =
+          streams.store(
+              StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.keyValueStore()));
+      try (KeyValueIterator<String, V> it = s.all()) {
+        it.forEachRemaining(kv -> values.add(kv.value));
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("{} not queryable yet: {}", store, e.getMessage());
+    }
+    return values;
   }
 
   private void health(Context ctx) {

@@ -55,8 +55,8 @@ public final class MonitorTopology {
   public static final String LATEST = "drift-latest";
 
   static final String WINDOWS = "score-windows";
-  static final String CHECKPOINTS = "checkpoints";
-  static final String ROLLOUTS = "rollouts";
+  public static final String CHECKPOINTS = "checkpoints";
+  public static final String ROLLOUTS = "rollouts";
   static final String FEEDBACK_WINDOWS = "feedback-windows";
   static final String PAIR_WINDOWS = "pair-windows";
   private static final String LONGER_REFERENCES = "longer-references";
@@ -197,6 +197,17 @@ public final class MonitorTopology {
                             record.value() instanceof DeadLetter d
                                 ? d.getTime().toEpochMilli()
                                 : partition))
+            .peek(
+                (key, d) -> {
+                  if (d != null) {
+                    meters
+                        .counter(
+                            "prefstream.monitor.dead.letters",
+                            "tenant",
+                            d.getTenantId() == null ? "unknown" : d.getTenantId())
+                        .increment();
+                  }
+                })
             .filter((key, d) -> d != null && d.getTenantId() != null)
             .mapValues(d -> new Signal(null, d));
     KStream<String, DriftReport> feedbackReports =

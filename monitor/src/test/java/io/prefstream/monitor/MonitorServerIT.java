@@ -146,6 +146,34 @@ class MonitorServerIT {
         assertThat(metrics)
             .contains(
                 "prefstream_drift_level{metric=\"score_psi\",model=\"reward\",tenant=\"acme\"} 2.0");
+        // The dashboard page, its chart library from the jar, and its data.
+        var page =
+            http.send(
+                HttpRequest.newBuilder(URI.create(monitor.uri() + "/")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body())
+            .contains("prefstream dashboard", "/webjars/chart.js/4.5.1/dist/chart.umd.min.js");
+        var chartJs =
+            http.send(
+                HttpRequest.newBuilder(
+                        URI.create(monitor.uri() + "/webjars/chart.js/4.5.1/dist/chart.umd.min.js"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(chartJs.statusCode()).isEqualTo(200);
+        assertThat(chartJs.body()).contains("Chart");
+        JsonNode dashboard =
+            JsonForm.mapper()
+                .readTree(
+                    http.send(
+                            HttpRequest.newBuilder(URI.create(monitor.uri() + "/v1/dashboard"))
+                                .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                        .body());
+        assertThat(dashboard.get("checkpoints")).hasSize(1);
+        assertThat(dashboard.at("/checkpoints/0/version").asLong()).isEqualTo(1);
+        assertThat(dashboard.get("alerts").toString()).contains("score_psi", "ALERT");
+        assertThat(dashboard.get("series").isArray()).isTrue();
       }
     }
   }

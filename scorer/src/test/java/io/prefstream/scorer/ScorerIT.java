@@ -227,8 +227,12 @@ class ScorerIT {
     RolloutState rolledBack = await(s, st -> last(st).getAction() == RolloutAction.ROLLBACK, true);
     RolloutDecision rollback = last(rolledBack);
     assertThat(rollback.getVersion()).isEqualTo(3);
-    assertThat(rollback.getReason()).startsWith("significantly worse");
-    assertThat(rollback.getEvidence().getPValue()).isLessThan(0.01);
+    // Caught by accuracy or by the score distribution, whichever check the evidence reaches first.
+    assertThat(rollback.getReason())
+        .as(rollback.toString())
+        .matches("significantly worse.*|sanity: normalised score distribution shifted.*");
+    assertThat(rollback.getEvidence().getCandidateAccuracy())
+        .isLessThan(rollback.getEvidence().getChampionAccuracy() - 0.1);
     // Rolled back in shadow: it never took traffic.
     assertThat(
             rolledBack.getHistory().stream()

@@ -108,21 +108,26 @@ public final class CanaryEvidence {
     return finite < 2 ? Double.NaN : Math.sqrt(rawM2 / (finite - 1));
   }
 
-  /**
-   * One-sided p-value that the candidate is worse than the champion: a paired z-test of the mean
-   * per-pair difference in correctness (H0: candidate at least as accurate). With no variance, 0
-   * when it was worse on every pair and 1 otherwise.
-   */
+  /** {@link #worsePValue(double)} with no margin: H0, the candidate is at least as accurate. */
   public double worsePValue() {
+    return worsePValue(0);
+  }
+
+  /**
+   * One-sided p-value that the candidate is worse than the champion by more than {@code margin}: a
+   * paired z-test of the mean per-pair difference in correctness (H0: difference ≥ −margin). With
+   * no variance, 0 when the difference is below −margin and 1 otherwise.
+   */
+  public double worsePValue(double margin) {
     if (pairs < 2) {
       return 1;
     }
     double mean = sumDiff / pairs;
     double variance = (sumDiffSquared - pairs * mean * mean) / (pairs - 1);
     if (variance <= 0) {
-      return mean < 0 ? 0 : 1;
+      return mean < -margin ? 0 : 1;
     }
-    return normalCdf(mean / Math.sqrt(variance / pairs));
+    return normalCdf((mean + margin) / Math.sqrt(variance / pairs));
   }
 
   /** Population-stability index of the candidate's normalised scores against the champion's. */

@@ -49,7 +49,7 @@ public final class Rollouts {
    * the step rule (enough pairs and not worse beyond the tolerance).
    */
   public static Judgement judge(CanaryEvidence total, long stepPairs, RolloutPolicy policy) {
-    RolloutEvidence evidence = evidence(total, stepPairs);
+    RolloutEvidence evidence = evidence(total, stepPairs, policy.tolerance());
     if (total.nonFinite() > 0) {
       return new Judgement(
           Verdict.ROLLBACK,
@@ -71,17 +71,20 @@ public final class Rollouts {
               policy.minScoreSpread()),
           evidence);
     }
-    double p = total.worsePValue();
+    // Worse beyond the tolerance, significantly: the same margin the step rule allows, so a
+    // candidate about as good as the champion is not rolled back by noise as looks repeat.
+    double p = total.worsePValue(policy.tolerance());
     if (total.pairs() >= 30 && p < policy.alpha()) {
       return new Judgement(
           Verdict.ROLLBACK,
           String.format(
               Locale.ROOT,
               "significantly worse: accuracy %.3f against the champion's %.3f on the same %d fresh"
-                  + " pairs (one-sided paired z-test p = %.2g < %.2g)",
+                  + " pairs, more than %.3f below it (one-sided paired z-test p = %.2g < %.2g)",
               total.candidateAccuracy(),
               total.championAccuracy(),
               total.pairs(),
+              policy.tolerance(),
               p,
               policy.alpha()),
           evidence);
@@ -129,7 +132,7 @@ public final class Rollouts {
     return new Judgement(Verdict.WAIT, "collecting fresh pairs", evidence);
   }
 
-  private static RolloutEvidence evidence(CanaryEvidence e, long stepPairs) {
+  private static RolloutEvidence evidence(CanaryEvidence e, long stepPairs, double tolerance) {
     Map<String, Double> other = new HashMap<>();
     other.put("step_pairs", (double) stepPairs);
     other.put("score_spread", finiteOr(e.scoreSpread()));
@@ -139,7 +142,7 @@ public final class Rollouts {
         .setPairs(e.pairs())
         .setCandidateAccuracy(finiteOr(e.candidateAccuracy()))
         .setChampionAccuracy(finiteOr(e.championAccuracy()))
-        .setPValue(e.pairs() >= 2 ? e.worsePValue() : null)
+        .setPValue(e.pairs() >= 2 ? e.worsePValue(tolerance) : null)
         .setOther(other)
         .build();
   }

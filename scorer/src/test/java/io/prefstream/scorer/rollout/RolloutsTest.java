@@ -64,6 +64,19 @@ class RolloutsTest {
   }
 
   @Test
+  void theTestAllowsTheToleranceSoAnAboutEqualCandidateIsNotRolledBack() {
+    // 5 points worse on 400 pairs: significant against "at least as good" (p ≈ 0.01 or less),
+    // not against "at least as good as the champion minus 0.05"
+    CanaryEvidence e = evidence(400, 0.75, 0.80);
+    assertThat(e.worsePValue()).isLessThan(0.01);
+    assertThat(e.worsePValue(0.05)).isGreaterThan(0.4);
+    RolloutPolicy tolerant = new RolloutPolicy(policy.steps(), 200, 5000, 0.05, 0.01, 1e-4, 0.5);
+    assertThat(Rollouts.judge(e, 400, tolerant).verdict()).isEqualTo(Rollouts.Verdict.STEP);
+    RolloutPolicy strict = new RolloutPolicy(policy.steps(), 200, 5000, 0.0, 0.01, 1e-4, 0.5);
+    assertThat(Rollouts.judge(e, 400, strict).verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
+  }
+
+  @Test
   void sanityRollsBackNonFiniteAndCollapsedScores() {
     CanaryEvidence nan = new CanaryEvidence();
     nan.add(new float[] {Float.NaN, Float.NaN}, new float[] {1, 0}, UNIT, UNIT);

@@ -46,6 +46,9 @@ public final class MonitorServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MonitorServer.class);
   private static final JsonForm<DriftReport> JSON = JsonForm.of(DriftReport.class);
 
+  /** The Chart.js WebJar's version, as in the parent pom. */
+  static final String CHART_JS = "4.5.1";
+
   private final MonitorConfig config;
   private final Topics topics;
   private final PrometheusMeterRegistry registry =
@@ -99,7 +102,10 @@ public final class MonitorServer implements AutoCloseable {
                 cfg -> {
                   cfg.startup.showJavalinBanner = false;
                   cfg.startup.showOldJavalinVersionWarning = false;
-                  cfg.staticFiles.enableWebjars();
+                  // Chart.js from its WebJar, read as a classpath resource: the jar has no
+                  // directory entries, which Javalin's webjar support needs.
+                  cfg.routes.get(
+                      "/webjars/chart.js/" + CHART_JS + "/dist/chart.umd.min.js", this::chartJs);
                   cfg.staticFiles.add("/io/prefstream/monitor/dashboard", Location.CLASSPATH);
                   cfg.routes.get("/v1/dashboard", this::dashboard);
                   cfg.routes.get("/v1/drift", ctx -> reports(ctx, false));
@@ -194,6 +200,16 @@ public final class MonitorServer implements AutoCloseable {
     body.put("streams", streams.state().name());
     body.set(alertsOnly ? "alerts" : "reports", list);
     ctx.contentType("application/json").result(write(body));
+  }
+
+  private void chartJs(Context ctx) {
+    String path = "META-INF/resources/webjars/chart.js/" + CHART_JS + "/dist/chart.umd.min.js";
+    java.io.InputStream in = MonitorServer.class.getClassLoader().getResourceAsStream(path);
+    if (in == null) {
+      ctx.status(404).result("the chart.js WebJar is not on the classpath");
+      return;
+    }
+    ctx.header("Cache-Control", "max-age=86400").contentType("text/javascript").result(in);
   }
 
   private void dashboard(Context ctx) {

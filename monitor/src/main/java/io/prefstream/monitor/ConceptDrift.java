@@ -128,19 +128,8 @@ final class ConceptDrift implements Processor<String, PreferencePair, String, Dr
       Instant at,
       Map<String, Double> details) {
     DriftReport r =
-        DriftReport.newBuilder()
-            .setTenantId(tenant)
-            .setModel(modelName)
-            .setVersion(version)
-            .setMetric(metric)
-            .setWindowStart(at)
-            .setWindowEnd(at)
-            .setValue(value)
-            .setSampleSize(n)
-            .setDetails(new HashMap<>(details))
-            .setAt(at)
-            .build();
-    context.forward(new Record<>(tenant + "/" + modelName + "/" + metric, r, at.toEpochMilli()));
+        MonitorTopology.report(tenant, modelName, version, metric, value, n, at, at, details);
+    context.forward(new Record<>(MonitorTopology.key(r), r, at.toEpochMilli()));
   }
 
   /** The champion's model, loaded once per version; null while it cannot be. */

@@ -65,29 +65,21 @@ final class FeedbackWindow {
     tenant = e.getTenantId();
     events++;
     Object p = e.getPayload();
-    String kind;
     if (p instanceof Exposure x) {
       promptLengths[lengthBin(x.getPrompt().length())]++;
       responseLengths[lengthBin(x.getResponse().length())]++;
       scripts[SCRIPTS.indexOf(script(x.getResponse()))]++;
-      kind = "exposure";
     } else if (p instanceof Rating r) {
       double span = r.getScaleMax() - r.getScaleMin();
       if (span > 0) {
         ratings++;
         ratingSum += (r.getValue() - r.getScaleMin()) / span;
       }
-      kind = "rating";
     } else if (p instanceof Thumb t) {
       thumbs++;
       thumbsUp += t.getUp() ? 1 : 0;
-      kind = "thumb";
-    } else if (p instanceof ImplicitSignal s) {
-      kind = "implicit_" + s.getKind().name().toLowerCase(java.util.Locale.ROOT);
-    } else {
-      kind = snake(p.getClass().getSimpleName());
     }
-    int k = KINDS.indexOf(kind);
+    int k = KINDS.indexOf(kind(e));
     if (k >= 0) {
       kinds[k]++;
     }

@@ -343,20 +343,38 @@ public final class MonitorTopology {
       Instant start,
       Instant end,
       Map<String, Double> details) {
-    DriftReport r =
-        DriftReport.newBuilder()
-            .setTenantId(w.tenant)
-            .setModel(w.model)
-            .setVersion(w.version)
-            .setMetric(metric)
-            .setWindowStart(start)
-            .setWindowEnd(end)
-            .setValue(value)
-            .setSampleSize(w.n)
-            .setDetails(new HashMap<>(details))
-            .setAt(end)
-            .build();
-    return KeyValue.pair(w.tenant + "/" + w.model + "/" + metric, r);
+    DriftReport r = report(w.tenant, w.model, w.version, metric, value, w.n, start, end, details);
+    return KeyValue.pair(key(r), r);
+  }
+
+  /** A report before its level is set (the levels processor sets thresholds and level). */
+  static DriftReport report(
+      String tenant,
+      String model,
+      Long version,
+      String metric,
+      double value,
+      long sampleSize,
+      Instant start,
+      Instant end,
+      Map<String, Double> details) {
+    return DriftReport.newBuilder()
+        .setTenantId(tenant)
+        .setModel(model)
+        .setVersion(version)
+        .setMetric(metric)
+        .setWindowStart(start)
+        .setWindowEnd(end)
+        .setValue(value)
+        .setSampleSize(sampleSize)
+        .setDetails(new HashMap<>(details))
+        .setAt(end)
+        .build();
+  }
+
+  /** The key of a report on prefstream.drift and in the stores: tenant/model/metric. */
+  static String key(DriftReport r) {
+    return r.getTenantId() + "/" + r.getModel() + "/" + r.getMetric();
   }
 
   /**
@@ -507,19 +525,8 @@ public final class MonitorTopology {
         Instant start,
         Instant end,
         Map<String, Double> details) {
-      DriftReport r =
-          DriftReport.newBuilder()
-              .setTenantId(tenant)
-              .setModel(INPUTS)
-              .setMetric(metric)
-              .setWindowStart(start)
-              .setWindowEnd(end)
-              .setValue(value)
-              .setSampleSize((long) n)
-              .setDetails(new HashMap<>(details))
-              .setAt(end)
-              .build();
-      context.forward(new Record<>(tenant + "/" + INPUTS + "/" + metric, r, end.toEpochMilli()));
+      DriftReport r = report(tenant, INPUTS, null, metric, value, (long) n, start, end, details);
+      context.forward(new Record<>(key(r), r, end.toEpochMilli()));
     }
 
     private static double sum(double[] v) {
@@ -563,20 +570,17 @@ public final class MonitorTopology {
         double share = w[1] / w[0];
         double reference = ref[1] / ref[0];
         DriftReport r =
-            DriftReport.newBuilder()
-                .setTenantId(tenant)
-                .setModel(INPUTS)
-                .setMetric("longer_wins_share_change")
-                .setWindowStart(record.key().window().startTime())
-                .setWindowEnd(end)
-                .setValue(Math.abs(share - reference))
-                .setSampleSize((long) w[0])
-                .setDetails(new HashMap<>(Map.of("share", share, "reference", reference)))
-                .setAt(end)
-                .build();
-        context.forward(
-            new Record<>(
-                tenant + "/" + INPUTS + "/longer_wins_share_change", r, end.toEpochMilli()));
+            report(
+                tenant,
+                INPUTS,
+                null,
+                "longer_wins_share_change",
+                Math.abs(share - reference),
+                (long) w[0],
+                record.key().window().startTime(),
+                end,
+                Map.of("share", share, "reference", reference));
+        context.forward(new Record<>(key(r), r, end.toEpochMilli()));
       }
       double[] next = ref == null ? new double[2] : ref;
       next[0] = next[0] * keep + w[0];

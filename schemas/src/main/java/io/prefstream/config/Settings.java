@@ -33,6 +33,29 @@ public final class Settings {
   }
 
   /** Reads a Java properties file ({@code key=value} lines). */
+  /**
+   * A service's command line: {@code [--config FILE] [key=value ...]}, each later one overriding
+   * the earlier, all over {@code base} (e.g. the environment's settings).
+   *
+   * @throws IllegalArgumentException naming an argument that is neither
+   */
+  public static Settings fromArgs(Settings base, String[] args) {
+    Settings settings = base;
+    Map<String, String> overrides = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        settings = settings.overriddenBy(fromFile(Path.of(args[++i])));
+      } else if (args[i].contains("=")) {
+        String[] kv = args[i].split("=", 2);
+        overrides.put(kv[0], kv[1]);
+      } else {
+        throw new IllegalArgumentException(
+            "expected --config FILE or key=value, got '" + args[i] + "'");
+      }
+    }
+    return settings.overriddenBy(of(overrides));
+  }
+
   public static Settings fromFile(Path file) {
     Properties props = new Properties();
     try (Reader reader = Files.newBufferedReader(file)) {

@@ -21,13 +21,8 @@ final class ModelLoader {
     this.config = config;
   }
 
-  ServedModel load(CheckpointPublished c) throws CheckpointRefused {
-    RewardModel model;
-    try {
-      model = CheckpointLoader.load(c, Devices.resolve(config.device()));
-    } catch (CheckpointLoader.Refused e) {
-      throw new CheckpointRefused(e.kind(), e.getMessage(), e.getCause());
-    }
+  ServedModel load(CheckpointPublished c) throws CheckpointLoader.Refused {
+    RewardModel model = CheckpointLoader.load(c, Devices.resolve(config.device()));
     LOG.info(
         "Loaded {}/{}/v{} ({}), digests verified, warmed up",
         c.getTenantId(),

@@ -3,9 +3,6 @@ package io.prefstream.scorer;
 import io.prefstream.config.Settings;
 import io.prefstream.ingest.ApiKeys;
 import io.prefstream.model.Devices;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -20,20 +17,9 @@ public final class ScorerMain {
   private ScorerMain() {}
 
   public static void main(String[] args) throws Exception {
-    Settings settings = Settings.fromEnv(System.getenv(), ScorerOptions.ALL);
-    Map<String, String> overrides = new HashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) {
-        settings = settings.overriddenBy(Settings.fromFile(Path.of(args[++i])));
-      } else if (args[i].contains("=")) {
-        String[] kv = args[i].split("=", 2);
-        overrides.put(kv[0], kv[1]);
-      } else {
-        throw new IllegalArgumentException(
-            "expected --config FILE or key=value, got '" + args[i] + "'");
-      }
-    }
-    ScorerConfig config = ScorerConfig.from(settings.overriddenBy(Settings.of(overrides)));
+    ScorerConfig config =
+        ScorerConfig.from(
+            Settings.fromArgs(Settings.fromEnv(System.getenv(), ScorerOptions.ALL), args));
     Devices.useEngineThreads(config.engineThreads(), "transformer"); // serving: every core
     ScorerServer scorer = new ScorerServer(config, ApiKeys.fromEnvironment(System.getenv()));
     CountDownLatch stopped = new CountDownLatch(1);

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.RolloutPhase;
 import io.prefstream.avro.RolloutState;
+import io.prefstream.model.checkpoint.CheckpointLoader;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
@@ -88,19 +89,20 @@ public final class Serving implements AutoCloseable {
    * The loaded model of a version, loading it if needed (waits), with a lease the caller must
    * release.
    *
-   * @throws CheckpointRefused when it fails verification or cannot load, or is not announced
+   * @throws CheckpointLoader.Refused when it fails verification or cannot load, or is not announced
    */
-  public ServedModel lease(String key, long version) throws CheckpointRefused {
+  public ServedModel lease(String key, long version) throws CheckpointLoader.Refused {
     CheckpointPublished c = registry.checkpoint(key, version);
     if (c == null) {
-      throw new CheckpointRefused("unannounced", key + " v" + version + " is not announced", null);
+      throw new CheckpointLoader.Refused(
+          "unannounced", key + " v" + version + " is not announced", null);
     }
     while (true) {
       ServedModel m;
       try {
         m = load(c).join();
       } catch (CompletionException e) {
-        if (e.getCause() instanceof CheckpointRefused refusal) {
+        if (e.getCause() instanceof CheckpointLoader.Refused refusal) {
           throw refusal;
         }
         throw e;
@@ -149,7 +151,7 @@ public final class Serving implements AutoCloseable {
                     ServedModel m = loader.load(c);
                     meters.counter("prefstream.scorer.checkpoints.loaded").increment();
                     return m;
-                  } catch (CheckpointRefused e) {
+                  } catch (CheckpointLoader.Refused e) {
                     LOG.error("{}", e.getMessage());
                     refused.put(k, e.getMessage());
                     meters

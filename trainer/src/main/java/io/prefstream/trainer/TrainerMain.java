@@ -2,9 +2,6 @@ package io.prefstream.trainer;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.config.Settings;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Runs the online trainer alone, as its own process: {@code TrainerMain [--config FILE] [key=value
@@ -16,20 +13,9 @@ public final class TrainerMain {
   private TrainerMain() {}
 
   public static void main(String[] args) throws Exception {
-    Settings settings = Settings.fromEnv(System.getenv(), TrainerOptions.ALL);
-    Map<String, String> overrides = new HashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) {
-        settings = settings.overriddenBy(Settings.fromFile(Path.of(args[++i])));
-      } else if (args[i].contains("=")) {
-        String[] kv = args[i].split("=", 2);
-        overrides.put(kv[0], kv[1]);
-      } else {
-        throw new IllegalArgumentException(
-            "expected --config FILE or key=value, got '" + args[i] + "'");
-      }
-    }
-    TrainerConfig config = TrainerConfig.from(settings.overriddenBy(Settings.of(overrides)));
+    TrainerConfig config =
+        TrainerConfig.from(
+            Settings.fromArgs(Settings.fromEnv(System.getenv(), TrainerOptions.ALL), args));
     OnlineTrainer trainer =
         OnlineTrainer.kafka(config, new TrainerMetrics(new SimpleMeterRegistry()));
     Thread main = Thread.currentThread();

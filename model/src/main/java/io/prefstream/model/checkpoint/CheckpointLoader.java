@@ -36,12 +36,12 @@ public final class CheckpointLoader {
   public static final class Refused extends Exception {
     private final String kind;
 
-    Refused(String kind, String message, Throwable cause) {
+    public Refused(String kind, String message, Throwable cause) {
       super(message, cause);
       this.kind = kind;
     }
 
-    /** A short label for metrics: digest, unsupported, unreadable. */
+    /** A short label for metrics: digest, unsupported, unreadable, unannounced. */
     public String kind() {
       return kind;
     }

@@ -6,9 +6,9 @@ import io.prefstream.avro.RolloutPhase;
 import io.prefstream.avro.RolloutState;
 import io.prefstream.avro.Split;
 import io.prefstream.model.Candidate;
+import io.prefstream.model.checkpoint.CheckpointLoader;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.Topics;
-import io.prefstream.scorer.CheckpointRefused;
 import io.prefstream.scorer.Registry;
 import io.prefstream.scorer.ScorerConfig;
 import io.prefstream.scorer.ServedModel;
@@ -347,7 +347,7 @@ public final class RolloutController implements Runnable {
     try {
       serving.lease(key, version).release();
       return null;
-    } catch (CheckpointRefused e) {
+    } catch (CheckpointLoader.Refused e) {
       return e.getMessage();
     }
   }
@@ -440,13 +440,13 @@ public final class RolloutController implements Runnable {
     ServedModel champion;
     try {
       candidate = serving.lease(key, canary.candidate);
-    } catch (CheckpointRefused e) {
+    } catch (CheckpointLoader.Refused e) {
       rollback(key, "refused: " + e.getMessage(), null);
       return;
     }
     try {
       champion = serving.lease(key, canary.champion);
-    } catch (CheckpointRefused e) {
+    } catch (CheckpointLoader.Refused e) {
       candidate.release();
       LOG.error("Cannot judge {}: the champion cannot load: {}", key, e.getMessage());
       return;

@@ -75,6 +75,15 @@ public final class SimulationOptions {
   double adversarialAnnotators;
 
   @Option(
+      names = "--annotator-overlap",
+      paramLabel = "SHARE",
+      description =
+          "Share of labeled pairs a second annotator labels too (for agreement). Default:"
+              + " ${DEFAULT-VALUE}.",
+      defaultValue = "0.2")
+  double annotatorOverlap;
+
+  @Option(
       names = "--step-ms",
       description = "Simulated milliseconds between interactions. Default: ${DEFAULT-VALUE}.",
       defaultValue = "100")
@@ -97,7 +106,8 @@ public final class SimulationOptions {
               .optStep(step)
               .optMix(Mix.parse(mix))
               .optMalformedShare(malformedShare)
-              .optAnnotators(noisyAnnotators, adversarialAnnotators);
+              .optAnnotators(noisyAnnotators, adversarialAnnotators)
+              .optAnnotatorOverlap(annotatorOverlap);
       // Interactions average about six events: place scenario times by that share of the run.
       Duration expected = step.multipliedBy(Math.max(1, events / 6));
       if (shiftAfter != null) {

@@ -72,6 +72,7 @@ final class TruePreference {
             run.shiftAt(),
             run.newTopicAt(),
             0,
+            0,
             0);
     Simulator simulator = new Simulator(probe);
     List<PreferencePair> fresh = new DirectPairs(simulator, Integer.MAX_VALUE).next(pairs);

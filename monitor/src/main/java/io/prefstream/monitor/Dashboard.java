@@ -20,8 +20,9 @@ import java.util.TreeMap;
 /**
  * What the dashboard page shows, as one JSON document: rates sampled from the monitor's counters
  * (events by kind, dead letters, pairs by source), the checkpoint timeline with its figures, the
- * rollout decisions with their reasons, every drift figure against its thresholds, and the open
- * alerts. Sampled every few seconds; the last {@link #SAMPLES} samples are kept.
+ * rollout decisions with their reasons, the latest served scores by arm, every drift figure against
+ * its thresholds, and the open alerts. Sampled every few seconds; the last {@link #SAMPLES} samples
+ * are kept.
  */
 final class Dashboard {
 
@@ -38,8 +39,11 @@ final class Dashboard {
   private double lastDeadLetters;
   private long lastAt;
 
-  Dashboard(MeterRegistry meters) {
+  private final ScoreArms arms;
+
+  Dashboard(MeterRegistry meters, ScoreArms arms) {
     this.meters = meters;
+    this.arms = arms;
   }
 
   /** Takes a sample of the counters: rates per second since the previous sample. */
@@ -126,6 +130,7 @@ final class Dashboard {
         o.put("reason", d.getReason());
       }
     }
+    arms.render(body.putArray("scores"));
     ArrayNode figures = body.putArray("drift");
     ArrayNode alerts = body.putArray("alerts");
     for (DriftReport d : drift) {

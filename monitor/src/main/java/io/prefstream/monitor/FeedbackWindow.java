@@ -60,6 +60,12 @@ final class FeedbackWindow {
   double ratingSum; // ratings scaled to [0, 1] by their scale
   double events;
   double deadLetters;
+  double late;
+  double droppedLate; // dead letters of events too late for the pair builder
+  double duplicateIds;
+  double duplicateContent;
+  double agreements;
+  double disagreements;
 
   FeedbackWindow add(FeedbackEvent e) {
     tenant = e.getTenantId();
@@ -103,7 +109,18 @@ final class FeedbackWindow {
   }
 
   FeedbackWindow add(Signal s) {
-    return s.event() != null ? add(s.event()) : addDeadLetter(s.letter().getTenantId());
+    if (s.event() == null) {
+      if (s.letter().getReason().startsWith("late")) {
+        droppedLate++;
+      }
+      return addDeadLetter(s.letter().getTenantId());
+    }
+    late += s.is(Signal.LATE) ? 1 : 0;
+    duplicateIds += s.is(Signal.DUPLICATE_ID) ? 1 : 0;
+    duplicateContent += s.is(Signal.DUPLICATE_CONTENT) ? 1 : 0;
+    agreements += s.agreements();
+    disagreements += s.disagreements();
+    return add(s.event());
   }
 
   static int lengthBin(int chars) {
@@ -186,6 +203,13 @@ final class FeedbackWindow {
       for (double v : new double[] {thumbs, thumbsUp, ratings, ratingSum, events, deadLetters}) {
         out.writeDouble(v);
       }
+      // Data quality, appended later: older stored windows end before it.
+      for (double v :
+          new double[] {
+            late, droppedLate, duplicateIds, duplicateContent, agreements, disagreements
+          }) {
+        out.writeDouble(v);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -207,6 +231,14 @@ final class FeedbackWindow {
       w.ratingSum = in.readDouble();
       w.events = in.readDouble();
       w.deadLetters = in.readDouble();
+      if (in.available() > 0) {
+        w.late = in.readDouble();
+        w.droppedLate = in.readDouble();
+        w.duplicateIds = in.readDouble();
+        w.duplicateContent = in.readDouble();
+        w.agreements = in.readDouble();
+        w.disagreements = in.readDouble();
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

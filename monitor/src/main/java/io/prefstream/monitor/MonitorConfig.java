@@ -23,6 +23,7 @@ public record MonitorConfig(
     Duration grace,
     Thresholds thresholds,
     MonitorTopology.Concept concept,
+    MonitorTopology.Quality quality,
     Map<String, String> kafka) {
 
   public static MonitorConfig from(Settings s) {
@@ -50,6 +51,7 @@ public record MonitorConfig(
             s.get(CONCEPT_DELTA),
             s.get(CONCEPT_LAMBDA),
             s.get(CONCEPT_MIN_PAIRS)),
+        new MonitorTopology.Quality(s.get(LATE_AFTER), s.get(DEDUP_WINDOW)),
         s.under("kafka."));
   }
 }

@@ -67,6 +67,21 @@ public final class MonitorOptions {
           1_000_000,
           "HOLDOUT pairs of a champion before concept drift may be signalled.");
 
+  public static final ConfigOption<Duration> LATE_AFTER =
+      durationOption(
+          "monitor.late-after",
+          Duration.ofSeconds(5),
+          Duration.ZERO,
+          "An event this far behind its partition's newest event time counts as late (as the pair"
+              + " builder's pairs.max-out-of-orderness).");
+  public static final ConfigOption<Duration> DEDUP_WINDOW =
+      durationOption(
+          "monitor.dedup-window",
+          Duration.ofHours(24),
+          Duration.ofMinutes(1),
+          "How long event ids, label fingerprints and annotators' labels are kept for the"
+              + " duplicate and disagreement checks.");
+
   public static final List<ConfigOption<?>> ALL =
       List.of(
           BOOTSTRAP_SERVERS,
@@ -80,7 +95,9 @@ public final class MonitorOptions {
           MODEL_NAME,
           CONCEPT_DELTA,
           CONCEPT_LAMBDA,
-          CONCEPT_MIN_PAIRS);
+          CONCEPT_MIN_PAIRS,
+          LATE_AFTER,
+          DEDUP_WINDOW);
 
   private MonitorOptions() {}
 }

@@ -61,7 +61,8 @@ public final class MonitorServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
           });
-  private final Dashboard dashboard = new Dashboard(registry);
+  private final ScoreArms arms = new ScoreArms(registry);
+  private final Dashboard dashboard = new Dashboard(registry, arms);
   private KafkaStreams streams;
   private Javalin app;
 
@@ -85,7 +86,9 @@ public final class MonitorServer implements AutoCloseable {
                 config.grace(),
                 config.thresholds(),
                 config.concept(),
-                registry),
+                config.quality(),
+                registry,
+                arms),
             p);
     streams.setUncaughtExceptionHandler(
         e -> {

@@ -43,11 +43,22 @@ import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 
 /**
- * The drift monitor's Kafka Streams topology. So far, score drift: per model version and tumbling
- * window (event time of the scores), the served raw scores against the checkpoint's reference
- * histogram (PSI and binned KS), and the Spearman correlation of reward with response length (a
- * reward-hacking sign). Each figure becomes a {@link DriftReport} on {@code prefstream.drift} with
- * its level after hysteresis; the latest report of each metric is queryable in a store.
+ * The drift monitor's Kafka Streams topology, in tumbling event-time windows:
+ *
+ * <ul>
+ *   <li>score drift per model version: the served raw scores against the checkpoint's reference
+ *       histogram (PSI and binned KS), and the Spearman correlation of reward with response length
+ *       (a reward-hacking sign);
+ *   <li>input and label drift per tenant against a decayed reference of about the last hour ({@link
+ *       InputDrift}, {@link LongerWins});
+ *   <li>data quality per tenant: dead-letter, duplicate and late rates and annotator disagreement
+ *       ({@link DataQuality});
+ *   <li>concept drift: the serving champion's accuracy on fresh HOLDOUT pairs under a Page-Hinkley
+ *       test ({@link ConceptDrift}).
+ * </ul>
+ *
+ * Each figure becomes a {@link DriftReport} on {@code prefstream.drift} with its level after
+ * hysteresis; the latest report of each metric is queryable in a store.
  */
 public final class MonitorTopology {
 
@@ -95,9 +106,23 @@ public final class MonitorTopology {
     }
   }
 
+  /**
+   * How the data-quality checks judge.
+   *
+   * @param lateAfter how far behind its partition's newest event time an event may be and still be
+   *     on time (as the pair builder's {@code pairs.max-out-of-orderness})
+   * @param dedupWindow how long event ids, label fingerprints and annotators' labels are kept
+   */
+  public record Quality(Duration lateAfter, Duration dedupWindow) {
+    public static Quality defaults() {
+      return new Quality(Duration.ofSeconds(5), Duration.ofHours(24));
+    }
+  }
+
   public static Topology build(
       Topics topics, Duration window, Duration grace, Thresholds thresholds, Concept concept) {
-    return build(topics, window, grace, thresholds, concept, new SimpleMeterRegistry());
+    return build(
+        topics, window, grace, thresholds, concept, Quality.defaults(), new SimpleMeterRegistry());
   }
 
   /**
@@ -111,8 +136,40 @@ public final class MonitorTopology {
       Duration grace,
       Thresholds thresholds,
       Concept concept,
+      Quality quality,
       MeterRegistry meters) {
+    return build(
+        topics, window, grace, thresholds, concept, quality, meters, new ScoreArms(meters));
+  }
+
+  /** As above, also keeping the latest served scores by arm in {@code arms}. */
+  static Topology build(
+      Topics topics,
+      Duration window,
+      Duration grace,
+      Thresholds thresholds,
+      Concept concept,
+      Quality quality,
+      MeterRegistry meters,
+      ScoreArms arms) {
     StreamsBuilder b = new StreamsBuilder();
+    b.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(DataQuality.EVENT_TIME),
+            Serdes.String(),
+            Serdes.Long()));
+    b.addStateStore(
+        Stores.windowStoreBuilder(
+            Stores.persistentWindowStore(
+                DataQuality.SEEN, quality.dedupWindow(), quality.dedupWindow(), false),
+            Serdes.String(),
+            Serdes.Long()));
+    b.addStateStore(
+        Stores.windowStoreBuilder(
+            Stores.persistentWindowStore(
+                DataQuality.LABELS, quality.dedupWindow(), quality.dedupWindow(), false),
+            Serdes.String(),
+            Serdes.ByteArray()));
     b.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(LONGER_REFERENCES),
@@ -152,6 +209,12 @@ public final class MonitorTopology {
                             : partition));
     KStream<String, DriftReport> scoreReports =
         scores
+            .peek(
+                (key, s) -> {
+                  if (s != null) {
+                    arms.add(s);
+                  }
+                })
             .leftJoin(
                 checkpoints,
                 (key, s) -> s.getTenantId() + "/" + s.getModel() + "/" + s.getVersion(),
@@ -187,7 +250,9 @@ public final class MonitorTopology {
                             "kind",
                             FeedbackWindow.kind(e))
                         .increment())
-            .mapValues(e -> new Signal(e, null));
+            .mapValues(e -> new Signal(e, null))
+            .processValues(
+                () -> new DataQuality.Lateness(quality.lateAfter()), DataQuality.EVENT_TIME);
     KStream<String, Signal> deadLetters =
         b.stream(
                 topics.feedbackDlq().name(),
@@ -213,12 +278,16 @@ public final class MonitorTopology {
     KStream<String, DriftReport> feedbackReports =
         events
             .merge(deadLetters)
-            .groupBy(
-                (key, signal) ->
-                    signal.event() != null
-                        ? signal.event().getTenantId()
-                        : signal.letter().getTenantId(),
-                Grouped.with(Serdes.String(), Signal.SERDE).withName("feedback-by-tenant"))
+            // One task sees all of a tenant's feedback: duplicates and annotators across
+            // interactions.
+            .selectKey((key, signal) -> signal.tenant())
+            .repartition(
+                Repartitioned.with(Serdes.String(), Signal.SERDE).withName("feedback-by-tenant"))
+            .processValues(
+                () -> new DataQuality.Checks(quality.dedupWindow()),
+                DataQuality.SEEN,
+                DataQuality.LABELS)
+            .groupByKey(Grouped.with(Serdes.String(), Signal.SERDE))
             .windowedBy(TimeWindows.ofSizeAndGrace(window, grace))
             .aggregate(
                 FeedbackWindow::new,
@@ -422,12 +491,17 @@ public final class MonitorTopology {
    * Compares each closed feedback window of a tenant with its decayed reference (about the last
    * hour, kept in a store), then folds the window into the reference: signal-kind and script mix
    * (Jensen-Shannon), prompt and response lengths (PSI), thumbs-up rate and mean rating (absolute
-   * change).
+   * change). Reports the window's own data quality too: dead-letter, duplicate and late rates and
+   * annotator disagreement. Rates need {@link #MIN_WINDOW} events, distributions {@link
+   * #MIN_DISTRIBUTION} (a mix of a few dozen events differs from any reference by chance alone).
    */
   static final class InputDrift
       implements Processor<Windowed<String>, FeedbackWindow, String, DriftReport> {
     static final double MIN_REFERENCE = 50;
-    static final double MIN_WINDOW = 20;
+    static final double MIN_WINDOW = 100;
+    static final double MIN_DISTRIBUTION = 200;
+    static final double MIN_LABELS = 20;
+    static final double MIN_COMPARISONS = 20;
     private final double keep;
     private ProcessorContext<String, DriftReport> context;
     private KeyValueStore<String, FeedbackWindow> references;
@@ -460,7 +534,36 @@ public final class MonitorTopology {
             end,
             Map.of("dead_letters", w.deadLetters, "accepted", w.events));
       }
-      if (ref != null && ref.events >= MIN_REFERENCE && w.events >= MIN_WINDOW) {
+      if (w.events >= MIN_WINDOW) {
+        emit(
+            tenant,
+            "duplicate_rate",
+            (w.duplicateIds + w.duplicateContent) / w.events,
+            w.events,
+            start,
+            end,
+            Map.of("by_event_id", w.duplicateIds, "by_content", w.duplicateContent));
+        emit(
+            tenant,
+            "late_rate",
+            w.late / w.events,
+            w.events,
+            start,
+            end,
+            Map.of("late", w.late, "dropped_late", w.droppedLate));
+      }
+      double comparisons = w.agreements + w.disagreements;
+      if (comparisons >= MIN_COMPARISONS) {
+        emit(
+            tenant,
+            "annotator_disagreement",
+            w.disagreements / comparisons,
+            (long) comparisons,
+            start,
+            end,
+            Map.of("agreements", w.agreements, "disagreements", w.disagreements));
+      }
+      if (ref != null && ref.events >= MIN_REFERENCE && w.events >= MIN_DISTRIBUTION) {
         emit(
             tenant,
             "signal_kind_js",
@@ -493,7 +596,7 @@ public final class MonitorTopology {
             start,
             end,
             Map.of());
-        if (w.thumbs >= MIN_WINDOW && ref.thumbs >= MIN_WINDOW) {
+        if (w.thumbs >= MIN_LABELS && ref.thumbs >= MIN_LABELS) {
           emit(
               tenant,
               "thumbs_up_rate_change",
@@ -503,7 +606,7 @@ public final class MonitorTopology {
               end,
               Map.of("rate", w.thumbsUpRate(), "reference", ref.thumbsUpRate()));
         }
-        if (w.ratings >= MIN_WINDOW && ref.ratings >= MIN_WINDOW) {
+        if (w.ratings >= MIN_LABELS && ref.ratings >= MIN_LABELS) {
           emit(
               tenant,
               "rating_mean_change",

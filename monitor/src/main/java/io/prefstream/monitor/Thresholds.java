@@ -26,6 +26,9 @@ public final class Thresholds {
           Map.entry("rating_mean_change", new Pair(0.1, 0.2)),
           Map.entry("longer_wins_share_change", new Pair(0.1, 0.2)),
           Map.entry("dead_letter_rate", new Pair(0.05, 0.2)),
+          Map.entry("duplicate_rate", new Pair(0.01, 0.05)),
+          Map.entry("late_rate", new Pair(0.05, 0.2)),
+          Map.entry("annotator_disagreement", new Pair(0.3, 0.4)),
           Map.entry("concept_drift", new Pair(0.5, 1.0)));
 
   private final Map<String, String> settings;

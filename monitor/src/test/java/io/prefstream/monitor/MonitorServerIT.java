@@ -145,7 +145,9 @@ class MonitorServerIT {
                 .body();
         assertThat(metrics)
             .contains(
-                "prefstream_drift_level{metric=\"score_psi\",model=\"reward\",tenant=\"acme\"} 2.0");
+                "prefstream_drift_level{metric=\"score_psi\",model=\"reward\",tenant=\"acme\"} 2.0")
+            .contains(
+                "prefstream_monitor_score{arm=\"champion\",model=\"reward\",stat=\"p50\",tenant=\"acme\"} 2.5");
         // The dashboard page, its chart library from the jar, and its data.
         var page =
             http.send(
@@ -174,6 +176,11 @@ class MonitorServerIT {
         assertThat(dashboard.at("/checkpoints/0/version").asLong()).isEqualTo(1);
         assertThat(dashboard.get("alerts").toString()).contains("score_psi", "ALERT");
         assertThat(dashboard.get("series").isArray()).isTrue();
+        JsonNode scores = dashboard.at("/scores/0");
+        assertThat(scores.get("model").asText()).isEqualTo("acme/reward");
+        assertThat(scores.at("/arms/champion/version").asLong()).isEqualTo(1);
+        assertThat(scores.at("/arms/champion/n").asInt()).isEqualTo(41);
+        assertThat(scores.at("/arms/champion/mean").asDouble()).isEqualTo(2.5);
       }
     }
   }

@@ -201,35 +201,35 @@ class MonitorTopologyTest {
     var examples = io.prefstream.schemas.Examples.oneOfEachPayload("acme", "x", T0);
     var exposure = (io.prefstream.avro.Exposure) examples.get(0).getPayload();
     var thumb = (io.prefstream.avro.Thumb) examples.get(2).getPayload();
-    // reference window: 60 exposures of 20-character replies, 40 thumbs of which 30 up
-    for (int i = 0; i < 60; i++) {
+    // reference window: 300 exposures of 20-character replies, 200 thumbs of which 150 up
+    for (int i = 0; i < 300; i++) {
       feedback(
           topic,
           io.prefstream.avro.Exposure.newBuilder(exposure).setResponse("x".repeat(20)).build(),
           T0.plusSeconds(i % 60),
           i);
     }
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < 200; i++) {
       feedback(
           topic,
-          io.prefstream.avro.Thumb.newBuilder(thumb).setUp(i < 30).build(),
-          T0.plusSeconds(i),
-          100 + i);
+          io.prefstream.avro.Thumb.newBuilder(thumb).setUp(i < 150).build(),
+          T0.plusSeconds(i % 60),
+          1000 + i);
     }
-    // next window: 30 exposures of 1,000-character replies, 30 thumbs of which 7.5 → 8 up
-    for (int i = 0; i < 30; i++) {
+    // next window: 150 exposures of 1,000-character replies, 150 thumbs of which 40 up
+    for (int i = 0; i < 150; i++) {
       feedback(
           topic,
           io.prefstream.avro.Exposure.newBuilder(exposure).setResponse("y".repeat(1000)).build(),
-          T0.plusSeconds(60 + i),
-          200 + i);
+          T0.plusSeconds(60 + i % 30),
+          2000 + i);
     }
-    for (int i = 0; i < 30; i++) {
+    for (int i = 0; i < 150; i++) {
       feedback(
           topic,
-          io.prefstream.avro.Thumb.newBuilder(thumb).setUp(i < 8).build(),
-          T0.plusSeconds(60 + i),
-          300 + i);
+          io.prefstream.avro.Thumb.newBuilder(thumb).setUp(i < 40).build(),
+          T0.plusSeconds(60 + i % 30),
+          3000 + i);
     }
     feedback(topic, thumb, T0.plusSeconds(125), 999); // closes the second window
     Map<String, DriftReport> reports =
@@ -242,7 +242,7 @@ class MonitorTopologyTest {
     assertThat(lengths.getLevel()).isEqualTo(AlertLevel.ALERT);
     assertThat(reports.get("acme/inputs/prompt_length_psi").getValue()).isCloseTo(0, within(1e-12));
     DriftReport thumbs = reports.get("acme/inputs/thumbs_up_rate_change");
-    assertThat(thumbs.getValue()).isCloseTo(Math.abs(8.0 / 30 - 0.75), within(1e-12));
+    assertThat(thumbs.getValue()).isCloseTo(Math.abs(40.0 / 150 - 0.75), within(1e-12));
     assertThat(thumbs.getDetails()).containsEntry("reference", 0.75);
     assertThat(thumbs.getLevel()).isEqualTo(AlertLevel.ALERT);
     // kinds: reference (exposure 0.6, thumb 0.4), window (0.5, 0.5); m = (0.55, 0.45)
@@ -267,22 +267,22 @@ class MonitorTopologyTest {
     var thumb =
         (io.prefstream.avro.Thumb)
             io.prefstream.schemas.Examples.oneOfEachPayload("acme", "x", T0).get(2).getPayload();
-    for (int i = 0; i < 40; i++) {
-      feedback(events, thumb, T0.plusSeconds(i), i);
+    for (int i = 0; i < 120; i++) {
+      feedback(events, thumb, T0.plusSeconds(i % 60), i);
     }
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 30; i++) {
       var d =
           io.prefstream.avro.DeadLetter.newBuilder()
               .setRaw(java.nio.ByteBuffer.wrap(new byte[] {1}))
               .setRawSize(1)
               .setReason("missing field event_id")
               .setSource("ingest")
-              .setTenantId(i < 9 ? "acme" : null) // one without a tenant: not attributed
+              .setTenantId(i % 10 < 9 ? "acme" : null) // without a tenant: not attributed
               .setTime(T0.plusSeconds(i))
               .build();
       letters.pipeInput("d" + i, d, T0.plusSeconds(i));
     }
-    feedback(events, thumb, T0.plusSeconds(61), 99);
+    feedback(events, thumb, T0.plusSeconds(61), 999);
     DriftReport r =
         drift.readKeyValuesToList().stream()
             .filter(kv -> kv.key.equals("acme/inputs/dead_letter_rate"))
@@ -290,7 +290,7 @@ class MonitorTopologyTest {
             .orElseThrow()
             .value;
     assertThat(r.getValue()).isCloseTo(9.0 / 49, within(1e-12));
-    assertThat(r.getDetails()).containsEntry("dead_letters", 9.0).containsEntry("accepted", 40.0);
+    assertThat(r.getDetails()).containsEntry("dead_letters", 27.0).containsEntry("accepted", 120.0);
     assertThat(r.getLevel()).isEqualTo(AlertLevel.WARN); // 0.18: above 0.05, below 0.2
   }
 

@@ -88,12 +88,14 @@ public final class Simulator {
   private final double[][] userOffsets;
   private final int annotators = 20;
   private final int[] annotatorKind; // 0 careful, 1 noisy, 2 adversarial
+  private final SplittableRandom overlap; // second annotators of labeled pairs
   private long interaction;
   private long eventCounter;
 
   public Simulator(SimulatorConfig config) {
     this.config = config;
     this.random = new SplittableRandom(config.seed());
+    this.overlap = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
     this.userOffsets = new double[config.users()][];
     for (int u = 0; u < config.users(); u++) {
       userOffsets[u] = new double[5];
@@ -294,26 +296,33 @@ public final class Simulator {
     while (b.equals(a)) {
       b = response(prompt);
     }
-    Preferences prefs = preferencesAt(at);
-    double gap = prefs.utility(prompt, a) - prefs.utility(prompt, b);
-    boolean aWins =
-        switch (annotatorKind[annotator]) {
-          case 1 -> random.nextBoolean();
-          case 2 -> gap < 0;
-          default -> random.nextDouble() < sigmoid(gap / (TEMPERATURE / 2));
-        };
-    out.add(
-        event(
-            id,
-            -1,
-            at,
-            LabeledPair.newBuilder()
-                .setPrompt(prompt)
-                .setChosen(aWins ? a : b)
-                .setRejected(aWins ? b : a)
-                .setAnnotator(new Annotator("annotator-" + annotator, AnnotatorKind.HUMAN, 0.9))
-                .setConfidence(0.9)
-                .build()));
+    double gap = preferencesAt(at).utility(prompt, a) - preferencesAt(at).utility(prompt, b);
+    out.add(event(id, -1, at, label(annotator, prompt, a, b, aWins(annotator, gap, random))));
+    // A second annotator, drawn from its own stream so that the rest of the run is unchanged.
+    if (overlap.nextDouble() < config.annotatorOverlap()) {
+      int second = (annotator + 1 + overlap.nextInt(annotators - 1)) % annotators;
+      boolean wins = aWins(second, gap, overlap);
+      out.add(event(id, -1, at.plusSeconds(1), label(second, prompt, a, b, wins)));
+    }
+  }
+
+  private boolean aWins(int annotator, double gap, SplittableRandom r) {
+    return switch (annotatorKind[annotator]) {
+      case 1 -> r.nextBoolean();
+      case 2 -> gap < 0;
+      default -> r.nextDouble() < sigmoid(gap / (TEMPERATURE / 2));
+    };
+  }
+
+  private static LabeledPair label(
+      int annotator, String prompt, String a, String b, boolean aWins) {
+    return LabeledPair.newBuilder()
+        .setPrompt(prompt)
+        .setChosen(aWins ? a : b)
+        .setRejected(aWins ? b : a)
+        .setAnnotator(new Annotator("annotator-" + annotator, AnnotatorKind.HUMAN, 0.9))
+        .setConfidence(0.9)
+        .build();
   }
 
   /** A deliberately invalid copy of an event (new id), and the field ingest should name. */

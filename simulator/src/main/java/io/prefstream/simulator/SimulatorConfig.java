@@ -18,6 +18,8 @@ import java.time.Instant;
  * @param newTopicAt when prompts of a new topic start to arrive (null: never)
  * @param noisyAnnotators share of annotators who label at random
  * @param adversarialAnnotators share of annotators who label the worse response as chosen
+ * @param annotatorOverlap share of labeled pairs a second annotator labels too (as annotation teams
+ *     do to measure agreement)
  */
 public record SimulatorConfig(
     long seed,
@@ -30,7 +32,8 @@ public record SimulatorConfig(
     Instant shiftAt,
     Instant newTopicAt,
     double noisyAnnotators,
-    double adversarialAnnotators) {
+    double adversarialAnnotators,
+    double annotatorOverlap) {
 
   public SimulatorConfig {
     if (users < 1) {
@@ -39,7 +42,8 @@ public record SimulatorConfig(
     if (step.isNegative()) {
       throw new IllegalArgumentException("step must not be negative, got " + step);
     }
-    for (double share : new double[] {malformedShare, noisyAnnotators, adversarialAnnotators}) {
+    for (double share :
+        new double[] {malformedShare, noisyAnnotators, adversarialAnnotators, annotatorOverlap}) {
       if (!(share >= 0 && share <= 1)) {
         throw new IllegalArgumentException("shares must be in [0, 1], got " + share);
       }
@@ -71,6 +75,7 @@ public record SimulatorConfig(
     private Instant newTopicAt;
     private double noisyAnnotators;
     private double adversarialAnnotators;
+    private double annotatorOverlap = 0.2;
 
     private Builder(Instant start) {
       this.start = start;
@@ -122,6 +127,11 @@ public record SimulatorConfig(
       return this;
     }
 
+    public Builder optAnnotatorOverlap(double share) {
+      this.annotatorOverlap = share;
+      return this;
+    }
+
     public SimulatorConfig build() {
       return new SimulatorConfig(
           seed,
@@ -134,7 +144,8 @@ public record SimulatorConfig(
           shiftAt,
           newTopicAt,
           noisyAnnotators,
-          adversarialAnnotators);
+          adversarialAnnotators,
+          annotatorOverlap);
     }
   }
 }

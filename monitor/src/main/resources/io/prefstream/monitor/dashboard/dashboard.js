@@ -30,6 +30,45 @@ function setSeries(chart, labels, named) {
   chart.update();
 }
 
+// One bar chart per tenant/model: each arm's share of its scores per bin, on shared bins.
+const armColors = { champion: '#0969da', candidate: '#cf222e', shadow: '#8250df' };
+const scoreCharts = {};
+
+function renderScores(models) {
+  const box = document.getElementById('scores');
+  if (models.length === 0) { return; }
+  box.querySelector('.none')?.remove();
+  models.slice(0, 4).forEach(m => {
+    let chart = scoreCharts[m.model];
+    if (!chart) {
+      const wrap = document.createElement('div');
+      wrap.className = 'scores';
+      wrap.innerHTML = `<h3>${esc(m.model)}</h3><div class="chart"><canvas></canvas></div><p class="figure"></p>`;
+      box.appendChild(wrap);
+      chart = new Chart(wrap.querySelector('canvas'), {
+        type: 'bar',
+        data: { labels: [], datasets: [] },
+        options: {
+          animation: false, responsive: true, maintainAspectRatio: false,
+          scales: { x: { title: { display: true, text: 'normalised score' }, ticks: { maxTicksLimit: 8 } },
+            y: { beginAtZero: true, title: { display: true, text: 'share of scores' } } },
+          plugins: { legend: { position: 'right', labels: { boxWidth: 10 } } }
+        }
+      });
+      chart.caption = wrap.querySelector('.figure');
+      scoreCharts[m.model] = chart;
+    }
+    chart.data.labels = m.edges.slice(0, -1).map((e, i) => fmt((e + m.edges[i + 1]) / 2, 2));
+    chart.data.datasets = Object.entries(m.arms).map(([arm, a]) => ({
+      label: `${arm} v${a.version}`, data: a.shares,
+      backgroundColor: (armColors[arm] ?? '#57606a') + '99', borderColor: armColors[arm] ?? '#57606a', borderWidth: 1
+    }));
+    chart.update();
+    chart.caption.textContent = Object.entries(m.arms)
+      .map(([arm, a]) => `${arm} v${a.version}: mean ${fmt(a.mean, 2)} over ${a.n} scores`).join(' · ');
+  });
+}
+
 function time(ms) { return new Date(ms).toLocaleTimeString(); }
 function fmt(v, digits = 3) { return v == null || Number.isNaN(v) ? '–' : Number(v).toFixed(digits); }
 function esc(s) { return String(s ?? '').replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c])); }
@@ -55,6 +94,7 @@ function render(d) {
       `now ${fmt(total(last.events_per_s), 1)} events/s, ${fmt(last.dead_letters_per_s, 1)} dead letters/s`;
     document.getElementById('pairs-now').textContent = `now ${fmt(total(last.pairs_per_s), 1)} pairs/s`;
   }
+  renderScores(d.scores);
   const cps = d.checkpoints;
   setSeries(charts.training, cps.map(c => `${c.tenant} v${c.version}`), {
     prequential: cps.map(c => c.metrics.prequential_accuracy ?? null),

@@ -52,6 +52,11 @@ final class ChildProcess implements AutoCloseable {
    * merged into stdout.
    */
   static ChildProcess start(String... args) throws IOException {
+    return start(java.util.Map.of(), args);
+  }
+
+  /** As {@link #start(String...)}, with {@code env} added to the child's environment. */
+  static ChildProcess start(java.util.Map<String, String> env, String... args) throws IOException {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException("Launcher jar not built: " + JAR.toAbsolutePath());
     }
@@ -61,7 +66,9 @@ final class ChildProcess implements AutoCloseable {
     command.add("-jar");
     command.add(JAR.toString());
     command.addAll(List.of(args));
-    return new ChildProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    return new ChildProcess(builder.start());
   }
 
   /** Runs a command to completion and returns its exit code and output. */
@@ -95,6 +102,14 @@ final class ChildProcess implements AutoCloseable {
     }
     throw new AssertionError(
         "No line containing '" + text + "' within " + limit + "; output: " + output());
+  }
+
+  /** Waits for the process to end by itself; returns its exit code. */
+  int awaitExit(Duration limit) throws InterruptedException {
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("Process did not end within " + limit + "; output: " + output());
+    }
+    return process.exitValue();
   }
 
   /** Sends SIGTERM and waits for the process to end; returns its exit code. */

@@ -11,10 +11,12 @@ import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.monitor.MonitorServer;
 import io.prefstream.pairs.PairBuilderOptions;
 import io.prefstream.schemas.JsonForm;
+import io.prefstream.scorer.ScorerOptions;
 import io.prefstream.scorer.ScorerServer;
 import io.prefstream.simulator.ProductRun;
 import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
+import io.prefstream.trainer.TrainerOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -75,6 +77,24 @@ public final class DemoCommand implements Runnable {
   int monitorPort;
 
   @Option(
+      names = "--rate",
+      paramLabel = "EVENTS_PER_S",
+      defaultValue = "250",
+      description =
+          "Feedback events per second the simulated product sends; 0 sends as fast as ingest"
+              + " takes them. Default: ${DEFAULT-VALUE}.")
+  double rate;
+
+  @Option(
+      names = "--rank-rate",
+      paramLabel = "PER_S",
+      defaultValue = "10",
+      description =
+          "Best-of-N requests per second the product makes to the scorer while it sends"
+              + " feedback. Default: ${DEFAULT-VALUE}.")
+  double rankRate;
+
+  @Option(
       names = "--summary",
       paramLabel = "FILE",
       description = "Also write the summary JSON here.")
@@ -99,10 +119,19 @@ public final class DemoCommand implements Runnable {
                 kafka.dataDir());
         LocalTrainer trainer =
             LocalTrainer.start(
-                kafka.bootstrapServers(), kafka.topics(), Settings.empty(), kafka.dataDir());
+                kafka.bootstrapServers(),
+                kafka.topics(),
+                // A demo lasts a minute or so: checkpoints every 10 s rather than 30 s, so the
+                // scorer shadows and canaries new versions while the product still sends.
+                Settings.of(Map.of(TrainerOptions.CHECKPOINT_INTERVAL.key(), "10s")),
+                kafka.dataDir());
         ScorerServer scorer =
             LocalScorer.start(
-                kafka.bootstrapServers(), kafka.topics(), Settings.empty(), scorerPort);
+                kafka.bootstrapServers(),
+                kafka.topics(),
+                // The demo's scoring traffic is light: the monitor sees every served score.
+                Settings.of(Map.of(ScorerOptions.SCORE_SAMPLE.key(), "1")),
+                scorerPort);
         MonitorServer monitor =
             LocalMonitor.start(
                 kafka.bootstrapServers(),
@@ -123,12 +152,30 @@ public final class DemoCommand implements Runnable {
               + trainer.store());
       out.println("prefstream demo: scorer API at " + scorer.uri());
       out.println("prefstream demo: drift monitor at " + monitor.uri() + "/v1/drift");
+      out.println("prefstream demo: dashboard at " + monitor.uri() + "/");
+      if (rate < 0 || rankRate < 0) {
+        throw new UserError("--rate and --rank-rate must not be negative");
+      }
       Simulator simulator = new Simulator(simulation.config());
       Simulator replay = new Simulator(simulation.config());
+      ProductRun.Progress progress = new ProductRun.Progress();
+      String tenant = simulation.config().tenant();
+      DemoLive live =
+          new DemoLive(
+                  out,
+                  progress,
+                  trainer,
+                  scorer,
+                  tenant,
+                  trainer.config().modelName(),
+                  new Simulator(simulation.config().withSeed(simulation.config().seed() + 1)),
+                  rankRate,
+                  Duration.ofSeconds(5))
+              .start();
       ProductRun.Report report;
       long duplicates = 0;
       try (FeedbackClient client = FeedbackClient.builder(ingest.uri(), "demo-key").build()) {
-        report = ProductRun.run(simulator, client, simulation.events);
+        report = ProductRun.run(simulator, client, simulation.events, rate, progress);
         out.printf(
             "simulated product sent %d events: %d accepted, %d rejected (%d deliberately malformed)%n",
             report.sent(), report.accepted(), report.rejected(), report.malformedSent());
@@ -150,12 +197,13 @@ public final class DemoCommand implements Runnable {
       out.printf(
           "pair builder: %d pairs (%d holdout) by source %s%n",
           pairs.total(), pairs.holdout(), pairs.bySource());
-      String tenant = simulation.config().tenant();
       long trainPairs = pairs.total() - pairs.holdout();
       if (!trainer.awaitTrained(tenant, trainPairs, Duration.ofMinutes(5))) {
         throw new UserError(
             "demo: the trainer did not train all " + trainPairs + " pairs within 5 minutes");
       }
+      live.close();
+      out.println(live.line());
       var trained = trainer.stop(Duration.ofMinutes(2)).get(tenant);
       Optional<Double> agreement =
           TruePreference.agreement(
@@ -200,6 +248,7 @@ public final class DemoCommand implements Runnable {
       putFigure(accuracy, "true_preference", agreement.orElse(Double.NaN));
       summary.put("model", trainer.config().model().type());
       summary.set("rollouts", serving.rollouts());
+      serving.served().put("live_best_of_n_requests", live.ranked());
       summary.set("serving", serving.served());
       var alerts = summary.putArray("drift_alerts");
       for (var r : monitor.latest()) {

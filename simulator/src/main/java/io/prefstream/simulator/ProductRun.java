@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs the simulated product against an ingest through {@link FeedbackClient} and tallies the
@@ -36,23 +37,92 @@ public final class ProductRun {
       long malformedAccepted,
       long unanswered) {}
 
+  /** Live counts of a run, for a progress display: read from any thread. */
+  public static final class Progress {
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong duplicate = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong unanswered = new AtomicLong();
+    private volatile boolean done;
+
+    public long sent() {
+      return sent.get();
+    }
+
+    public long accepted() {
+      return accepted.get();
+    }
+
+    public long duplicate() {
+      return duplicate.get();
+    }
+
+    public long rejected() {
+      return rejected.get();
+    }
+
+    public long unanswered() {
+      return unanswered.get();
+    }
+
+    /** True once every event was sent and answered. */
+    public boolean done() {
+      return done;
+    }
+
+    private void answered(EventResult result, Throwable error) {
+      if (error != null) {
+        unanswered.incrementAndGet();
+      } else if (result.status() == EventStatus.ACCEPTED) {
+        accepted.incrementAndGet();
+      } else if (result.status() == EventStatus.DUPLICATE) {
+        duplicate.incrementAndGet();
+      } else {
+        rejected.incrementAndGet();
+      }
+    }
+  }
+
   private ProductRun() {}
 
   /**
-   * Sends the simulator's next {@code events} events (whole interactions) and waits for all
-   * answers.
+   * Sends the simulator's next {@code events} events (whole interactions) as fast as ingest takes
+   * them and waits for all answers.
    */
   public static Report run(Simulator simulator, FeedbackClient client, int events)
       throws InterruptedException {
+    return run(simulator, client, events, 0, new Progress());
+  }
+
+  /**
+   * Sends the simulator's next {@code events} events (whole interactions), at most {@code rate}
+   * events per second (0: unpaced), counting answers in {@code progress} as they come, and waits
+   * for all answers.
+   */
+  public static Report run(
+      Simulator simulator, FeedbackClient client, int events, double rate, Progress progress)
+      throws InterruptedException {
     List<SimulatedEvent> sent = new ArrayList<>();
     List<CompletableFuture<EventResult>> answers = new ArrayList<>();
+    long started = System.nanoTime();
     while (sent.size() < events) {
       for (SimulatedEvent event : simulator.nextInteraction()) {
         sent.add(event);
-        answers.add(
+        progress.sent.incrementAndGet();
+        CompletableFuture<EventResult> answer =
             event.isMalformed()
                 ? client.sendJson(event.malformedJson())
-                : client.send(event.event()));
+                : client.send(event.event());
+        answer.whenComplete(progress::answered);
+        answers.add(answer);
+      }
+      if (rate > 0) {
+        long due = started + (long) (sent.size() / rate * 1e9);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        }
       }
     }
     long accepted = 0;
@@ -79,6 +149,7 @@ public final class ProductRun {
       validRejected += !bad && status == EventStatus.REJECTED ? 1 : 0;
       malformedAccepted += bad && status.stored() ? 1 : 0;
     }
+    progress.done = true;
     return new Report(
         sent.size(),
         accepted,

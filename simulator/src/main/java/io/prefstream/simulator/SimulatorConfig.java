@@ -50,6 +50,23 @@ public record SimulatorConfig(
     }
   }
 
+  /** This configuration with another seed: the same product, other users' interactions. */
+  public SimulatorConfig withSeed(long other) {
+    return new SimulatorConfig(
+        other,
+        tenant,
+        users,
+        start,
+        step,
+        mix,
+        malformedShare,
+        shiftAt,
+        newTopicAt,
+        noisyAnnotators,
+        adversarialAnnotators,
+        annotatorOverlap);
+  }
+
   /**
    * Seed 42, tenant demo, 200 users, one interaction per 100 ms from {@code start}, no scenario.
    */

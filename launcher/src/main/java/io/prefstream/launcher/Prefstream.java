@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       UpCommand.class,
       DemoCommand.class,
+      RunCommand.class,
       SimulateCommand.class,
       TrainCommand.class,
       CheckpointCommand.class,

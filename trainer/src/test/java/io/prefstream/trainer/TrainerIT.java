@@ -243,17 +243,34 @@ class TrainerIT {
     long expected = trainCount(first, "demo") + trainCount(second, "demo");
     Process survivor = startTrainerProcess(config, dir.resolve("second.log"));
     try {
-      await(
-          "the restarted trainer checkpointed every pair",
-          Duration.ofMinutes(3),
-          () -> {
-            try {
-              Manifest m = newest(store, "demo");
-              return m != null && m.pairsSeen() >= expected;
-            } catch (Exception e) {
-              return false;
-            }
-          });
+      try {
+        await(
+            "the restarted trainer checkpointed every pair",
+            Duration.ofMinutes(3),
+            () -> {
+              try {
+                Manifest m = newest(store, "demo");
+                return m != null && m.pairsSeen() >= expected;
+              } catch (Exception e) {
+                return false;
+              }
+            });
+      } catch (AssertionError e) {
+        // What the two trainer processes said, so that a failure here can be diagnosed.
+        throw new AssertionError(
+            e.getMessage()
+                + " (expected "
+                + expected
+                + " pairs; newest checkpoint "
+                + newest(store, "demo").pairsSeen()
+                + "; restarted trainer alive: "
+                + survivor.isAlive()
+                + ")\n--- first.log:\n"
+                + tail(dir.resolve("first.log"))
+                + "\n--- second.log:\n"
+                + tail(dir.resolve("second.log")),
+            e);
+      }
       assertThat(newest(store, "demo").pairsSeen()).isEqualTo(expected);
       assertThat(Files.readString(dir.resolve("second.log")))
           .contains("Restored demo/reward/" + atKill.version());
@@ -267,6 +284,11 @@ class TrainerIT {
       survivor.destroy();
       survivor.waitFor(60, TimeUnit.SECONDS);
     }
+  }
+
+  private static String tail(Path log) throws java.io.IOException {
+    List<String> lines = Files.readAllLines(log);
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
   }
 
   private static boolean exists(Path store) {

@@ -104,6 +104,14 @@ final class ChildProcess implements AutoCloseable {
         "No line containing '" + text + "' within " + limit + "; output: " + output());
   }
 
+  /** SIGKILL (kill -9), and waits for the process to be gone. */
+  void kill(Duration limit) throws InterruptedException {
+    process.toHandle().destroyForcibly();
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("Process did not die within " + limit + " of SIGKILL");
+    }
+  }
+
   /** Waits for the process to end by itself; returns its exit code. */
   int awaitExit(Duration limit) throws InterruptedException {
     if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -43,9 +43,9 @@ public final class RunCommand implements Runnable {
   String service;
 
   @Option(
-      names = {"-b", "--bootstrap-servers"},
+      names = {"-b", "--bootstrap"},
       paramLabel = "HOST:PORT,...",
-      defaultValue = "${env:PREFSTREAM_BOOTSTRAP_SERVERS:-localhost:9092}",
+      defaultValue = "${env:PREFSTREAM_BOOTSTRAP:-localhost:9092}",
       description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}.")
   String bootstrap;
 

@@ -38,7 +38,7 @@ class FeedbackRoundTripIT {
   }
 
   @AfterAll
-  static void stopBroker() {
+  static void stopBroker() throws Exception {
     kafka.close();
   }
 

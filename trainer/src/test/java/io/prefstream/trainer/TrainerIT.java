@@ -229,6 +229,10 @@ class TrainerIT {
     settings(topics, store)
         .under("")
         .forEach((k, v) -> props.append(k).append('=').append(v).append('\n'));
+    // This test is about resuming exactly once, not the gate: where the kill lands decides the
+    // parent's holdout accuracy, and a restarted model a few holdout pairs behind it had every
+    // checkpoint held back until the test timed out (0.679 against 0.727 on 165 pairs, once).
+    props.append("trainer.gate-tolerance=1\n");
     Files.writeString(config, props);
 
     Process victim = startTrainerProcess(config, dir.resolve("first.log"));

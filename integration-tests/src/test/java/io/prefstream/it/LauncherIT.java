@@ -317,6 +317,91 @@ class LauncherIT {
   }
 
   @Test
+  void theBadInputScenarioIsAnsweredWith4xxAndDeadLettersAndNoServerError() throws Exception {
+    ChildProcess.Result result =
+        ChildProcess.run(
+            LIMIT,
+            "demo",
+            "--scenario",
+            "bad-input",
+            "--kafka-port",
+            "0",
+            "--scorer-port",
+            "0",
+            "--monitor-port",
+            "0",
+            "--events",
+            "1500",
+            "--rate",
+            "600");
+
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    JsonNode summary = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
+    assertThat(summary.get("scenario").asText()).isEqualTo("bad-input");
+    JsonNode events = summary.get("events");
+    // About 30% malformed beside the valid events: every one rejected, with its dead letter.
+    assertThat(events.get("malformed_sent").asDouble() / events.get("sent").asDouble())
+        .isGreaterThan(0.15);
+    assertThat(events.get("rejected").asInt()).isEqualTo(events.get("malformed_sent").asInt());
+    assertThat(summary.at("/dead_letters_by_source/ingest").asInt())
+        .isGreaterThanOrEqualTo(events.get("rejected").asInt());
+    JsonNode bad = summary.get("bad_input");
+    assertThat(bad.get("garbage_requests").asInt()).isPositive();
+    assertThat(bad.get("server_errors").asInt()).isZero();
+    assertThat(bad.has("answered_400") && bad.has("answered_401") && bad.has("answered_415"))
+        .as(bad.toString())
+        .isTrue();
+    assertThat(summary.at("/lost/events").asInt()).isZero();
+  }
+
+  @Test
+  void theDemoReplaysRealPreferencePairsFromADataset() throws Exception {
+    Path hh = Path.of("..", "..", "shared", "data", "hh-rlhf", "helpful-base", "test.jsonl.gz");
+    if (!Files.exists(hh)) {
+      hh = Path.of("..", "shared", "data", "hh-rlhf", "helpful-base", "test.jsonl.gz");
+    }
+    assertThat(hh).as("the shared HH-RLHF data beside the checkout").exists();
+
+    ChildProcess.Result result =
+        ChildProcess.run(
+            LIMIT,
+            "demo",
+            "--dataset",
+            hh.toString(),
+            "--kafka-port",
+            "0",
+            "--scorer-port",
+            "0",
+            "--monitor-port",
+            "0",
+            "--events",
+            "800",
+            "--rate",
+            "0");
+
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    JsonNode summary = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
+    assertThat(summary.get("dataset").asText()).endsWith("test.jsonl.gz");
+    assertThat(summary.at("/events/accepted").asInt()).isEqualTo(800);
+    assertThat(summary.at("/pairs/by_source/labeled_pair").asInt()).isEqualTo(800);
+    assertThat(summary.at("/pairs/trained").asInt() + summary.at("/pairs/holdout").asInt())
+        .isEqualTo(800);
+    assertThat(summary.at("/accuracy/true_preference").isNull()).isTrue();
+    assertThat(summary.at("/serving/held_back_pairs_ranked").asInt()).isEqualTo(200);
+    assertThat(summary.at("/accuracy/held_back_chosen_first").asDouble()).isBetween(0.0, 1.0);
+    assertThat(summary.at("/lost/pairs").asInt()).isZero();
+  }
+
+  @Test
+  void anUnknownScenarioIsAUsageErrorThatNamesTheChoices() throws Exception {
+    ChildProcess.Result result =
+        ChildProcess.run(LIMIT, "demo", "--scenario", "chaos", "--kafka-port", "0");
+
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.output()).contains("--scenario must be one of steady, preference-shift");
+  }
+
+  @Test
   void trainWritesACheckpointThatPublishAnnouncesAndListShows() throws Exception {
     Path data = tmp.resolve("pairs.jsonl");
     StringBuilder lines = new StringBuilder();

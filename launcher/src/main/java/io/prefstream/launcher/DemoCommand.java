@@ -95,15 +95,51 @@ public final class DemoCommand implements Runnable {
   double rankRate;
 
   @Option(
+      names = "--scenario",
+      paramLabel = "NAME",
+      defaultValue = "steady",
+      description =
+          "steady (the default); preference-shift: the users' preferences shift halfway"
+              + " (--shift-after, default 0.5); bad-input: 30% malformed events and a stream of"
+              + " garbage requests beside valid traffic.")
+  String scenario;
+
+  @Option(
+      names = "--dataset",
+      paramLabel = "FILE",
+      description =
+          "Replay real preference pairs (e.g. ../shared/data/hh-rlhf/helpful-base/test.jsonl.gz)"
+              + " as labeled-pair events over HTTP instead of the simulated product; --events"
+              + " bounds how many.")
+  Path dataset;
+
+  @Option(
       names = "--summary",
       paramLabel = "FILE",
       description = "Also write the summary JSON here.")
   Path summaryFile;
 
+  private static final java.util.List<String> SCENARIOS =
+      java.util.List.of("steady", "preference-shift", "bad-input");
+
   @Override
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
     long started = System.nanoTime();
+    if (!SCENARIOS.contains(scenario)) {
+      throw new UserError(
+          "--scenario must be one of " + String.join(", ", SCENARIOS) + ", got '" + scenario + "'");
+    }
+    if (scenario.equals("preference-shift") && simulation.shiftAfter == null) {
+      simulation.shiftAfter = 0.5;
+    }
+    if (scenario.equals("bad-input")) {
+      simulation.malformedShare = Math.max(simulation.malformedShare, 0.3);
+    }
+    DatasetReplay replayed =
+        dataset == null
+            ? null
+            : DatasetReplay.read(dataset, simulation.config().tenant(), simulation.events);
     IngestStartOptions ingestOptions = new IngestStartOptions();
     ingestOptions.port = ingestPort;
     try (LocalKafka kafka = local.startKafka();
@@ -169,17 +205,42 @@ public final class DemoCommand implements Runnable {
                   tenant,
                   trainer.config().modelName(),
                   new Simulator(simulation.config().withSeed(simulation.config().seed() + 1)),
-                  rankRate,
+                  replayed == null ? rankRate : 0,
                   Duration.ofSeconds(5))
               .start();
       ProductRun.Report report;
       long duplicates = 0;
+      BadInput.Result garbage = null;
       try (FeedbackClient client = FeedbackClient.builder(ingest.uri(), "demo-key").build()) {
-        report = ProductRun.run(simulator, client, simulation.events, rate, progress);
+        BadInput bad = scenario.equals("bad-input") ? BadInput.start(ingest.uri()) : null;
+        if (replayed != null) {
+          out.printf(
+              "replaying %d pairs of %s as labeled-pair events (%d left out: too long or"
+                  + " unusable)%n",
+              replayed.size(), replayed.file(), replayed.skipped());
+          report = replayed.run(client, rate, progress);
+        } else {
+          report = ProductRun.run(simulator, client, simulation.events, rate, progress);
+        }
+        if (bad != null) {
+          garbage = bad.stop();
+          out.printf(
+              "bad input: %d garbage requests answered %s; %d closed unanswered (an oversized"
+                  + " body); %d server errors%n",
+              garbage.sent(),
+              garbage.byStatus(),
+              garbage.unanswered().size(),
+              garbage.serverErrors().size());
+          garbage.serverErrors().stream().limit(5).forEach(e -> out.println("  " + e));
+        }
         out.printf(
-            "simulated product sent %d events: %d accepted, %d rejected (%d deliberately malformed)%n",
-            report.sent(), report.accepted(), report.rejected(), report.malformedSent());
-        duplicates = resend(replay, client);
+            "%s sent %d events: %d accepted, %d rejected (%d deliberately malformed)%n",
+            replayed == null ? "simulated product" : "dataset replay",
+            report.sent(),
+            report.accepted(),
+            report.rejected(),
+            report.malformedSent());
+        duplicates = replayed == null ? resend(replay, client) : replayed.resend(client, RESENT);
         out.printf(
             "sent the first %d valid events again: %d answered duplicate%n", RESENT, duplicates);
       }
@@ -206,27 +267,41 @@ public final class DemoCommand implements Runnable {
       out.println(live.line());
       var trained = trainer.stop(Duration.ofMinutes(2)).get(tenant);
       Optional<Double> agreement =
-          TruePreference.agreement(
-              new DirectoryCheckpointStore(trainer.store()),
-              trainer.config().modelName(),
-              simulation.config(),
-              simulator.now(),
-              2000);
+          replayed != null
+              ? Optional.empty() // real data has no true utility: judged on held-back pairs
+              : TruePreference.agreement(
+                  new DirectoryCheckpointStore(trainer.store()),
+                  trainer.config().modelName(),
+                  simulation.config(),
+                  simulator.now(),
+                  2000);
       out.printf(
-          "trainer: %d pairs trained, %d checkpoint(s), prequential accuracy %.3f, holdout %.3f,"
-              + " agreement with the users' true preferences %.3f%n",
+          "trainer: %d pairs trained, %d checkpoint(s), prequential accuracy %.3f, holdout %.3f%s%n",
           trained == null ? 0 : trained.pairsTrained(),
           trainer.checkpointsWritten(),
           trained == null ? Double.NaN : trained.prequentialAccuracy(),
           trained == null ? Double.NaN : trained.holdoutAccuracy(),
-          agreement.orElse(Double.NaN));
+          agreement
+              .map(a -> String.format(", agreement with the users' true preferences %.3f", a))
+              .orElse(""));
       DemoServing serving =
-          DemoServing.report(scorer, tenant, trainer.config().modelName(), simulator, out);
+          DemoServing.report(
+              scorer,
+              tenant,
+              trainer.config().modelName(),
+              replayed == null ? simulator : null,
+              out);
+      double heldBack =
+          replayed == null ? Double.NaN : replayed.judge(scorer, serving.served(), out);
       long deadLetters = pairs.deadLetters().values().stream().mapToLong(Long::longValue).sum();
       long lost = report.accepted() - distinct.size();
       double seconds = (System.nanoTime() - started) / 1e9;
       ObjectNode summary = JsonForm.mapper().createObjectNode();
       summary.put("demo", "pairs");
+      summary.put("scenario", scenario);
+      if (replayed != null) {
+        summary.put("dataset", replayed.file().toString());
+      }
       ObjectNode events = summary.putObject("events");
       events.put("sent", report.sent() + RESENT);
       events.put("accepted", report.accepted());
@@ -246,6 +321,9 @@ public final class DemoCommand implements Runnable {
           accuracy, "prequential", trained == null ? Double.NaN : trained.prequentialAccuracy());
       putFigure(accuracy, "holdout", trained == null ? Double.NaN : trained.holdoutAccuracy());
       putFigure(accuracy, "true_preference", agreement.orElse(Double.NaN));
+      if (replayed != null) {
+        putFigure(accuracy, "held_back_chosen_first", heldBack);
+      }
       summary.put("model", trainer.config().model().type());
       summary.set("rollouts", serving.rollouts());
       serving.served().put("live_best_of_n_requests", live.ranked());
@@ -266,6 +344,13 @@ public final class DemoCommand implements Runnable {
         }
       }
       summary.put("dead_letters", deadLetters);
+      if (garbage != null) {
+        ObjectNode bad = summary.putObject("bad_input");
+        bad.put("garbage_requests", garbage.sent());
+        garbage.byStatus().forEach((status, n) -> bad.put("answered_" + status, n));
+        bad.put("closed_unanswered", garbage.unanswered().size());
+        bad.put("server_errors", garbage.serverErrors().size());
+      }
       ObjectNode lettersBySource = summary.putObject("dead_letters_by_source");
       pairs.deadLetters().forEach(lettersBySource::put);
       ObjectNode inKafka = summary.putObject("kafka");
@@ -282,6 +367,7 @@ public final class DemoCommand implements Runnable {
           || pairsTrained != trainPairs
           || records != distinct.size()
           || report.validRejected() > 0
+          || (garbage != null && !garbage.serverErrors().isEmpty())
           || report.unanswered() > 0) {
         throw new UserError(
             "demo: accepted "

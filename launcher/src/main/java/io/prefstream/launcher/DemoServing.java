@@ -33,6 +33,10 @@ record DemoServing(ObjectNode rollouts, ObjectNode served) {
 
   private static final int INTERACTIONS = 50;
 
+  /**
+   * @param simulator the product whose fresh interactions best-of-N is judged on; null for a
+   *     dataset replay (rollouts only)
+   */
   static DemoServing report(
       ScorerServer scorer, String tenant, String model, Simulator simulator, PrintWriter out)
       throws InterruptedException {
@@ -70,6 +74,12 @@ record DemoServing(ObjectNode rollouts, ObjectNode served) {
     rollouts.put("phase", state == null ? "NONE" : state.getPhase().name());
 
     ObjectNode served = JsonForm.mapper().createObjectNode();
+    if (simulator == null) { // a dataset replay: judged on its held-back pairs instead
+      out.printf(
+          "scorer: champion v%d (%d promoted, %d rolled back, phase %s)%n",
+          rollouts.get("champion").asLong(), promoted, rolledBack, rollouts.get("phase").asText());
+      return new DemoServing(rollouts, served);
+    }
     HttpClient http = HttpClient.newHttpClient();
     int asked = 0;
     int trulyBest = 0;

@@ -71,6 +71,17 @@ public final class ProductRun {
       return done;
     }
 
+    /** Counts an event sent, and its answer when it comes. */
+    public void countSent(CompletableFuture<EventResult> answer) {
+      sent.incrementAndGet();
+      answer.whenComplete(this::answered);
+    }
+
+    /** Marks the run finished: every event sent and answered. */
+    public void finish() {
+      done = true;
+    }
+
     private void answered(EventResult result, Throwable error) {
       if (error != null) {
         unanswered.incrementAndGet();
@@ -109,12 +120,11 @@ public final class ProductRun {
     while (sent.size() < events) {
       for (SimulatedEvent event : simulator.nextInteraction()) {
         sent.add(event);
-        progress.sent.incrementAndGet();
         CompletableFuture<EventResult> answer =
             event.isMalformed()
                 ? client.sendJson(event.malformedJson())
                 : client.send(event.event());
-        answer.whenComplete(progress::answered);
+        progress.countSent(answer);
         answers.add(answer);
       }
       if (rate > 0) {
@@ -149,7 +159,7 @@ public final class ProductRun {
       validRejected += !bad && status == EventStatus.REJECTED ? 1 : 0;
       malformedAccepted += bad && status.stored() ? 1 : 0;
     }
-    progress.done = true;
+    progress.finish();
     return new Report(
         sent.size(),
         accepted,

@@ -393,6 +393,44 @@ class LauncherIT {
   }
 
   @Test
+  void benchFreshnessMeasuresAcceptedToServedBesideAcceptedToPairs() throws Exception {
+    ChildProcess.Result result =
+        ChildProcess.run(
+            Duration.ofSeconds(170),
+            "bench",
+            "freshness",
+            "--warm-up",
+            "10",
+            "--seconds",
+            "10",
+            "--tail",
+            "30",
+            "--rate",
+            "150",
+            "--set",
+            "pairs.session-gap=3s",
+            "--set",
+            "trainer.checkpoint-interval=3s",
+            "--set",
+            "rollout.steps=0.1,1",
+            "--set",
+            "rollout.min-pairs=10");
+
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    JsonNode figures = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
+    assertThat(figures.get("bench").asText()).isEqualTo("freshness");
+    assertThat(figures.get("unit").asText()).isEqualTo("ms");
+    assertThat(figures.get("baseline_name").asText()).isEqualTo("accepted_to_pairs_p50");
+    assertThat(figures.get("baseline").asLong()).isPositive();
+    assertThat(figures.get("events").asInt()).isPositive();
+    // Served comes after the pair it was trained on: never before the baseline.
+    assertThat(figures.get("value").asLong())
+        .as(result.output())
+        .isGreaterThanOrEqualTo(figures.get("baseline").asLong());
+    assertThat(result.output()).contains("announced at", "served from");
+  }
+
+  @Test
   void anUnknownScenarioIsAUsageErrorThatNamesTheChoices() throws Exception {
     ChildProcess.Result result =
         ChildProcess.run(LIMIT, "demo", "--scenario", "chaos", "--kafka-port", "0");

@@ -23,7 +23,8 @@ import picocli.CommandLine.Command;
       BenchIngestCommand.class,
       BenchPairsCommand.class,
       BenchTrainCommand.class,
-      BenchScoreCommand.class
+      BenchScoreCommand.class,
+      BenchFreshnessCommand.class
     },
     description = "Run a benchmark beside its baseline; the last line is a JSON of figures.")
 public final class Bench implements Runnable {
@@ -31,7 +32,7 @@ public final class Bench implements Runnable {
   @Override
   public void run() {
     throw new UserError(
-        "name a benchmark: ingest, pairs, train, score (./prefstream bench --help)");
+        "name a benchmark: ingest, pairs, train, score, freshness (./prefstream bench --help)");
   }
 
   static void createTopics(LocalKafka kafka, Topics topics) {

@@ -262,11 +262,11 @@ public final class BenchFreshnessCommand implements Runnable {
     }
   }
 
-  /** The first version that trained through the pair and the time it (or a later one) served. */
+  /** When the pair was first served: the earliest serve time of any version trained through it. */
   private static long servedTime(
       Pair p, Map<Long, Map<Integer, Long>> covered, Map<Long, Long> servedAt) {
     long best = Long.MAX_VALUE;
-    for (Map.Entry<Long, Map<Integer, Long>> c : new TreeMap<>(covered).entrySet()) {
+    for (Map.Entry<Long, Map<Integer, Long>> c : covered.entrySet()) {
       if (c.getValue().getOrDefault(p.partition(), 0L) > p.offset()) {
         Long t = servedAt.get(c.getKey());
         if (t != null) {
@@ -286,11 +286,12 @@ public final class BenchFreshnessCommand implements Runnable {
       Map<Long, Long> servedAt) {
     List<Long> toCheckpoint = new ArrayList<>();
     List<Long> toServed = new ArrayList<>();
+    TreeMap<Long, Map<Integer, Long>> byVersion = new TreeMap<>(covered);
     for (Pair p : pairs) {
       if (p.split() != Split.TRAIN) {
         continue;
       }
-      for (Map.Entry<Long, Map<Integer, Long>> c : new TreeMap<>(covered).entrySet()) {
+      for (Map.Entry<Long, Map<Integer, Long>> c : byVersion.entrySet()) {
         if (c.getValue().getOrDefault(p.partition(), 0L) > p.offset()) {
           toCheckpoint.add((announcedAt.get(c.getKey()) - p.seenAt()) / 1_000_000);
           break;

@@ -6,7 +6,6 @@ import io.prefstream.avro.Annotator;
 import io.prefstream.avro.AnnotatorKind;
 import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.avro.LabeledPair;
-import io.prefstream.ingest.ApiKeys;
 import io.prefstream.ingest.EventResult;
 import io.prefstream.ingest.EventStatus;
 import io.prefstream.ingest.FeedbackClient;
@@ -17,9 +16,7 @@ import io.prefstream.trainer.Datasets;
 import io.prefstream.trainer.TrainingPair;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -180,20 +177,14 @@ final class DatasetReplay {
     for (int i = 0; i < judged.size(); i++) {
       TrainingPair p = judged.get(i);
       boolean chosenFirst = i % 2 == 0;
-      ObjectNode body = JsonForm.mapper().createObjectNode();
-      body.put("prompt", p.prompt());
-      body.putArray("responses")
-          .add(chosenFirst ? p.chosen() : p.rejected())
-          .add(chosenFirst ? p.rejected() : p.chosen());
       try {
         HttpResponse<String> r =
-            http.send(
-                HttpRequest.newBuilder(URI.create(scorer.uri() + "/v1/rank"))
-                    .header("Authorization", "Bearer " + ApiKeys.DEMO_KEY)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
+            DemoRank.rank(
+                http,
+                scorer.uri(),
+                p.prompt(),
+                chosenFirst ? List.of(p.chosen(), p.rejected()) : List.of(p.rejected(), p.chosen()),
+                null);
         if (r.statusCode() != 200) {
           out.println("scorer: /v1/rank answered " + r.statusCode() + " " + r.body());
           break;

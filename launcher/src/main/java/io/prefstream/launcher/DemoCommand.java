@@ -37,11 +37,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The demo, at this stage of the system: the embedded broker, the ingest API, the pair builder on a
- * local MiniCluster and the online trainer, with the simulated product sending its feedback over
- * HTTP (and a share of malformed events); then the same events again to show idempotency, a second
- * client that checks every accepted event is in Kafka once, the pairs the stream made of them, and
- * the reward model trained on them, checked against the simulated users' true preferences.
+ * The demo: the embedded broker, ingest, the pair builder on a local MiniCluster, the online
+ * trainer, the scorer with its rollout controller and the drift monitor with its dashboard, while
+ * the simulated product (or a dataset replay) sends feedback over HTTP at a steady rate and asks
+ * the scorer for best-of-N; then the same events again to show idempotency, a second client that
+ * checks every accepted event is in Kafka once, the pairs the stream made of them, and the reward
+ * model trained on them, checked against the simulated users' true preferences (or the dataset's
+ * held-back pairs). Scenarios add a preference shift or bad input.
  */
 @Command(
     name = "demo",

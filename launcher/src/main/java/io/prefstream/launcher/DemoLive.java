@@ -1,24 +1,16 @@
 package io.prefstream.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.prefstream.avro.Exposure;
 import io.prefstream.avro.RolloutState;
-import io.prefstream.ingest.ApiKeys;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.scorer.Registry;
 import io.prefstream.scorer.ScorerServer;
 import io.prefstream.simulator.ProductRun;
-import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -110,32 +102,13 @@ final class DemoLive implements AutoCloseable {
   }
 
   private void rankOne() throws Exception {
-    String prompt = null;
-    List<String> responses = new ArrayList<>();
-    for (SimulatedEvent e : asking.nextInteraction()) {
-      if (!e.isMalformed() && e.event().getPayload() instanceof Exposure x) {
-        prompt = x.getPrompt();
-        if (!responses.contains(x.getResponse()) && !x.getResponse().isBlank()) {
-          responses.add(x.getResponse());
-        }
-      }
-    }
-    if (prompt == null || responses.size() < 2) {
+    DemoRank.Candidates c = DemoRank.next(asking);
+    if (c == null) {
       return;
     }
-    ObjectNode body = JsonForm.mapper().createObjectNode();
-    body.put("prompt", prompt);
-    responses.forEach(body.putArray("responses")::add);
-    body.put("user_id", "live-user-" + ranked.get() % 500);
     HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(scorer.uri() + "/v1/rank"))
-                .header("Authorization", "Bearer " + ApiKeys.DEMO_KEY)
-                .header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(10))
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+        DemoRank.rank(
+            http, scorer.uri(), c.prompt(), c.responses(), "live-user-" + ranked.get() % 500);
     if (r.statusCode() == 200) {
       JsonNode answer = JsonForm.mapper().readTree(r.body());
       ranked.incrementAndGet();

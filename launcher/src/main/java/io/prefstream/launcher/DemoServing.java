@@ -2,24 +2,18 @@ package io.prefstream.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.prefstream.avro.Exposure;
 import io.prefstream.avro.RolloutAction;
 import io.prefstream.avro.RolloutDecision;
 import io.prefstream.avro.RolloutState;
-import io.prefstream.ingest.ApiKeys;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.scorer.Registry;
 import io.prefstream.scorer.ScorerServer;
-import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -87,33 +81,16 @@ record DemoServing(ObjectNode rollouts, ObjectNode served) {
     long version = 0;
     for (int i = 0; i < 10 * INTERACTIONS && asked < INTERACTIONS; i++) {
       Instant at = simulator.now();
-      String prompt = null;
-      List<String> responses = new ArrayList<>();
-      for (SimulatedEvent e : simulator.nextInteraction()) {
-        if (!e.isMalformed() && e.event().getPayload() instanceof Exposure x) {
-          prompt = x.getPrompt();
-          if (!responses.contains(x.getResponse()) && !x.getResponse().isBlank()) {
-            responses.add(x.getResponse());
-          }
-        }
-      }
-      if (prompt == null || responses.size() < 2) {
+      DemoRank.Candidates c = DemoRank.next(simulator);
+      if (c == null) {
         continue;
       }
-      ObjectNode body = JsonForm.mapper().createObjectNode();
-      body.put("prompt", prompt);
-      responses.forEach(body.putArray("responses")::add);
-      body.put("user_id", "demo-user-" + i);
+      String prompt = c.prompt();
+      List<String> responses = c.responses();
       JsonNode answer;
       try {
         HttpResponse<String> r =
-            http.send(
-                HttpRequest.newBuilder(URI.create(scorer.uri() + "/v1/rank"))
-                    .header("Authorization", "Bearer " + ApiKeys.DEMO_KEY)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
+            DemoRank.rank(http, scorer.uri(), prompt, responses, "demo-user-" + i);
         if (r.statusCode() != 200) {
           out.println("scorer: /v1/rank answered " + r.statusCode() + " " + r.body());
           break;

@@ -417,7 +417,9 @@ class LauncherIT {
             "rollout.min-pairs=10");
 
     assertThat(result.exitCode()).as(result.output()).isZero();
-    JsonNode figures = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
+    // Its last stdout line; stderr, merged here, may log the stack's shutdown after it.
+    List<String> json = result.lines().stream().filter(l -> l.startsWith("{\"bench\"")).toList();
+    JsonNode figures = JsonForm.mapper().readTree(json.get(json.size() - 1));
     assertThat(figures.get("bench").asText()).isEqualTo("freshness");
     assertThat(figures.get("unit").asText()).isEqualTo("ms");
     assertThat(figures.get("baseline_name").asText()).isEqualTo("accepted_to_pairs_p50");

@@ -216,13 +216,14 @@ public final class BenchFreshnessCommand implements Runnable {
                   ? "never served (superseded or still in evaluation)"
                   : String.format("served from %5.1f s", (served - t0) / 1e9));
         }
-        breakdown(out, pairs, covered, announcedAt, servedAt);
-        report(out, accepted, pairs, covered, servedAt);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UserError("interrupted", e);
     }
+    // After the stack has stopped, so that its shutdown does not print after the figures.
+    breakdown(out, pairs, covered, announcedAt, servedAt);
+    report(out, accepted, pairs, covered, servedAt);
   }
 
   private void send(IngestServer ingest, Map<String, Long> accepted, int total)

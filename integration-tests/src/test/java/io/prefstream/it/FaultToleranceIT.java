@@ -14,6 +14,7 @@ import io.prefstream.model.checkpoint.Manifest;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.Topics;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -120,6 +121,15 @@ class FaultToleranceIT {
       Thread.sleep(3000);
       services.start("trainer");
       recovered = System.nanoTime() - at;
+      // What a Kubernetes probe and a Prometheus scrape of the restarted trainer see.
+      await(
+          "the restarted trainer's /healthz reports its resumed version",
+          Duration.ofSeconds(30),
+          () ->
+              health("trainer").path("status").asText().equals("ok")
+                  && health("trainer").at("/tenants/demo/version").asLong() > 0);
+      assertThat(get(services.ready("trainer", "uri") + "/metrics"))
+          .contains("prefstream_trainer_pairs_trained_total");
       Thread.sleep(6000);
       settleAndReconcile("trainer kill -9 mid-batch", traffic, recovered);
     }
@@ -361,18 +371,19 @@ class FaultToleranceIT {
     }
   }
 
-  private static JsonNode health(String scorer) {
+  /** A service's /healthz body (a scorer's, the trainer's), or an empty object if unreachable. */
+  private static JsonNode health(String service) {
     try {
-      HttpResponse<String> r =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create(services.ready(scorer, "uri") + "/healthz"))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
-      return JsonForm.mapper().readTree(r.body());
+      return JsonForm.mapper().readTree(get(services.ready(service, "uri") + "/healthz"));
     } catch (Exception e) {
       return JsonForm.mapper().createObjectNode();
     }
+  }
+
+  private static String get(String uri) throws IOException, InterruptedException {
+    return HttpClient.newHttpClient()
+        .send(HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   private static void awaitChampion(String scorer) throws Exception {

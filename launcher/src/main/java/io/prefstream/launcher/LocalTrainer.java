@@ -99,6 +99,11 @@ final class LocalTrainer implements AutoCloseable {
     return config.store().toAbsolutePath();
   }
 
+  /** Whether it is still training (not stopped, not failed). */
+  boolean running() {
+    return !run.isDone();
+  }
+
   Map<String, OnlineTrainer.TenantStatus> status() {
     return trainer.status();
   }

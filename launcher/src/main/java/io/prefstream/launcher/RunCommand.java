@@ -1,5 +1,7 @@
 package io.prefstream.launcher;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.config.Settings;
 import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
@@ -54,8 +56,8 @@ public final class RunCommand implements Runnable {
       paramLabel = "PORT",
       defaultValue = "-1",
       description =
-          "Port it serves on: kafka 9092, ingest 8080, scorer 8081, monitor 8082 by default; 0"
-              + " picks a free one.")
+          "Port it serves on: kafka 9092, ingest 8080, scorer 8081, monitor 8082, trainer 8083"
+              + " (/metrics and /healthz only) by default; 0 picks a free one.")
   int port;
 
   @Option(
@@ -120,15 +122,29 @@ public final class RunCommand implements Runnable {
                 + pairs.recoveredFrom().map(c -> " resumed=" + c).orElse(" resumed=none");
       }
       case "trainer" -> {
-        LocalTrainer trainer = LocalTrainer.start(bootstrap, prefix.topics(), settings, dataDir);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        LocalTrainer trainer =
+            LocalTrainer.start(bootstrap, prefix.topics(), settings, dataDir, registry);
         trainer.onUnexpectedEnd(
             reason -> {
               System.err.println("prefstream: " + reason);
               System.err.flush();
               Runtime.getRuntime().halt(1); // a trainer that is not training must not look alive
             });
-        running = trainer;
-        ready = "store=" + trainer.store();
+        TrainerEndpoint endpoint;
+        try {
+          endpoint = TrainerEndpoint.start(port(8083), registry, trainer);
+        } catch (UserError e) {
+          trainer.close();
+          throw e;
+        }
+        running =
+            () -> {
+              try (endpoint) {
+                trainer.close();
+              }
+            };
+        ready = "store=" + trainer.store() + " uri=" + endpoint.uri();
       }
       case "scorer" -> {
         ScorerServer scorer = LocalScorer.start(bootstrap, prefix.topics(), settings, port(8081));

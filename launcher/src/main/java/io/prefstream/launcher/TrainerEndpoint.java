@@ -1,0 +1,84 @@
+package io.prefstream.launcher;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prefstream.schemas.JsonForm;
+import java.net.URI;
+import java.util.Map;
+
+/**
+ * The HTTP side of a trainer run alone ({@code run trainer}): {@code GET /metrics} (its meters in
+ * Prometheus' text format) and {@code GET /healthz} (200 with each tenant's version and pairs
+ * trained while it trains, 503 once it has stopped), for a Prometheus scrape and a Kubernetes
+ * probe. The trainer takes no requests: this is all it serves.
+ */
+final class TrainerEndpoint implements AutoCloseable {
+
+  private final Javalin app;
+
+  private TrainerEndpoint(Javalin app) {
+    this.app = app;
+  }
+
+  static TrainerEndpoint start(int port, PrometheusMeterRegistry registry, LocalTrainer trainer) {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    Javalin app =
+        Javalin.create(
+            cfg -> {
+              cfg.startup.showJavalinBanner = false;
+              cfg.startup.showOldJavalinVersionWarning = false;
+              cfg.routes.get(
+                  "/metrics",
+                  ctx ->
+                      ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                          .result(registry.scrape()));
+              cfg.routes.get(
+                  "/healthz",
+                  ctx -> {
+                    boolean running = trainer.running();
+                    ctx.status(running ? 200 : 503)
+                        .contentType("application/json")
+                        .result(JsonForm.mapper().writeValueAsString(health(trainer, running)));
+                  });
+            });
+    try {
+      app.start(port);
+    } catch (RuntimeException e) {
+      throw new UserError(
+          "the trainer's metrics endpoint could not start on port " + port + ": " + e.getMessage(),
+          e);
+    }
+    return new TrainerEndpoint(app);
+  }
+
+  private static ObjectNode health(LocalTrainer trainer, boolean running) {
+    ObjectNode body = JsonForm.mapper().createObjectNode();
+    body.put("status", running ? "ok" : "stopped");
+    body.put("checkpoints_written", trainer.checkpointsWritten());
+    ObjectNode tenants = body.putObject("tenants");
+    for (Map.Entry<String, io.prefstream.trainer.OnlineTrainer.TenantStatus> e :
+        trainer.status().entrySet()) {
+      ObjectNode t = tenants.putObject(e.getKey());
+      t.put("version", e.getValue().version());
+      t.put("pairs_trained", e.getValue().pairsTrained());
+    }
+    return body;
+  }
+
+  URI uri() {
+    return URI.create("http://localhost:" + app.port());
+  }
+
+  @Override
+  public void close() {
+    app.stop();
+  }
+}

@@ -21,7 +21,7 @@ final class LocalScorer {
   static ScorerServer start(String bootstrap, Topics topics, Settings settings, int port) {
     Settings merged =
         settings
-            .overriddenBy(Settings.fromEnv(System.getenv(), ScorerOptions.ALL))
+            .overriddenBy(Settings.fromEnv(System.getenv(), ScorerOptions.WITH_MODEL))
             .overriddenBy(
                 Settings.of(
                     Map.of(

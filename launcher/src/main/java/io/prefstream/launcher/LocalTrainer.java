@@ -56,7 +56,7 @@ final class LocalTrainer implements AutoCloseable {
     Settings merged =
         Settings.of(local)
             .overriddenBy(settings)
-            .overriddenBy(Settings.fromEnv(System.getenv(), TrainerOptions.ALL))
+            .overriddenBy(Settings.fromEnv(System.getenv(), TrainerOptions.WITH_MODEL))
             .overriddenBy(
                 Settings.of(
                     Map.of(

@@ -19,7 +19,7 @@ public final class ScorerMain {
   public static void main(String[] args) throws Exception {
     ScorerConfig config =
         ScorerConfig.from(
-            Settings.fromArgs(Settings.fromEnv(System.getenv(), ScorerOptions.ALL), args));
+            Settings.fromArgs(Settings.fromEnv(System.getenv(), ScorerOptions.WITH_MODEL), args));
     Devices.useEngineThreads(config.engineThreads(), "transformer"); // serving: every core
     ScorerServer scorer = new ScorerServer(config, ApiKeys.fromEnvironment(System.getenv()));
     CountDownLatch stopped = new CountDownLatch(1);

@@ -6,8 +6,10 @@ import static io.prefstream.config.ConfigOption.intOption;
 import static io.prefstream.config.ConfigOption.stringOption;
 
 import io.prefstream.config.ConfigOption;
+import io.prefstream.model.ModelOptions;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Every configuration key of the scorer ({@code scorer.*}) and its rollout controller ({@code
@@ -156,6 +158,13 @@ public final class ScorerOptions {
           ROLLOUT_MIN_SPREAD,
           ROLLOUT_MAX_PSI,
           ROLLOUT_CONTROLLER);
+
+  /**
+   * Every key a scorer reads: its own and the process keys of the models it runs ({@code
+   * model.device}, {@code model.engine-threads}).
+   */
+  public static final List<ConfigOption<?>> WITH_MODEL =
+      Stream.concat(ALL.stream(), ModelOptions.PROCESS.stream()).toList();
 
   private ScorerOptions() {}
 }

@@ -15,7 +15,7 @@ public final class TrainerMain {
   public static void main(String[] args) throws Exception {
     TrainerConfig config =
         TrainerConfig.from(
-            Settings.fromArgs(Settings.fromEnv(System.getenv(), TrainerOptions.ALL), args));
+            Settings.fromArgs(Settings.fromEnv(System.getenv(), TrainerOptions.WITH_MODEL), args));
     OnlineTrainer trainer =
         OnlineTrainer.kafka(config, new TrainerMetrics(new SimpleMeterRegistry()));
     Thread main = Thread.currentThread();

@@ -6,8 +6,10 @@ import static io.prefstream.config.ConfigOption.intOption;
 import static io.prefstream.config.ConfigOption.stringOption;
 
 import io.prefstream.config.ConfigOption;
+import io.prefstream.model.ModelOptions;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Every configuration key of the trainer, typed and defaulted; read into {@link TrainerConfig}. The
@@ -143,6 +145,10 @@ public final class TrainerOptions {
           CHECKPOINT_INTERVAL,
           GATE_TOLERANCE,
           GATE_MIN_HOLDOUT);
+
+  /** Every key a trainer reads: its own and the model's ({@code model.*}). */
+  public static final List<ConfigOption<?>> WITH_MODEL =
+      Stream.concat(ALL.stream(), ModelOptions.ALL.stream()).toList();
 
   private TrainerOptions() {}
 }

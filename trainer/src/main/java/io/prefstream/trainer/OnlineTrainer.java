@@ -207,8 +207,11 @@ public final class OnlineTrainer implements AutoCloseable {
   void restore() throws IOException {
     TreeSet<String> tenants = new TreeSet<>();
     for (CheckpointId id : store.listAll()) {
-      if (id.model().equals(config.modelName())) {
-        tenants.add(id.tenant());
+      if (id.model().equals(config.modelName())
+          && (config.sharedModel().isEmpty()
+              ? config.trains(id.tenant())
+              : id.tenant().equals(config.sharedModel()))) {
+        tenants.add(id.tenant()); // this trainer's models only: others may share the store
       }
     }
     for (String tenant : tenants) {
@@ -262,6 +265,7 @@ public final class OnlineTrainer implements AutoCloseable {
         models.keySet(),
         pairsTopic.name(),
         partitions.stream().map(tp -> tp.partition() + "@" + consumer.position(tp)).toList());
+    refreshStatus(); // the restored versions show before the first round
   }
 
   /** A polled record decoded: its pair, or null when it could not be decoded. */
@@ -296,6 +300,9 @@ public final class OnlineTrainer implements AutoCloseable {
       if (pair == null) {
         metrics.counter("invalid_pairs", "unknown", "reason", "undecodable").increment();
         continue;
+      }
+      if (!config.trains(pair.getTenantId())) {
+        continue; // another trainer's tenant (trainer.tenants)
       }
       String tenant = config.modelTenant(pair.getTenantId());
       Map<Integer, Long> below = skipBelow.get(tenant);

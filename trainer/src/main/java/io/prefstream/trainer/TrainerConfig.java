@@ -7,7 +7,10 @@ import io.prefstream.model.ModelOptions;
 import io.prefstream.model.ModelSpec;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The trainer's configuration, immutable; see {@link TrainerOptions} for each key.
@@ -16,6 +19,7 @@ import java.util.Map;
  * @param topicPrefix prefix of every prefstream topic
  * @param store checkpoint store directory
  * @param modelName the trained model's name within each tenant
+ * @param tenants the tenants whose pairs this trainer trains on, empty for every tenant
  * @param sharedModel tenant name of one model shared by all tenants, or empty for one per tenant
  * @param model the reward model to build
  * @param device model.device: auto, cpu or gpu
@@ -39,6 +43,7 @@ public record TrainerConfig(
     String topicPrefix,
     Path store,
     String modelName,
+    Set<String> tenants,
     String sharedModel,
     ModelSpec model,
     String device,
@@ -58,6 +63,7 @@ public record TrainerConfig(
     Map<String, String> kafka) {
 
   public TrainerConfig {
+    tenants = Set.copyOf(tenants);
     kafka = Map.copyOf(kafka);
   }
 
@@ -76,6 +82,7 @@ public record TrainerConfig(
         s.get(TOPIC_PREFIX),
         Path.of(s.get(STORE)),
         s.get(MODEL_NAME),
+        tenants(s.get(TENANTS)),
         s.get(SHARED_MODEL),
         ModelSpec.from(s),
         s.get(ModelOptions.DEVICE),
@@ -108,6 +115,7 @@ public record TrainerConfig(
         topicPrefix,
         store,
         modelName,
+        tenants,
         sharedModel,
         other,
         device,
@@ -125,6 +133,18 @@ public record TrainerConfig(
         gateTolerance,
         gateMinHoldout,
         kafka);
+  }
+
+  /** Whether this trainer trains on {@code tenant}'s pairs (trainer.tenants). */
+  public boolean trains(String tenant) {
+    return tenants.isEmpty() || tenants.contains(tenant);
+  }
+
+  private static Set<String> tenants(String list) {
+    return Arrays.stream(list.split(","))
+        .map(String::strip)
+        .filter(t -> !t.isEmpty())
+        .collect(Collectors.toUnmodifiableSet());
   }
 
   /** The tenant name whose model learns from {@code tenant}'s pairs. */

@@ -30,6 +30,13 @@ public final class TrainerOptions {
           "Directory of the checkpoint store (relative paths resolve against the working directory).");
   public static final ConfigOption<String> MODEL_NAME =
       stringOption("trainer.model-name", "reward", "Name of the trained model within each tenant.");
+  public static final ConfigOption<String> TENANTS =
+      stringOption(
+          "trainer.tenants",
+          "",
+          "Comma-separated tenants whose pairs this trainer trains on; empty: every tenant. Run"
+              + " one trainer per tenant (or group of tenants), each on its own GPU; pairs of"
+              + " other tenants are left to their trainers.");
   public static final ConfigOption<String> SHARED_MODEL =
       stringOption(
           "trainer.shared-model",
@@ -129,6 +136,7 @@ public final class TrainerOptions {
           TOPIC_PREFIX,
           STORE,
           MODEL_NAME,
+          TENANTS,
           SHARED_MODEL,
           LEARNING_RATE,
           WEIGHT_DECAY,

@@ -219,6 +219,52 @@ class TrainerIT {
   }
 
   @Test
+  void oneTrainerPerTenantSharesTheStoreAndTrainsOnlyItsOwnTenantsPairs() throws Exception {
+    Topics topics = topics();
+    List<PreferencePair> all = new ArrayList<>(pairs("demo", 3, 900));
+    all.addAll(pairs("acme", 4, 600));
+    produce(topics, all);
+    Path store = dir.resolve("per-tenant-store");
+    for (String tenant : List.of("demo", "acme")) {
+      TrainerConfig config =
+          TrainerConfig.from(
+              settings(topics, store)
+                  .overriddenBy(Settings.of(Map.of("trainer.tenants", " " + tenant + " "))));
+      TrainerMetrics metrics = TrainerMetrics.inMemory();
+      OnlineTrainer trainer = OnlineTrainer.kafka(config, metrics);
+      CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (trainer) {
+                  return trainer.run();
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              });
+      await(
+          tenant + "'s trainer trained its pairs",
+          Duration.ofMinutes(2),
+          () -> {
+            var s = trainer.status().get(tenant);
+            return s != null && s.pairsTrained() == trainCount(all, tenant);
+          });
+      trainer.stop();
+      assertThat(run.get(1, TimeUnit.MINUTES)).containsOnlyKeys(tenant);
+      assertThat(newest(store, tenant).pairsSeen()).isEqualTo(trainCount(all, tenant));
+    }
+    // Restarted over the shared store, the demo trainer restores its own model and no other.
+    TrainerConfig demo =
+        TrainerConfig.from(
+            settings(topics, store).overriddenBy(Settings.of(Map.of("trainer.tenants", "demo"))));
+    OnlineTrainer restarted = OnlineTrainer.kafka(demo, TrainerMetrics.inMemory());
+    try (restarted) {
+      restarted.restore();
+      assertThat(restarted.status()).containsOnlyKeys("demo");
+    }
+    assertThat(new DirectoryCheckpointStore(store).list("acme", "reward")).isNotEmpty();
+  }
+
+  @Test
   void aTrainerKilledMidRunResumesWithNoPairLostOrTrainedTwice() throws Exception {
     Topics topics = topics();
     List<PreferencePair> first = pairs("demo", 3, 4000);

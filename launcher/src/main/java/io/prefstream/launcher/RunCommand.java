@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
     })
 public final class RunCommand implements Runnable {
 
-  static final List<String> SERVICES =
+  public static final List<String> SERVICES =
       List.of("kafka", "ingest", "pair-builder", "trainer", "scorer", "monitor");
 
   @Parameters(

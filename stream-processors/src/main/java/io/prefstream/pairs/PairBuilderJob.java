@@ -230,7 +230,11 @@ public final class PairBuilderJob {
     kafka(config).execute(env);
   }
 
-  static Settings settings(String[] args, Map<String, String> env) {
+  /**
+   * The job's settings as {@link #main} reads them: the {@code --config} file, then
+   * PREFSTREAM_PAIRS_* variables, then {@code --KEY VALUE} arguments.
+   */
+  public static Settings settings(String[] args, Map<String, String> env) {
     Map<String, String> given = new HashMap<>(ParameterTool.fromArgs(args).toMap());
     String file = given.remove("config");
     Settings base = file == null ? Settings.empty() : Settings.fromFile(Path.of(file));

@@ -165,35 +165,32 @@ public final class CheckpointCommand implements Runnable {
     private static Checkpoints.Sealed copy(
         CheckpointStore store, Path sourceDir, Manifest source, String tenant, String model)
         throws IOException {
-      java.util.List<CheckpointId> existing = store.list(tenant, model);
-      long version = existing.isEmpty() ? 1 : existing.get(existing.size() - 1).version() + 1;
-      Long parent = existing.isEmpty() ? null : existing.get(existing.size() - 1).version();
       Path staged = store.newStagingDirectory();
       for (Manifest.FileDigest f : source.files()) {
         Files.copy(sourceDir.resolve(f.path()), staged.resolve(f.path()));
       }
-      Manifest manifest =
-          new Manifest(
-              Manifest.FORMAT,
-              tenant,
-              model,
-              version,
-              parent,
-              source.modelType(),
-              source.modelConfig(),
-              source.featurizerVersion(),
-              source.metrics(),
-              source.rewardMean(),
-              source.rewardStd(),
-              source.referenceHistogram(),
-              java.util.List.of(),
-              source.pairsSeen(),
-              source.steps(),
-              java.util.List.of(),
-              Instant.now().toString());
-      Checkpoints.Sealed sealed = Checkpoints.seal(staged, manifest); // digests of the copies
-      store.commit(staged, manifest.id());
-      return sealed;
+      // The next version, allocated safely beside a running trainer; its parent the one before.
+      java.util.function.LongFunction<Manifest> manifest =
+          version ->
+              new Manifest(
+                  Manifest.FORMAT,
+                  tenant,
+                  model,
+                  version,
+                  version > 1 ? version - 1 : null,
+                  source.modelType(),
+                  source.modelConfig(),
+                  source.featurizerVersion(),
+                  source.metrics(),
+                  source.rewardMean(),
+                  source.rewardStd(),
+                  source.referenceHistogram(),
+                  java.util.List.of(),
+                  source.pairsSeen(),
+                  source.steps(),
+                  java.util.List.of(),
+                  Instant.now().toString());
+      return store.commitNext(staged, tenant, model, manifest).sealed(); // digests of the copies
     }
   }
 }

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -313,8 +314,6 @@ public final class TenantModel implements AutoCloseable {
       LOG.warn("Not publishing a checkpoint for {}: {}", tenant, why);
       return new Outcome(null, null, null, why);
     }
-    List<CheckpointId> existing = store.list(tenant, modelName);
-    long version = existing.isEmpty() ? 1 : existing.get(existing.size() - 1).version() + 1;
     Path staged = store.newStagingDirectory();
     ByteArrayOutputStream parameters = new ByteArrayOutputStream();
     learner.saveParameters(parameters);
@@ -329,27 +328,31 @@ public final class TenantModel implements AutoCloseable {
     m.put("loss", lastLoss);
     m.values().removeIf(v -> !Double.isFinite(v));
     RewardStats stats = RewardStats.of(referenceRewards());
-    Manifest manifest =
-        new Manifest(
-            Manifest.FORMAT,
-            tenant,
-            modelName,
-            version,
-            parent == null ? null : parent.version(),
-            learner.model().spec().type(),
-            learner.model().spec().config(),
-            NgramFeaturizer.VERSION,
-            m,
-            stats.mean(),
-            stats.std(),
-            stats.histogram(),
-            offsets,
-            pairsSeen,
-            learner.steps(),
-            List.of(),
-            Instant.now().toString());
-    Checkpoints.Sealed sealed = Checkpoints.seal(staged, manifest);
-    URI uri = store.commit(staged, manifest.id());
+    Long parentVersion = parent == null ? null : parent.version();
+    LongFunction<Manifest> manifest =
+        version ->
+            new Manifest(
+                Manifest.FORMAT,
+                tenant,
+                modelName,
+                version,
+                parentVersion,
+                learner.model().spec().type(),
+                learner.model().spec().config(),
+                NgramFeaturizer.VERSION,
+                m,
+                stats.mean(),
+                stats.std(),
+                stats.histogram(),
+                offsets,
+                pairsSeen,
+                learner.steps(),
+                List.of(),
+                Instant.now().toString());
+    // The next version, even if another writer (checkpoint publish) took the one after ours.
+    CheckpointStore.Committed committed = store.commitNext(staged, tenant, modelName, manifest);
+    Checkpoints.Sealed sealed = committed.sealed();
+    URI uri = committed.uri();
     parent = sealed.manifest();
     if (parentModel == null) {
       parentModel = RewardModels.create(learner.model().spec(), learner.model().device());

@@ -2,8 +2,11 @@ package io.prefstream.model.checkpoint;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.LongFunction;
 
 /**
  * Where checkpoints live: a directory by default ({@link DirectoryCheckpointStore}); an object
@@ -26,6 +29,45 @@ public interface CheckpointStore {
 
   /** Every checkpoint in the store, by tenant, model and version. */
   List<CheckpointId> listAll() throws IOException;
+
+  /** A checkpoint as committed: its sealed manifest and where it lies. */
+  record Committed(Checkpoints.Sealed sealed, URI uri) {}
+
+  /**
+   * Seals the staged files as the next version of {@code tenant}/{@code model} and commits them.
+   * Versions are allocated safely among writers (the trainer, {@code checkpoint publish}, a second
+   * trainer over the same store): when another writer commits the version first, the staged files
+   * are sealed again as the version after it and committed again.
+   *
+   * @param manifestFor the manifest for a version (its file list is filled in by sealing)
+   */
+  default Committed commitNext(
+      Path staged, String tenant, String model, LongFunction<Manifest> manifestFor)
+      throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      List<CheckpointId> existing = list(tenant, model);
+      long version = existing.isEmpty() ? 1 : existing.get(existing.size() - 1).version() + 1;
+      Checkpoints.Sealed sealed = Checkpoints.seal(staged, manifestFor.apply(version));
+      try {
+        return new Committed(sealed, commit(staged, sealed.manifest().id()));
+      } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+        if (attempt >= MAX_COMMIT_ATTEMPTS) {
+          throw new IOException(
+              "could not allocate a version of "
+                  + tenant
+                  + "/"
+                  + model
+                  + " in "
+                  + MAX_COMMIT_ATTEMPTS
+                  + " attempts: other writers kept taking them",
+              e);
+        }
+      }
+    }
+  }
+
+  /** How often {@link #commitNext} seals again for a version another writer took. */
+  int MAX_COMMIT_ATTEMPTS = 20;
 
   /** A local directory with the checkpoint's files (a download for a remote store). */
   Path fetch(CheckpointId id) throws IOException;

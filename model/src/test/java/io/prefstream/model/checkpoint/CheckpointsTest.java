@@ -49,6 +49,51 @@ class CheckpointsTest {
   }
 
   @Test
+  void writersCommittingAtOnceEachGetTheirOwnVersionNoneOverwritten() throws Exception {
+    DirectoryCheckpointStore store = new DirectoryCheckpointStore(root);
+    int writers = 4;
+    int each = 15;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(writers);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    List<java.util.concurrent.Future<List<Long>>> runs = new java.util.ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      int writer = w;
+      runs.add(
+          pool.submit(
+              () -> {
+                go.await();
+                List<Long> mine = new java.util.ArrayList<>();
+                for (int i = 0; i < each; i++) {
+                  Path staged = store.newStagingDirectory();
+                  Files.writeString(
+                      staged.resolve("parameters.bin"), "writer " + writer + " #" + i);
+                  CheckpointStore.Committed c =
+                      store.commitNext(staged, "demo", "reward", v -> manifest("demo", v));
+                  assertThat(c.uri()).isEqualTo(store.uri(c.sealed().manifest().id()));
+                  mine.add(c.sealed().manifest().version());
+                }
+                return mine;
+              }));
+    }
+    go.countDown();
+    List<Long> all = new java.util.ArrayList<>();
+    for (var run : runs) {
+      all.addAll(run.get(1, java.util.concurrent.TimeUnit.MINUTES));
+    }
+    pool.shutdown();
+    assertThat(all).doesNotHaveDuplicates().hasSize(writers * each);
+    assertThat(store.list("demo", "reward"))
+        .extracting(CheckpointId::version)
+        .containsExactlyElementsOf(
+            java.util.stream.LongStream.rangeClosed(1, writers * each).boxed().toList());
+    // Each committed directory is whole and sealed for its own version.
+    for (CheckpointId id : store.list("demo", "reward")) {
+      assertThat(Checkpoints.verify(store.fetch(id), null).version()).isEqualTo(id.version());
+    }
+  }
+
+  @Test
   void manifestRoundTripsThroughJson() throws Exception {
     Manifest m = manifest("demo", 3);
     Manifest back = Manifest.fromJson(m.toJson());

@@ -130,6 +130,22 @@ public final class CanaryEvidence {
     return normalCdf((mean + margin) / Math.sqrt(variance / pairs));
   }
 
+  /**
+   * One-sided paired z-test that the candidate is better: the p-value of H0 "the candidate's
+   * accuracy is at most the champion's" on these pairs.
+   */
+  public double betterPValue() {
+    if (pairs < 2) {
+      return 1;
+    }
+    double mean = sumDiff / pairs;
+    double variance = (sumDiffSquared - pairs * mean * mean) / (pairs - 1);
+    if (variance <= 0) {
+      return mean > 0 ? 0 : 1;
+    }
+    return normalCdf(-mean / Math.sqrt(variance / pairs));
+  }
+
   /** Population-stability index of the candidate's normalised scores against the champion's. */
   public double psi() {
     long a = 0;

@@ -89,16 +89,25 @@ public final class Rollouts {
               policy.alpha()),
           evidence);
     }
+    // A shifted score distribution is a rollback unless the candidate is significantly better:
+    // a model that learned much changes its scores much (young models do, step by step), and
+    // holding it back would keep the worse model serving.
     double psi = total.psi();
-    if (total.pairs() >= policy.minPairs() && psi > policy.maxPsi()) {
+    double better = total.betterPValue();
+    if (total.pairs() >= policy.minPairs() && psi > policy.maxPsi() && !(better < policy.alpha())) {
       return new Judgement(
           Verdict.ROLLBACK,
           String.format(
               Locale.ROOT,
               "sanity: normalised score distribution shifted against the champion's, PSI %.3f >"
-                  + " %.3f",
+                  + " %.3f, and the candidate is not significantly better (accuracy %.3f against"
+                  + " %.3f on %d pairs, p = %.2g)",
               psi,
-              policy.maxPsi()),
+              policy.maxPsi(),
+              total.candidateAccuracy(),
+              total.championAccuracy(),
+              total.pairs(),
+              better),
           evidence);
     }
     if (stepPairs >= policy.minPairs() && total.difference() >= -policy.tolerance()) {
@@ -107,14 +116,23 @@ public final class Rollouts {
           String.format(
               Locale.ROOT,
               "not worse beyond the tolerance: accuracy %.3f against the champion's %.3f on %d"
-                  + " fresh pairs (%d this step; difference %+.3f ≥ −%.3f; p(worse) = %.2g)",
+                  + " fresh pairs (%d this step; difference %+.3f ≥ −%.3f; p(worse) = %.2g)%s",
               total.candidateAccuracy(),
               total.championAccuracy(),
               total.pairs(),
               stepPairs,
               total.difference(),
               policy.tolerance(),
-              p),
+              p,
+              psi > policy.maxPsi()
+                  ? String.format(
+                      Locale.ROOT,
+                      "; scores shifted (PSI %.3f > %.3f) with significantly better accuracy"
+                          + " (p = %.2g)",
+                      psi,
+                      policy.maxPsi(),
+                      better)
+                  : ""),
           evidence);
     }
     if (stepPairs >= policy.maxPairs()) {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -56,7 +57,7 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** As {@link #start(String...)}, with {@code env} added to the child's environment. */
-  static ChildProcess start(java.util.Map<String, String> env, String... args) throws IOException {
+  static ChildProcess start(Map<String, String> env, String... args) throws IOException {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException("Launcher jar not built: " + JAR.toAbsolutePath());
     }
@@ -73,7 +74,12 @@ final class ChildProcess implements AutoCloseable {
 
   /** Runs a command to completion and returns its exit code and output. */
   static Result run(Duration limit, String... args) throws Exception {
-    try (ChildProcess child = start(args)) {
+    return run(limit, Map.of(), args);
+  }
+
+  /** As {@link #run(Duration, String...)}, with these environment variables added. */
+  static Result run(Duration limit, Map<String, String> env, String... args) throws Exception {
+    try (ChildProcess child = start(env, args)) {
       if (!child.process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
         throw new AssertionError(
             "prefstream "

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -352,6 +353,48 @@ class LauncherIT {
         .as(bad.toString())
         .isTrue();
     assertThat(summary.at("/lost/events").asInt()).isZero();
+  }
+
+  @Test
+  void thePoisonedCheckpointScenarioIsRolledBackByTheCanaryBeforeItServesAnyone() throws Exception {
+    ChildProcess.Result result =
+        ChildProcess.run(
+            LIMIT,
+            // Checkpoints every 4 s: a champion serves early, and the poison is judged on the
+            // fresh pairs that arrive while the product still sends.
+            Map.of("PREFSTREAM_TRAINER_CHECKPOINT_INTERVAL", "4s"),
+            "demo",
+            "--scenario",
+            "poisoned-checkpoint",
+            "--kafka-port",
+            "0",
+            "--scorer-port",
+            "0",
+            "--monitor-port",
+            "0",
+            "--events",
+            "12000",
+            "--rate",
+            "600");
+
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    JsonNode summary = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
+    JsonNode poisoned = summary.get("poisoned_checkpoint");
+    long version = poisoned.get("version").asLong();
+    assertThat(version).as(poisoned.toString()).isPositive();
+    assertThat(poisoned.get("outcome").asText()).as(poisoned.toString()).isEqualTo("rolled_back");
+    assertThat(poisoned.get("reason").asText()).isNotBlank();
+    // Judged in shadow: no user was ever served by it.
+    assertThat(poisoned.get("max_traffic_share").asDouble()).isZero();
+    assertThat(poisoned.get("served_best_of_n").asLong()).isZero();
+    // It really prefers what users like least: its honest holdout accuracy is below chance.
+    assertThat(poisoned.get("holdout_accuracy").asDouble()).isLessThan(0.5);
+    assertThat(summary.at("/rollouts/champion").asLong()).isNotEqualTo(version);
+    assertThat(summary.at("/rollouts/reasons").toString()).contains("v" + version + ": ");
+    // The trainer went on beside it: its versions come after the published one, nothing lost.
+    assertThat(summary.get("checkpoints").asLong()).isPositive();
+    assertThat(summary.at("/lost/events").asInt()).isZero();
+    assertThat(summary.at("/lost/pairs").asInt()).isZero();
   }
 
   @Test

@@ -1,23 +1,14 @@
 package io.prefstream.launcher;
 
-import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.model.checkpoint.CheckpointId;
-import io.prefstream.model.checkpoint.CheckpointStore;
 import io.prefstream.model.checkpoint.Checkpoints;
 import io.prefstream.model.checkpoint.CorruptCheckpointException;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.model.checkpoint.Manifest;
-import io.prefstream.schemas.Topic;
-import io.prefstream.trainer.OnlineTrainer;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -127,70 +118,35 @@ public final class CheckpointCommand implements Runnable {
     @Override
     public void run() {
       PrintWriter out = spec.commandLine().getOut();
-      Manifest source;
-      try {
-        source = Checkpoints.verify(this.source, null);
-      } catch (IOException e) {
-        throw new UserError("refusing to publish " + this.source + ": " + e.getMessage(), e);
-      }
       DirectoryCheckpointStore s = store.open();
-      String t = tenant == null ? source.tenant() : tenant;
-      String m = model == null ? source.model() : model;
       try (KafkaProducer<byte[], byte[]> producer = kafka.clients().producer()) {
-        Checkpoints.Sealed sealed = copy(s, this.source, source, t, m);
-        Manifest published = sealed.manifest();
-        String sha = sealed.sha256();
-        CheckpointPublished record =
-            OnlineTrainer.published(published, sha, s.uri(published.id()).toString());
-        Topic<CheckpointPublished> topic = kafka.topics().checkpoints();
-        producer
-            .send(
-                new ProducerRecord<>(
-                    topic.name(),
-                    topic.key(record).getBytes(StandardCharsets.UTF_8),
-                    topic.valueSerde().serialize(topic.name(), record)))
-            .get(kafka.timeoutSeconds + 30L, TimeUnit.SECONDS);
+        CheckpointPublisher.Published published =
+            CheckpointPublisher.publish(
+                s,
+                source,
+                tenant,
+                model,
+                producer,
+                kafka.topics(),
+                java.time.Duration.ofSeconds(kafka.timeoutSeconds + 30L));
         out.printf(
             "published %s (%s, from %s) as %s; manifest SHA-256 %s%n",
-            published.id(), published.modelType(), this.source, s.uri(published.id()), sha);
+            published.manifest().id(),
+            published.manifest().modelType(),
+            source,
+            published.uri(),
+            published.sha256());
+      } catch (CorruptCheckpointException e) {
+        throw new UserError("refusing to publish " + source + ": " + e.getMessage(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new UserError("interrupted while publishing " + source, e);
       } catch (UserError e) {
         throw e;
       } catch (Exception e) {
-        throw new UserError("publishing " + this.source + " failed: " + e.getMessage(), e);
+        throw new UserError("publishing " + source + " failed: " + e.getMessage(), e);
       }
       out.flush();
-    }
-
-    /** The checkpoint's files under the next version, its manifest re-sealed for it. */
-    private static Checkpoints.Sealed copy(
-        CheckpointStore store, Path sourceDir, Manifest source, String tenant, String model)
-        throws IOException {
-      Path staged = store.newStagingDirectory();
-      for (Manifest.FileDigest f : source.files()) {
-        Files.copy(sourceDir.resolve(f.path()), staged.resolve(f.path()));
-      }
-      // The next version, allocated safely beside a running trainer; its parent the one before.
-      java.util.function.LongFunction<Manifest> manifest =
-          version ->
-              new Manifest(
-                  Manifest.FORMAT,
-                  tenant,
-                  model,
-                  version,
-                  version > 1 ? version - 1 : null,
-                  source.modelType(),
-                  source.modelConfig(),
-                  source.featurizerVersion(),
-                  source.metrics(),
-                  source.rewardMean(),
-                  source.rewardStd(),
-                  source.referenceHistogram(),
-                  java.util.List.of(),
-                  source.pairsSeen(),
-                  source.steps(),
-                  java.util.List.of(),
-                  Instant.now().toString());
-      return store.commitNext(staged, tenant, model, manifest).sealed(); // digests of the copies
     }
   }
 }

@@ -7,6 +7,7 @@ import io.prefstream.ingest.EventStatus;
 import io.prefstream.ingest.FeedbackClient;
 import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
+import io.prefstream.model.checkpoint.CheckpointId;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.monitor.MonitorServer;
 import io.prefstream.pairs.PairBuilderOptions;
@@ -103,7 +104,10 @@ public final class DemoCommand implements Runnable {
       description =
           "steady (the default); preference-shift: the users' preferences shift halfway"
               + " (--shift-after, default 0.5); bad-input: 30% malformed events and a stream of"
-              + " garbage requests beside valid traffic.")
+              + " garbage requests beside valid traffic; poisoned-checkpoint: once a champion"
+              + " serves, a checkpoint trained on label-flipped pairs is published into the"
+              + " store, and the canary must roll it back (20,000 events unless --events says"
+              + " otherwise).")
   String scenario;
 
   @Option(
@@ -122,7 +126,10 @@ public final class DemoCommand implements Runnable {
   Path summaryFile;
 
   private static final java.util.List<String> SCENARIOS =
-      java.util.List.of("steady", "preference-shift", "bad-input");
+      java.util.List.of("steady", "preference-shift", "bad-input", "poisoned-checkpoint");
+
+  /** Events of the poisoned-checkpoint scenario unless --events is given: time to judge it. */
+  static final int POISONED_EVENTS = 20_000;
 
   @Override
   public void run() {
@@ -137,6 +144,14 @@ public final class DemoCommand implements Runnable {
     }
     if (scenario.equals("bad-input")) {
       simulation.malformedShare = Math.max(simulation.malformedShare, 0.3);
+    }
+    boolean poisoning = scenario.equals("poisoned-checkpoint");
+    if (poisoning && dataset != null) {
+      throw new UserError(
+          "--scenario poisoned-checkpoint runs the simulated product, not --dataset");
+    }
+    if (poisoning && !spec.commandLine().getParseResult().hasMatchedOption("--events")) {
+      simulation.events = POISONED_EVENTS;
     }
     DatasetReplay replayed =
         dataset == null
@@ -167,8 +182,13 @@ public final class DemoCommand implements Runnable {
             LocalScorer.start(
                 kafka.bootstrapServers(),
                 kafka.topics(),
-                // The demo's scoring traffic is light: the monitor sees every served score.
-                Settings.of(Map.of(ScorerOptions.SCORE_SAMPLE.key(), "1")),
+                // The demo's scoring traffic is light: the monitor sees every served score. Its
+                // HOLDOUT pairs come a few a second: 30 fresh pairs a step (not 200) let a
+                // candidate be judged and promoted while the product still sends.
+                Settings.of(
+                    Map.of(
+                        ScorerOptions.SCORE_SAMPLE.key(), "1",
+                        ScorerOptions.ROLLOUT_MIN_PAIRS.key(), "30")),
                 scorerPort);
         MonitorServer monitor =
             LocalMonitor.start(
@@ -210,6 +230,17 @@ public final class DemoCommand implements Runnable {
                   replayed == null ? rankRate : 0,
                   Duration.ofSeconds(5))
               .start();
+      PoisonedCheckpoint poison =
+          poisoning
+              ? PoisonedCheckpoint.start(
+                  out,
+                  trainer,
+                  scorer,
+                  new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30)),
+                  kafka.topics(),
+                  simulation.config(),
+                  kafka.dataDir().resolve("poisoned"))
+              : null;
       ProductRun.Report report;
       long duplicates = 0;
       BadInput.Result garbage = null;
@@ -265,15 +296,22 @@ public final class DemoCommand implements Runnable {
         throw new UserError(
             "demo: the trainer did not train all " + trainPairs + " pairs within 5 minutes");
       }
+      if (poison != null && !poison.awaitDecision(Duration.ofMinutes(3))) {
+        out.println(
+            "poisoned checkpoint: "
+                + (poison.version() == 0
+                    ? "never published (no champion served)"
+                    : "v" + poison.version() + " not judged within 3 minutes of the last pair"));
+      }
       live.close();
       out.println(live.line());
       var trained = trainer.stop(Duration.ofMinutes(2)).get(tenant);
       Optional<Double> agreement =
-          replayed != null
+          replayed != null || trained == null || trained.version() == 0
               ? Optional.empty() // real data has no true utility: judged on held-back pairs
               : TruePreference.agreement(
                   new DirectoryCheckpointStore(trainer.store()),
-                  trainer.config().modelName(),
+                  new CheckpointId(tenant, trainer.config().modelName(), trained.version()),
                   simulation.config(),
                   simulator.now(),
                   2000);
@@ -328,6 +366,20 @@ public final class DemoCommand implements Runnable {
       }
       summary.put("model", trainer.config().model().type());
       summary.set("rollouts", serving.rollouts());
+      ObjectNode poisoned = null;
+      if (poison != null) {
+        poisoned = poison.report(live.servedBy(poison.version()));
+        summary.set("poisoned_checkpoint", poisoned);
+        out.printf(
+            "poisoned checkpoint: v%d %s%s; largest traffic share %.0f%%, %d best-of-N answers"
+                + " from it%n",
+            poison.version(),
+            poisoned.get("outcome").asText(),
+            poisoned.has("reason") ? " (" + poisoned.get("reason").asText() + ")" : "",
+            100 * poisoned.get("max_traffic_share").asDouble(),
+            poisoned.get("served_best_of_n").asLong());
+        poison.close();
+      }
       serving.served().put("live_best_of_n_requests", live.ranked());
       summary.set("serving", serving.served());
       var alerts = summary.putArray("drift_alerts");
@@ -379,6 +431,14 @@ public final class DemoCommand implements Runnable {
                 + " records of "
                 + distinct.size()
                 + " distinct events; see above");
+      }
+      if (poisoned != null && !poisoned.get("outcome").asText().equals("rolled_back")) {
+        throw new UserError(
+            "demo: the poisoned checkpoint v"
+                + poison.version()
+                + " was "
+                + poisoned.get("outcome").asText()
+                + ", not rolled back");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -32,6 +32,7 @@ final class DemoLive implements AutoCloseable {
   private final double rankRate;
   private final long started = System.nanoTime();
   private final AtomicLong ranked = new AtomicLong();
+  private final Map<Long, AtomicLong> byVersion = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> byArm = new ConcurrentHashMap<>();
   private final HttpClient http = HttpClient.newHttpClient();
   private final Thread ranker;
@@ -76,6 +77,12 @@ final class DemoLive implements AutoCloseable {
     return this;
   }
 
+  /** Best-of-N answers the product got from one model version. */
+  long servedBy(long version) {
+    AtomicLong n = byVersion.get(version);
+    return n == null ? 0 : n.get();
+  }
+
   long ranked() {
     return ranked.get();
   }
@@ -112,6 +119,9 @@ final class DemoLive implements AutoCloseable {
     if (r.statusCode() == 200) {
       JsonNode answer = JsonForm.mapper().readTree(r.body());
       ranked.incrementAndGet();
+      byVersion
+          .computeIfAbsent(answer.path("version").asLong(), v -> new AtomicLong())
+          .incrementAndGet();
       byArm
           .computeIfAbsent(answer.path("arm").asText("?"), a -> new AtomicLong())
           .incrementAndGet();

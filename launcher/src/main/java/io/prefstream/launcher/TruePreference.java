@@ -33,19 +33,16 @@ final class TruePreference {
   private TruePreference() {}
 
   /**
-   * The agreement of the newest verified checkpoint of {@code tenant}'s model, if there is one.
+   * The agreement of one checkpoint (the trainer's last: a checkpoint published beside it may be
+   * newer), verified.
    *
    * @param run the simulated product's configuration (tenant, scenario)
    * @param at when to take the true preferences (after a shift, the shifted ones)
    */
   static Optional<Double> agreement(
-      CheckpointStore store, String model, SimulatorConfig run, Instant at, int pairs)
+      CheckpointStore store, CheckpointId id, SimulatorConfig run, Instant at, int pairs)
       throws IOException {
-    List<CheckpointId> ids = store.list(run.tenant(), model);
-    if (ids.isEmpty()) {
-      return Optional.empty();
-    }
-    Path dir = store.fetch(ids.get(ids.size() - 1));
+    Path dir = store.fetch(id);
     Manifest manifest = Checkpoints.verify(dir, null);
     try (RewardModel reward = RewardModels.create(manifest.spec(), Device.cpu());
         InputStream in = Files.newInputStream(dir.resolve(TenantModel.PARAMETERS))) {

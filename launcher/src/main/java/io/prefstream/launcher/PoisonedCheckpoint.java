@@ -1,0 +1,305 @@
+package io.prefstream.launcher;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.prefstream.avro.PreferencePair;
+import io.prefstream.avro.RolloutAction;
+import io.prefstream.avro.RolloutDecision;
+import io.prefstream.avro.RolloutState;
+import io.prefstream.avro.Split;
+import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
+import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.Topics;
+import io.prefstream.scorer.Registry;
+import io.prefstream.scorer.ScorerServer;
+import io.prefstream.simulator.DirectPairs;
+import io.prefstream.simulator.Simulator;
+import io.prefstream.simulator.SimulatorConfig;
+import io.prefstream.trainer.OfflineTrainer;
+import io.prefstream.trainer.TrainerMetrics;
+import io.prefstream.trainer.TrainingPair;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+
+/**
+ * The demo's poisoned-checkpoint scenario: once the scorer serves a champion, a checkpoint trained
+ * offline on poisoned data (the simulated users' own pairs with every label flipped, so it prefers
+ * what they like least) is published into the trainer's store and announced, as a bad offline run
+ * or a compromised pipeline would. It verifies (its digests are sound), so the rollout controller
+ * takes it as a candidate like any other; the scenario then watches what the controller decides and
+ * how much traffic the poisoned version ever got. The demo fails if it is promoted.
+ */
+final class PoisonedCheckpoint implements AutoCloseable {
+
+  /** Label-flipped pairs it is trained on: enough to learn the users' preferences backwards. */
+  static final int PAIRS = 3000;
+
+  /** Publications of it, when the trainer's newer checkpoints keep being taken first. */
+  static final int ATTEMPTS = 5;
+
+  private final PrintWriter out;
+  private final LocalTrainer trainer;
+  private final ScorerServer scorer;
+  private final KafkaClients kafka;
+  private final Topics topics;
+  private final SimulatorConfig simulation;
+  private final Path workDir;
+  private final String tenant;
+  private final String key;
+  private final long started = System.nanoTime();
+  private final Thread thread;
+
+  private volatile long version;
+  private volatile double publishedAt = Double.NaN;
+  private volatile long publishedWallMillis;
+  private volatile double holdoutAccuracy = Double.NaN;
+  private volatile String failure;
+  private final List<Long> skipped = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  private PoisonedCheckpoint(
+      PrintWriter out,
+      LocalTrainer trainer,
+      ScorerServer scorer,
+      KafkaClients kafka,
+      Topics topics,
+      SimulatorConfig simulation,
+      Path workDir) {
+    this.out = out;
+    this.trainer = trainer;
+    this.scorer = scorer;
+    this.kafka = kafka;
+    this.topics = topics;
+    this.simulation = simulation;
+    this.workDir = workDir;
+    this.tenant = simulation.tenant();
+    this.key = Registry.key(tenant, trainer.config().modelName());
+    this.thread = new Thread(this::run, "prefstream-poisoner");
+    this.thread.setDaemon(true);
+  }
+
+  /** Starts waiting for a champion; publishes the poisoned checkpoint as soon as one serves. */
+  static PoisonedCheckpoint start(
+      PrintWriter out,
+      LocalTrainer trainer,
+      ScorerServer scorer,
+      KafkaClients kafka,
+      Topics topics,
+      SimulatorConfig simulation,
+      Path workDir) {
+    PoisonedCheckpoint p =
+        new PoisonedCheckpoint(out, trainer, scorer, kafka, topics, simulation, workDir);
+    p.thread.start();
+    return p;
+  }
+
+  private void run() {
+    try {
+      Path poisoned = train();
+      try (KafkaProducer<byte[], byte[]> producer = kafka.producer()) {
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+          awaitIdleChampion();
+          CheckpointPublisher.Published p =
+              CheckpointPublisher.publish(
+                  new DirectoryCheckpointStore(trainer.store()),
+                  poisoned,
+                  tenant,
+                  trainer.config().modelName(),
+                  producer,
+                  topics,
+                  Duration.ofSeconds(30));
+          version = p.manifest().version();
+          publishedAt = seconds();
+          publishedWallMillis = System.currentTimeMillis();
+          out.printf(
+              "poisoned checkpoint: published v%d, trained on %d label-flipped pairs (holdout"
+                  + " accuracy %.3f), its digests sound; the rollout controller judges it%n",
+              version, PAIRS, holdoutAccuracy);
+          out.flush();
+          if (taken()) {
+            return;
+          }
+          // The trainer's next checkpoint came first: the controller takes the newest and
+          // passes over older ones, so this copy will never be judged. Publish it again.
+          skipped.add(version);
+          if (attempt == ATTEMPTS) {
+            failure = "passed over " + ATTEMPTS + " times for the trainer's newer checkpoints";
+          }
+          out.printf(
+              "poisoned checkpoint: v%d passed over for the trainer's newer checkpoint;"
+                  + " publishing it again when no rollout is in progress%n",
+              version);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      failure = e.toString();
+      out.println("poisoned checkpoint: could not publish it: " + e);
+      out.flush();
+    }
+  }
+
+  /** Waits for a champion to compare against and no rollout in progress: it is judged next. */
+  private void awaitIdleChampion() throws InterruptedException {
+    while (true) {
+      RolloutState s = scorer.registryFollower().rollout(key);
+      if (s != null && s.getChampionVersion() != null && s.getCandidateVersion() == null) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** Whether the controller took the published version as its candidate (or decided on it). */
+  private boolean taken() throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (decision() != null) {
+        return true;
+      }
+      RolloutState s = scorer.registryFollower().rollout(key);
+      if (s != null && s.getCandidateVersion() != null) {
+        return s.getCandidateVersion() == version;
+      }
+      Thread.sleep(100);
+    }
+    return false;
+  }
+
+  /** Offline training on the simulated users' pairs with chosen and rejected swapped. */
+  private Path train() throws Exception {
+    Simulator users = new Simulator(simulation.withSeed(simulation.seed() + 4242));
+    List<TrainingPair> train = new ArrayList<>();
+    List<TrainingPair> holdout = new ArrayList<>();
+    for (PreferencePair pair : new DirectPairs(users, 20).next(PAIRS)) {
+      PreferencePair flipped =
+          PreferencePair.newBuilder(pair)
+              .setChosen(pair.getRejected())
+              .setRejected(pair.getChosen())
+              .build();
+      // Its holdout is honest (unflipped): the accuracy its manifest reports is the real one.
+      (pair.getSplit() == Split.HOLDOUT ? holdout : train)
+          .add(TrainingPair.of(pair.getSplit() == Split.HOLDOUT ? pair : flipped));
+    }
+    OfflineTrainer offline = new OfflineTrainer(trainer.config(), TrainerMetrics.inMemory());
+    OfflineTrainer.Result result =
+        offline.train(tenant, train, holdout, Map.of(), 1, new DirectoryCheckpointStore(workDir));
+    holdoutAccuracy = result.holdoutAccuracy();
+    if (result.checkpoint() == null) {
+      throw new IllegalStateException("the offline run wrote no checkpoint");
+    }
+    return Path.of(result.checkpoint());
+  }
+
+  private double seconds() {
+    return (System.nanoTime() - started) / 1e9;
+  }
+
+  /** The published version, 0 before. */
+  long version() {
+    return version;
+  }
+
+  /** The controller's final decision on the poisoned version, or null while it has none. */
+  RolloutDecision decision() {
+    RolloutState s = scorer.registryFollower().rollout(key);
+    if (s == null || version == 0) {
+      return null;
+    }
+    for (RolloutDecision d : s.getHistory()) {
+      if (d.getVersion() == version
+          && (d.getAction() == RolloutAction.ROLLBACK || d.getAction() == RolloutAction.PROMOTE)) {
+        return d;
+      }
+    }
+    return null;
+  }
+
+  /** Waits until it has been published and decided on, or the timeout passes. */
+  boolean awaitDecision(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (failure != null) {
+        return false;
+      }
+      if (decision() != null) {
+        return true;
+      }
+      Thread.sleep(200);
+    }
+    return false;
+  }
+
+  /** Whether the poisoned version ever became champion. */
+  boolean promoted() {
+    RolloutDecision d = decision();
+    return d != null && d.getAction() == RolloutAction.PROMOTE;
+  }
+
+  /**
+   * The scenario's figures: the version, when it was published and decided, the decision and its
+   * reason, the evidence, and the largest traffic share it was given.
+   *
+   * @param served best-of-N answers the live product got from the poisoned version
+   */
+  ObjectNode report(long served) {
+    ObjectNode n = JsonForm.mapper().createObjectNode();
+    n.put("version", version);
+    if (failure != null) {
+      n.put("failure", failure);
+    }
+    n.put("trained_on_flipped_pairs", PAIRS);
+    var passedOver = n.putArray("passed_over_versions");
+    skipped.forEach(passedOver::add);
+    putFigure(n, "holdout_accuracy", holdoutAccuracy);
+    putFigure(n, "published_at_s", publishedAt);
+    RolloutState s = scorer.registryFollower().rollout(key);
+    double maxWeight = 0;
+    if (s != null) {
+      for (RolloutDecision d : s.getHistory()) {
+        if (d.getVersion() == version
+            && (d.getAction() == RolloutAction.CANDIDATE || d.getAction() == RolloutAction.STEP)) {
+          maxWeight = Math.max(maxWeight, d.getWeight());
+        }
+      }
+    }
+    n.put("max_traffic_share", maxWeight);
+    n.put("served_best_of_n", served);
+    RolloutDecision d = decision();
+    n.put(
+        "outcome",
+        d == null
+            ? "undecided"
+            : d.getAction() == RolloutAction.ROLLBACK ? "rolled_back" : "promoted");
+    if (d != null) {
+      n.put("reason", d.getReason());
+      putFigure(n, "decided_after_s", (d.getAt().toEpochMilli() - publishedWallMillis) / 1000.0);
+      if (d.getEvidence() != null) {
+        n.put("evidence_pairs", d.getEvidence().getPairs());
+        putFigure(n, "candidate_accuracy", d.getEvidence().getCandidateAccuracy());
+        putFigure(n, "champion_accuracy", d.getEvidence().getChampionAccuracy());
+        if (d.getEvidence().getPValue() != null) {
+          n.put("p_value", d.getEvidence().getPValue());
+        }
+      }
+    }
+    return n;
+  }
+
+  private static void putFigure(ObjectNode node, String key, double value) {
+    if (Double.isFinite(value)) {
+      node.put(key, Math.round(value * 1000) / 1000.0);
+    } else {
+      node.putNull(key);
+    }
+  }
+
+  @Override
+  public void close() {
+    thread.interrupt();
+  }
+}

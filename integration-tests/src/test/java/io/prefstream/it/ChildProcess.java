@@ -118,6 +118,14 @@ final class ChildProcess implements AutoCloseable {
     }
   }
 
+  /** Sends SIGINT, as Ctrl-C in a terminal does. */
+  void interrupt() throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start();
+    if (kill.waitFor() != 0) {
+      throw new AssertionError("kill -INT " + process.pid() + " failed");
+    }
+  }
+
   /** Waits for the process to end by itself; returns its exit code. */
   int awaitExit(Duration limit) throws InterruptedException {
     if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {

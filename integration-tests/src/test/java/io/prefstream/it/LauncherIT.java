@@ -398,6 +398,38 @@ class LauncherIT {
   }
 
   @Test
+  void theDemoRunsUntilCtrlCAndThenDrainsReconcilesAndSumsUp() throws Exception {
+    try (ChildProcess demo =
+        ChildProcess.start(
+            "demo",
+            "--events",
+            "0",
+            "--rate",
+            "400",
+            "--kafka-port",
+            "0",
+            "--scorer-port",
+            "0",
+            "--monitor-port",
+            "0")) {
+      demo.awaitLine("sending until Ctrl-C", Duration.ofSeconds(120));
+      demo.awaitLine("[  15s] events", Duration.ofSeconds(60));
+      demo.interrupt();
+      demo.awaitLine("Ctrl-C: stopping the product", Duration.ofSeconds(10));
+      assertThat(demo.awaitExit(LIMIT)).as(demo.output()).isZero();
+      List<String> lines = demo.output().lines().toList();
+      JsonNode summary = JsonForm.mapper().readTree(lines.get(lines.size() - 1));
+      // About 15 s at 400 events/s were sent, every accepted one is in Kafka, every pair trained.
+      assertThat(summary.at("/events/accepted").asLong()).isGreaterThan(3000);
+      assertThat(summary.at("/kafka/distinct_event_ids").asLong())
+          .isEqualTo(summary.at("/events/accepted").asLong());
+      assertThat(summary.at("/pairs/trained").asLong()).isPositive();
+      assertThat(summary.at("/lost/events").asInt()).isZero();
+      assertThat(summary.at("/lost/pairs").asInt()).isZero();
+    }
+  }
+
+  @Test
   void theDemoReplaysRealPreferencePairsFromADataset() throws Exception {
     Path hh = Path.of("..", "..", "shared", "data", "hh-rlhf", "helpful-base", "test.jsonl.gz");
     if (!Files.exists(hh)) {

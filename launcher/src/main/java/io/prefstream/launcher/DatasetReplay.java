@@ -114,11 +114,15 @@ final class DatasetReplay {
   }
 
   /** Sends every pair, at most {@code rate} a second, counting answers as they come. */
-  ProductRun.Report run(FeedbackClient client, double rate, ProductRun.Progress progress)
+  ProductRun.Report run(
+      FeedbackClient client,
+      double rate,
+      ProductRun.Progress progress,
+      java.util.function.BooleanSupplier stop)
       throws InterruptedException {
     List<CompletableFuture<EventResult>> answers = new ArrayList<>();
     long started = System.nanoTime();
-    for (int i = 0; i < sent.size(); i++) {
+    for (int i = 0; i < sent.size() && !stop.getAsBoolean(); i++) {
       answers.add(client.send(event(i)));
       progress.countSent(answers.get(i));
       if (rate > 0) {

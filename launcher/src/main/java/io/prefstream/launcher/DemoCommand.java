@@ -17,6 +17,7 @@ import io.prefstream.scorer.ScorerServer;
 import io.prefstream.simulator.ProductRun;
 import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
+import io.prefstream.simulator.SimulatorConfig;
 import io.prefstream.trainer.TrainerOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -153,10 +154,25 @@ public final class DemoCommand implements Runnable {
     if (poisoning && !spec.commandLine().getParseResult().hasMatchedOption("--events")) {
       simulation.events = POISONED_EVENTS;
     }
+    if (simulation.events < 0) {
+      throw new UserError("--events must be 0 (until Ctrl-C) or more, got " + simulation.events);
+    }
+    boolean untilStopped = simulation.events == 0;
+    if (untilStopped && dataset == null && rate <= 0) {
+      throw new UserError("--events 0 (until Ctrl-C) needs a --rate above 0");
+    }
+    if (untilStopped && (simulation.shiftAfter != null || simulation.newTopicAfter != null)) {
+      throw new UserError(
+          "--shift-after and --new-topic-after place a change by the run's length: give --events");
+    }
+    // A run with no set length follows the wall clock; a bounded one ends now.
+    SimulatorConfig users =
+        untilStopped && dataset == null ? simulation.liveConfig(rate) : simulation.config();
     DatasetReplay replayed =
         dataset == null
             ? null
-            : DatasetReplay.read(dataset, simulation.config().tenant(), simulation.events);
+            : DatasetReplay.read(
+                dataset, users.tenant(), untilStopped ? Integer.MAX_VALUE : simulation.events);
     IngestStartOptions ingestOptions = new IngestStartOptions();
     ingestOptions.port = ingestPort;
     try (LocalKafka kafka = local.startKafka();
@@ -214,10 +230,10 @@ public final class DemoCommand implements Runnable {
       if (rate < 0 || rankRate < 0) {
         throw new UserError("--rate and --rank-rate must not be negative");
       }
-      Simulator simulator = new Simulator(simulation.config());
-      Simulator replay = new Simulator(simulation.config());
+      Simulator simulator = new Simulator(users);
+      Simulator replay = new Simulator(users);
       ProductRun.Progress progress = new ProductRun.Progress();
-      String tenant = simulation.config().tenant();
+      String tenant = users.tenant();
       DemoLive live =
           new DemoLive(
                   out,
@@ -226,7 +242,7 @@ public final class DemoCommand implements Runnable {
                   scorer,
                   tenant,
                   trainer.config().modelName(),
-                  new Simulator(simulation.config().withSeed(simulation.config().seed() + 1)),
+                  new Simulator(users.withSeed(users.seed() + 1)),
                   replayed == null ? rankRate : 0,
                   Duration.ofSeconds(5))
               .start();
@@ -238,22 +254,37 @@ public final class DemoCommand implements Runnable {
                   scorer,
                   new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30)),
                   kafka.topics(),
-                  simulation.config(),
+                  users,
                   kafka.dataDir().resolve("poisoned"))
               : null;
       ProductRun.Report report;
       long duplicates = 0;
       BadInput.Result garbage = null;
-      try (FeedbackClient client = FeedbackClient.builder(ingest.uri(), "demo-key").build()) {
+      out.println(
+          untilStopped
+              ? "prefstream demo: sending until Ctrl-C; then it drains, reconciles and sums up"
+              : "prefstream demo: sending "
+                  + (replayed == null ? simulation.events + " events" : "the dataset")
+                  + "; Ctrl-C stops early, and the summary still follows");
+      out.flush();
+      try (FeedbackClient client = FeedbackClient.builder(ingest.uri(), "demo-key").build();
+          CtrlC stop = CtrlC.install(out, "stopping the product; draining and summing up")) {
         BadInput bad = scenario.equals("bad-input") ? BadInput.start(ingest.uri()) : null;
         if (replayed != null) {
           out.printf(
               "replaying %d pairs of %s as labeled-pair events (%d left out: too long or"
                   + " unusable)%n",
               replayed.size(), replayed.file(), replayed.skipped());
-          report = replayed.run(client, rate, progress);
+          report = replayed.run(client, rate, progress, stop);
         } else {
-          report = ProductRun.run(simulator, client, simulation.events, rate, progress);
+          report =
+              ProductRun.run(
+                  simulator,
+                  client,
+                  untilStopped ? Integer.MAX_VALUE : simulation.events,
+                  rate,
+                  progress,
+                  stop);
         }
         if (bad != null) {
           garbage = bad.stop();
@@ -312,7 +343,7 @@ public final class DemoCommand implements Runnable {
               : TruePreference.agreement(
                   new DirectoryCheckpointStore(trainer.store()),
                   new CheckpointId(tenant, trainer.config().modelName(), trained.version()),
-                  simulation.config(),
+                  users,
                   simulator.now(),
                   2000);
       out.printf(

@@ -12,7 +12,8 @@ public final class SimulationOptions {
   @Option(
       names = "--events",
       paramLabel = "N",
-      description = "Events to send. Default: ${DEFAULT-VALUE}.",
+      description =
+          "Events to send. Default: ${DEFAULT-VALUE}. The demo takes 0: send until Ctrl-C.",
       defaultValue = "10000")
   int events;
 
@@ -117,6 +118,28 @@ public final class SimulationOptions {
         config.optNewTopicAt(start.plus(fraction(expected, newTopicAfter, "--new-topic-after")));
       }
       return config.build();
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The configuration of a run with no set length ({@code --events 0}): simulated time starts now
+   * and follows the wall clock at {@code rate} events a second (an interaction is about six
+   * events), so events are never in the future however long it runs.
+   */
+  public SimulatorConfig liveConfig(double rate) {
+    try {
+      return SimulatorConfig.builder(Instant.now())
+          .optSeed(seed)
+          .optTenant(tenant)
+          .optUsers(users)
+          .optStep(Duration.ofMillis(Math.max(1, (long) (6000 / rate))))
+          .optMix(Mix.parse(mix))
+          .optMalformedShare(malformedShare)
+          .optAnnotators(noisyAnnotators, adversarialAnnotators)
+          .optAnnotatorOverlap(annotatorOverlap)
+          .build();
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage(), e);
     }

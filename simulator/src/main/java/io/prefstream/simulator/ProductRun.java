@@ -3,11 +3,12 @@ package io.prefstream.simulator;
 import io.prefstream.ingest.EventResult;
 import io.prefstream.ingest.EventStatus;
 import io.prefstream.ingest.FeedbackClient;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
  * Runs the simulated product against an ingest through {@link FeedbackClient} and tallies the
@@ -114,60 +115,102 @@ public final class ProductRun {
   public static Report run(
       Simulator simulator, FeedbackClient client, int events, double rate, Progress progress)
       throws InterruptedException {
-    List<SimulatedEvent> sent = new ArrayList<>();
-    List<CompletableFuture<EventResult>> answers = new ArrayList<>();
+    return run(simulator, client, events, rate, progress, () -> false);
+  }
+
+  /**
+   * As above, ending early (after the interaction in hand) once {@code stop} is true; {@code
+   * events} may be {@link Integer#MAX_VALUE} for a run that only {@code stop} ends. Memory stays
+   * constant however long it runs: answers are tallied as they come, not kept.
+   */
+  public static Report run(
+      Simulator simulator,
+      FeedbackClient client,
+      int events,
+      double rate,
+      Progress progress,
+      BooleanSupplier stop)
+      throws InterruptedException {
+    Tally tally = new Tally();
+    Deque<CompletableFuture<Void>> pending = new ArrayDeque<>();
+    long sent = 0;
     long started = System.nanoTime();
-    while (sent.size() < events) {
+    while (sent < events && !stop.getAsBoolean()) {
       for (SimulatedEvent event : simulator.nextInteraction()) {
-        sent.add(event);
+        sent++;
+        boolean bad = event.isMalformed();
         CompletableFuture<EventResult> answer =
-            event.isMalformed()
-                ? client.sendJson(event.malformedJson())
-                : client.send(event.event());
+            bad ? client.sendJson(event.malformedJson()) : client.send(event.event());
         progress.countSent(answer);
-        answers.add(answer);
+        pending.add(answer.handle((result, error) -> tally.count(bad, result, error)));
+      }
+      while (!pending.isEmpty() && pending.peekFirst().isDone()) {
+        pending.pollFirst();
       }
       if (rate > 0) {
-        long due = started + (long) (sent.size() / rate * 1e9);
+        long due = started + (long) (sent / rate * 1e9);
         long wait = due - System.nanoTime();
         if (wait > 0) {
           Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
         }
       }
     }
-    long accepted = 0;
-    long duplicate = 0;
-    long rejected = 0;
-    long malformed = 0;
-    long validRejected = 0;
-    long malformedAccepted = 0;
-    long unanswered = 0;
-    for (int i = 0; i < sent.size(); i++) {
-      boolean bad = sent.get(i).isMalformed();
-      malformed += bad ? 1 : 0;
-      EventResult result;
+    for (CompletableFuture<Void> p : pending) {
       try {
-        result = answers.get(i).get();
+        p.get(); // tallied when it completes; the tally never throws
       } catch (ExecutionException e) {
-        unanswered++;
-        continue;
+        throw new IllegalStateException("tallying an answer failed", e.getCause());
       }
-      EventStatus status = result.status();
-      accepted += status == EventStatus.ACCEPTED ? 1 : 0;
-      duplicate += status == EventStatus.DUPLICATE ? 1 : 0;
-      rejected += status == EventStatus.REJECTED ? 1 : 0;
-      validRejected += !bad && status == EventStatus.REJECTED ? 1 : 0;
-      malformedAccepted += bad && status.stored() ? 1 : 0;
     }
     progress.finish();
-    return new Report(
-        sent.size(),
-        accepted,
-        duplicate,
-        rejected,
-        malformed,
-        validRejected,
-        malformedAccepted,
-        unanswered);
+    return tally.report(sent);
+  }
+
+  /** Answers counted as they come, from the client's threads. */
+  private static final class Tally {
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong duplicate = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong validRejected = new AtomicLong();
+    private final AtomicLong malformedAccepted = new AtomicLong();
+    private final AtomicLong unanswered = new AtomicLong();
+
+    Void count(boolean bad, EventResult result, Throwable error) {
+      if (bad) {
+        malformed.incrementAndGet();
+      }
+      if (error != null) {
+        unanswered.incrementAndGet();
+        return null;
+      }
+      EventStatus status = result.status();
+      if (status == EventStatus.ACCEPTED) {
+        accepted.incrementAndGet();
+      } else if (status == EventStatus.DUPLICATE) {
+        duplicate.incrementAndGet();
+      } else if (status == EventStatus.REJECTED) {
+        rejected.incrementAndGet();
+      }
+      if (!bad && status == EventStatus.REJECTED) {
+        validRejected.incrementAndGet();
+      }
+      if (bad && status.stored()) {
+        malformedAccepted.incrementAndGet();
+      }
+      return null;
+    }
+
+    Report report(long sent) {
+      return new Report(
+          sent,
+          accepted.get(),
+          duplicate.get(),
+          rejected.get(),
+          malformed.get(),
+          validRejected.get(),
+          malformedAccepted.get(),
+          unanswered.get());
+    }
   }
 }

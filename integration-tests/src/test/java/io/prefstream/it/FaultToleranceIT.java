@@ -128,9 +128,22 @@ class FaultToleranceIT {
           () ->
               health("trainer").path("status").asText().equals("ok")
                   && health("trainer").at("/tenants/demo/version").asLong() > 0);
-      assertThat(get(services.ready("trainer", "uri") + "/metrics"))
-          .contains("prefstream_trainer_pairs_trained_total");
       Thread.sleep(6000);
+      // Its counters appear with the first pairs it trains after the restart.
+      await(
+          "the restarted trainer's /metrics counts the pairs it trains",
+          Duration.ofSeconds(60),
+          () -> {
+            try {
+              return get(services.ready("trainer", "uri") + "/metrics")
+                  .contains("prefstream_trainer_pairs_trained_total");
+            } catch (IOException e) {
+              return false;
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              return false;
+            }
+          });
       settleAndReconcile("trainer kill -9 mid-batch", traffic, recovered);
     }
   }

@@ -204,14 +204,7 @@ class KubernetesManifestsTest {
     for (Service s : all(Service.class)) {
       Deployment target =
           all(Deployment.class).stream()
-              .filter(
-                  d ->
-                      d.getSpec()
-                          .getTemplate()
-                          .getMetadata()
-                          .getLabels()
-                          .entrySet()
-                          .containsAll(s.getSpec().getSelector().entrySet()))
+              .filter(d -> selects(s.getSpec().getSelector(), d))
               .findFirst()
               .orElseThrow(
                   () ->
@@ -234,17 +227,20 @@ class KubernetesManifestsTest {
     for (PodDisruptionBudget b : all(PodDisruptionBudget.class)) {
       assertThat(
               all(Deployment.class).stream()
-                  .anyMatch(
-                      d ->
-                          d.getSpec()
-                              .getTemplate()
-                              .getMetadata()
-                              .getLabels()
-                              .entrySet()
-                              .containsAll(b.getSpec().getSelector().getMatchLabels().entrySet())))
+                  .anyMatch(d -> selects(b.getSpec().getSelector().getMatchLabels(), d)))
           .as("PodDisruptionBudget " + b.getMetadata().getName() + " selects pods")
           .isTrue();
     }
+  }
+
+  /** Whether a label selector picks the Deployment's pods. */
+  static boolean selects(Map<String, String> selector, Deployment d) {
+    return d.getSpec()
+        .getTemplate()
+        .getMetadata()
+        .getLabels()
+        .entrySet()
+        .containsAll(selector.entrySet());
   }
 
   @Test

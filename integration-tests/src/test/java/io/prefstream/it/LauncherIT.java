@@ -39,6 +39,15 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherIT {
 
   private static final Duration LIMIT = Duration.ofSeconds(90);
+
+  /** The demo's arguments, on free ports so suites can run beside anything. */
+  private static String[] demo(String... options) {
+    List<String> args = new java.util.ArrayList<>(List.of("demo"));
+    args.addAll(List.of(options));
+    args.addAll(List.of("--kafka-port", "0", "--scorer-port", "0", "--monitor-port", "0"));
+    return args.toArray(String[]::new);
+  }
+
   private static final Topics TOPICS = Topics.defaults();
   private static ChildProcess up;
   private static String bootstrap;
@@ -264,19 +273,7 @@ class LauncherIT {
     Path summary = tmp.resolve("summary.json");
 
     ChildProcess.Result result =
-        ChildProcess.run(
-            LIMIT,
-            "demo",
-            "--kafka-port",
-            "0",
-            "--scorer-port",
-            "0",
-            "--monitor-port",
-            "0",
-            "--events",
-            "3000",
-            "--summary",
-            summary.toString());
+        ChildProcess.run(LIMIT, demo("--events", "3000", "--summary", summary.toString()));
 
     assertThat(result.exitCode()).as(result.output()).isZero();
     JsonNode last = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
@@ -321,20 +318,7 @@ class LauncherIT {
   void theBadInputScenarioIsAnsweredWith4xxAndDeadLettersAndNoServerError() throws Exception {
     ChildProcess.Result result =
         ChildProcess.run(
-            LIMIT,
-            "demo",
-            "--scenario",
-            "bad-input",
-            "--kafka-port",
-            "0",
-            "--scorer-port",
-            "0",
-            "--monitor-port",
-            "0",
-            "--events",
-            "1500",
-            "--rate",
-            "600");
+            LIMIT, demo("--scenario", "bad-input", "--events", "1500", "--rate", "600"));
 
     assertThat(result.exitCode()).as(result.output()).isZero();
     JsonNode summary = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
@@ -363,19 +347,7 @@ class LauncherIT {
             // Checkpoints every 4 s: a champion serves early, and the poison is judged on the
             // fresh pairs that arrive while the product still sends.
             Map.of("PREFSTREAM_TRAINER_CHECKPOINT_INTERVAL", "4s"),
-            "demo",
-            "--scenario",
-            "poisoned-checkpoint",
-            "--kafka-port",
-            "0",
-            "--scorer-port",
-            "0",
-            "--monitor-port",
-            "0",
-            "--events",
-            "12000",
-            "--rate",
-            "600");
+            demo("--scenario", "poisoned-checkpoint", "--events", "12000", "--rate", "600"));
 
     assertThat(result.exitCode()).as(result.output()).isZero();
     JsonNode summary = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
@@ -399,19 +371,7 @@ class LauncherIT {
 
   @Test
   void theDemoRunsUntilCtrlCAndThenDrainsReconcilesAndSumsUp() throws Exception {
-    try (ChildProcess demo =
-        ChildProcess.start(
-            "demo",
-            "--events",
-            "0",
-            "--rate",
-            "400",
-            "--kafka-port",
-            "0",
-            "--scorer-port",
-            "0",
-            "--monitor-port",
-            "0")) {
+    try (ChildProcess demo = ChildProcess.start(demo("--events", "0", "--rate", "400"))) {
       demo.awaitLine("sending until Ctrl-C", Duration.ofSeconds(120));
       demo.awaitLine("[  15s] events", Duration.ofSeconds(60));
       demo.interrupt();
@@ -438,21 +398,7 @@ class LauncherIT {
     assertThat(hh).as("the shared HH-RLHF data beside the checkout").exists();
 
     ChildProcess.Result result =
-        ChildProcess.run(
-            LIMIT,
-            "demo",
-            "--dataset",
-            hh.toString(),
-            "--kafka-port",
-            "0",
-            "--scorer-port",
-            "0",
-            "--monitor-port",
-            "0",
-            "--events",
-            "800",
-            "--rate",
-            "0");
+        ChildProcess.run(LIMIT, demo("--dataset", hh.toString(), "--events", "800", "--rate", "0"));
 
     assertThat(result.exitCode()).as(result.output()).isZero();
     JsonNode summary = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));

@@ -248,14 +248,15 @@ public final class DemoCommand implements Runnable {
               .start();
       PoisonedCheckpoint poison =
           poisoning
-              ? PoisonedCheckpoint.start(
-                  out,
-                  trainer,
-                  scorer,
-                  new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30)),
-                  kafka.topics(),
-                  users,
-                  kafka.dataDir().resolve("poisoned"))
+              ? new PoisonedCheckpoint(
+                      out,
+                      trainer,
+                      scorer,
+                      new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30)),
+                      kafka.topics(),
+                      users,
+                      kafka.dataDir().resolve("poisoned"))
+                  .start()
               : null;
       ProductRun.Report report;
       long duplicates = 0;

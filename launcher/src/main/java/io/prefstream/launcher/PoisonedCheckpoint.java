@@ -60,7 +60,7 @@ final class PoisonedCheckpoint implements AutoCloseable {
   private volatile String failure;
   private final List<Long> skipped = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  private PoisonedCheckpoint(
+  PoisonedCheckpoint(
       PrintWriter out,
       LocalTrainer trainer,
       ScorerServer scorer,
@@ -81,19 +81,10 @@ final class PoisonedCheckpoint implements AutoCloseable {
     this.thread.setDaemon(true);
   }
 
-  /** Starts waiting for a champion; publishes the poisoned checkpoint as soon as one serves. */
-  static PoisonedCheckpoint start(
-      PrintWriter out,
-      LocalTrainer trainer,
-      ScorerServer scorer,
-      KafkaClients kafka,
-      Topics topics,
-      SimulatorConfig simulation,
-      Path workDir) {
-    PoisonedCheckpoint p =
-        new PoisonedCheckpoint(out, trainer, scorer, kafka, topics, simulation, workDir);
-    p.thread.start();
-    return p;
+  /** Starts: trains it, then publishes it as soon as a champion serves and no rollout runs. */
+  PoisonedCheckpoint start() {
+    thread.start();
+    return this;
   }
 
   private void run() {

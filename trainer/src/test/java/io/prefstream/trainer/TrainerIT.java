@@ -171,15 +171,7 @@ class TrainerIT {
     TrainerMetrics metrics = TrainerMetrics.inMemory();
     OnlineTrainer trainer =
         OnlineTrainer.kafka(TrainerConfig.from(settings(topics, store)), metrics);
-    CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try (trainer) {
-                return trainer.run();
-              } catch (Exception e) {
-                throw new RuntimeException(e);
-              }
-            });
+    CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run = running(trainer);
     await(
         "both tenants trained all their pairs",
         Duration.ofMinutes(2),
@@ -232,15 +224,7 @@ class TrainerIT {
                   .overriddenBy(Settings.of(Map.of("trainer.tenants", " " + tenant + " "))));
       TrainerMetrics metrics = TrainerMetrics.inMemory();
       OnlineTrainer trainer = OnlineTrainer.kafka(config, metrics);
-      CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try (trainer) {
-                  return trainer.run();
-                } catch (Exception e) {
-                  throw new RuntimeException(e);
-                }
-              });
+      CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run = running(trainer);
       await(
           tenant + "'s trainer trained its pairs",
           Duration.ofMinutes(2),
@@ -401,18 +385,23 @@ class TrainerIT {
 
   private static List<String> lastProblems = List.of();
 
+  /** Runs the trainer on another thread until stopped; its statuses at the end. */
+  private static CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> running(
+      OnlineTrainer trainer) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try (trainer) {
+            return trainer.run();
+          } catch (Exception e) {
+            throw new RuntimeException(e);
+          }
+        });
+  }
+
   private static void runUntilTrained(TrainerConfig config, TrainerMetrics metrics, long pairs)
       throws Exception {
     OnlineTrainer trainer = OnlineTrainer.kafka(config, metrics);
-    CompletableFuture<?> run =
-        CompletableFuture.runAsync(
-            () -> {
-              try (trainer) {
-                trainer.run();
-              } catch (Exception e) {
-                throw new RuntimeException(e);
-              }
-            });
+    CompletableFuture<?> run = running(trainer);
     await(
         pairs + " pairs trained",
         Duration.ofMinutes(2),

@@ -126,13 +126,13 @@ class RolloutsTest {
   /** n pairs where the candidate is right on a share a, the champion on a share h. */
   @Test
   void aShiftedScoreDistributionRollsBackUnlessTheCandidateIsSignificantlyBetter() {
-    CanaryEvidence sameButShifted = shifted(300, 0.8, 0.8);
+    CanaryEvidence sameButShifted = shifted(300, 0.8, 0.8, 3);
     assertThat(sameButShifted.psi()).isGreaterThan(policy.maxPsi());
     Rollouts.Judgement j = Rollouts.judge(sameButShifted, 300, policy);
     assertThat(j.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
     assertThat(j.reason()).startsWith("sanity: normalised score distribution shifted");
 
-    CanaryEvidence betterAndShifted = shifted(300, 0.9, 0.7);
+    CanaryEvidence betterAndShifted = shifted(300, 0.9, 0.7, 3);
     assertThat(betterAndShifted.psi()).isGreaterThan(policy.maxPsi());
     assertThat(betterAndShifted.betterPValue()).isLessThan(policy.alpha());
     Rollouts.Judgement k = Rollouts.judge(betterAndShifted, 300, policy);
@@ -140,30 +140,21 @@ class RolloutsTest {
     assertThat(k.reason()).contains("scores shifted (PSI", "significantly better accuracy");
   }
 
-  /** The candidate's normalised scores 3 above the champion's on every response. */
-  private static CanaryEvidence shifted(int n, double a, double h) {
-    CanaryEvidence e = new CanaryEvidence();
-    for (int i = 0; i < n; i++) {
-      boolean c = i < Math.round(a * n);
-      boolean p = i < Math.round(h * n);
-      float spread = (i % 7) * 0.1f;
-      e.add(
-          c ? new float[] {4 + spread, 3 - spread} : new float[] {3 - spread, 4 + spread},
-          p ? new float[] {1 + spread, -spread} : new float[] {-spread, 1 + spread},
-          UNIT,
-          UNIT);
-    }
-    return e;
+  private static CanaryEvidence evidence(int n, double a, double h) {
+    return shifted(n, a, h, 0);
   }
 
-  private static CanaryEvidence evidence(int n, double a, double h) {
+  /** The candidate's normalised scores {@code shift} above where the champion's would be. */
+  private static CanaryEvidence shifted(int n, double a, double h, float shift) {
     CanaryEvidence e = new CanaryEvidence();
     for (int i = 0; i < n; i++) {
       boolean c = i < Math.round(a * n);
       boolean p = i < Math.round(h * n);
       float spread = (i % 7) * 0.1f;
       e.add(
-          c ? new float[] {1 + spread, -spread} : new float[] {-spread, 1 + spread},
+          c
+              ? new float[] {1 + spread + shift, -spread + shift}
+              : new float[] {-spread + shift, 1 + spread + shift},
           p ? new float[] {1 + spread, -spread} : new float[] {-spread, 1 + spread},
           UNIT,
           UNIT);

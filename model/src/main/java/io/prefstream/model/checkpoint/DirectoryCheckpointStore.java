@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -69,6 +70,18 @@ public final class DirectoryCheckpointStore implements CheckpointStore {
               + " cannot rename atomically; stage and store must share"
               + " a file system",
           e);
+    } catch (FileSystemException e) {
+      // Another writer committed this id between the check above and the rename: rename(2)
+      // refuses a non-empty target ("Directory not empty"), which Java reports as a plain
+      // FileSystemException under ATOMIC_MOVE.
+      if (Files.exists(target)) {
+        FileAlreadyExistsException taken =
+            new FileAlreadyExistsException(
+                target.toString(), null, "checkpoint " + id + " was committed by another writer");
+        taken.initCause(e);
+        throw taken;
+      }
+      throw e;
     }
     fsync(target.getParent(), true);
     return uri(id);

@@ -20,6 +20,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Trains one reward model with the Bradley-Terry loss {@code -w·log σ(r_c − r_r − margin)} (plus
@@ -28,6 +29,13 @@ import java.util.List;
  * replayed ones. A step whose loss or gradient is not finite changes nothing and is reported.
  */
 public final class Learner implements AutoCloseable {
+
+  /**
+   * DJL's PyTorch engine allows one gradient collector at a time in a process: learners that train
+   * side by side in one JVM (the online trainer and an offline run beside it, such as the demo's
+   * poisoned checkpoint) take turns for the backward pass.
+   */
+  private static final ReentrantLock GRADIENTS = new ReentrantLock();
 
   private final RewardModel model;
   private final LearnerSettings settings;
@@ -119,6 +127,7 @@ public final class Learner implements AutoCloseable {
         rows.track();
       }
       double loss;
+      GRADIENTS.lock();
       try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
         NDArray rewards = model.forward(inputs, true);
         if (!scoredApart && !fresh.isEmpty()) {
@@ -136,6 +145,8 @@ public final class Learner implements AutoCloseable {
           return new Step(correct, fresh.size(), loss, Double.NaN, "non-finite loss");
         }
         collector.backward(lossArray);
+      } finally {
+        GRADIENTS.unlock();
       }
       double norm = gradientNorm(sparse);
       if (!Double.isFinite(norm)) {

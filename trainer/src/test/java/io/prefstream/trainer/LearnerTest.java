@@ -84,6 +84,34 @@ class LearnerTest {
   }
 
   @Test
+  void twoLearnersInOneProcessTrainAtTheSameTimeTakingTurnsForGradients() throws Exception {
+    try (Learner a = learner(SMALL, LearnerSettings.defaults());
+        Learner b = learner(SMALL, LearnerSettings.defaults())) {
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(2);
+      try {
+        List<java.util.concurrent.Future<Long>> runs = new java.util.ArrayList<>();
+        for (Learner l : List.of(a, b)) {
+          runs.add(
+              pool.submit(
+                  () -> {
+                    long applied = 0;
+                    for (int i = 0; i < 40; i++) {
+                      applied += l.step(List.of(PAIR), List.of(PAIR)).applied() ? 1 : 0;
+                    }
+                    return applied;
+                  }));
+        }
+        for (var run : runs) {
+          assertThat(run.get(2, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(40);
+        }
+      } finally {
+        pool.shutdown();
+      }
+    }
+  }
+
+  @Test
   void theMarginAsksForALargerGap() {
     TrainingPair withMargin = new TrainingPair(PAIR.prompt(), PAIR.chosen(), PAIR.rejected(), 1, 3);
     try (Learner plain = learner(SMALL, LearnerSettings.defaults());

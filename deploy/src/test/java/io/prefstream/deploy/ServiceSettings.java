@@ -95,11 +95,12 @@ final class ServiceSettings {
 
   /** Builds the service's configuration from its environment, as {@code run SERVICE} does. */
   static Object config(String service, Map<String, String> env) {
+    Settings settings = Settings.fromEnv(env, options(service));
     return switch (service) {
-      case "ingest" -> IngestConfig.from(Settings.fromEnv(env, IngestOptions.ALL));
-      case "scorer" -> ScorerConfig.from(Settings.fromEnv(env, ScorerOptions.WITH_MODEL));
-      case "trainer" -> TrainerConfig.from(Settings.fromEnv(env, TrainerOptions.WITH_MODEL));
-      case "monitor" -> MonitorConfig.from(Settings.fromEnv(env, MonitorOptions.ALL));
+      case "ingest" -> IngestConfig.from(settings);
+      case "scorer" -> ScorerConfig.from(settings);
+      case "trainer" -> TrainerConfig.from(settings);
+      case "monitor" -> MonitorConfig.from(settings);
       case "pair-builder" -> pairBuilder(List.of(), env);
       default -> env;
     };

@@ -77,10 +77,6 @@ final class TypedManifests {
     String name() {
       return typed.getMetadata().getName();
     }
-
-    <T extends HasMetadata> T as(Class<T> type) {
-      return type.cast(typed);
-    }
   }
 
   /** A manifest the models do not accept, with where and why. */

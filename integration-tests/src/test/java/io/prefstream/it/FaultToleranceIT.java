@@ -133,17 +133,9 @@ class FaultToleranceIT {
       await(
           "the restarted trainer's /metrics counts the pairs it trains",
           Duration.ofSeconds(60),
-          () -> {
-            try {
-              return get(services.ready("trainer", "uri") + "/metrics")
-                  .contains("prefstream_trainer_pairs_trained_total");
-            } catch (IOException e) {
-              return false;
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              return false;
-            }
-          });
+          () ->
+              get(services.ready("trainer", "uri") + "/metrics")
+                  .contains("prefstream_trainer_pairs_trained_total"));
       settleAndReconcile("trainer kill -9 mid-batch", traffic, recovered);
     }
   }
@@ -393,10 +385,19 @@ class FaultToleranceIT {
     }
   }
 
-  private static String get(String uri) throws IOException, InterruptedException {
-    return HttpClient.newHttpClient()
-        .send(HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString())
-        .body();
+  /** A GET's body, or "" when the service does not answer. */
+  private static String get(String uri) {
+    try {
+      return HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
   }
 
   private static void awaitChampion(String scorer) throws Exception {

@@ -371,13 +371,13 @@ class LauncherIT {
 
   @Test
   void theDemoRunsUntilCtrlCAndThenDrainsReconcilesAndSumsUp() throws Exception {
-    try (ChildProcess demo = ChildProcess.start(demo("--events", "0", "--rate", "400"))) {
-      demo.awaitLine("sending until Ctrl-C", Duration.ofSeconds(120));
-      demo.awaitLine("[  15s] events", Duration.ofSeconds(60));
-      demo.interrupt();
-      demo.awaitLine("Ctrl-C: stopping the product", Duration.ofSeconds(10));
-      assertThat(demo.awaitExit(LIMIT)).as(demo.output()).isZero();
-      List<String> lines = demo.output().lines().toList();
+    try (ChildProcess running = ChildProcess.start(demo("--events", "0", "--rate", "400"))) {
+      running.awaitLine("sending until Ctrl-C", Duration.ofSeconds(120));
+      running.awaitLine("[  15s] events", Duration.ofSeconds(60));
+      running.interrupt();
+      running.awaitLine("Ctrl-C: stopping the product", Duration.ofSeconds(10));
+      assertThat(running.awaitExit(LIMIT)).as(running.output()).isZero();
+      List<String> lines = running.output().lines().toList();
       JsonNode summary = JsonForm.mapper().readTree(lines.get(lines.size() - 1));
       // About 15 s at 400 events/s were sent, every accepted one is in Kafka, every pair trained.
       assertThat(summary.at("/events/accepted").asLong()).isGreaterThan(3000);

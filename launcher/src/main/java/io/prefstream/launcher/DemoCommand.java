@@ -332,7 +332,7 @@ public final class DemoCommand implements Runnable {
         out.println(
             "poisoned checkpoint: "
                 + (poison.version() == 0
-                    ? "never published (no champion served)"
+                    ? poison.problem()
                     : "v" + poison.version() + " not judged within 3 minutes of the last pair"));
       }
       live.close();
@@ -505,7 +505,8 @@ public final class DemoCommand implements Runnable {
         .readCommitted(kafka.topics().feedback(), event -> eventIds.add(event.getEventId()));
   }
 
-  private static void putFigure(ObjectNode node, String key, double value) {
+  /** A figure rounded to 4 decimals, or null when it is not finite. */
+  static void putFigure(ObjectNode node, String key, double value) {
     if (Double.isFinite(value)) {
       node.put(key, Math.round(value * 10000) / 10000.0);
     } else {

@@ -50,12 +50,11 @@ final class PoisonedCheckpoint implements AutoCloseable {
   private final Path workDir;
   private final String tenant;
   private final String key;
-  private final long started = System.nanoTime();
+  private final long startedMillis = System.currentTimeMillis();
   private final Thread thread;
 
   private volatile long version;
-  private volatile double publishedAt = Double.NaN;
-  private volatile long publishedWallMillis;
+  private volatile long publishedMillis;
   private volatile double holdoutAccuracy = Double.NaN;
   private volatile String failure;
   private final List<Long> skipped = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -103,8 +102,7 @@ final class PoisonedCheckpoint implements AutoCloseable {
                   topics,
                   Duration.ofSeconds(30));
           version = p.manifest().version();
-          publishedAt = seconds();
-          publishedWallMillis = System.currentTimeMillis();
+          publishedMillis = System.currentTimeMillis();
           out.printf(
               "poisoned checkpoint: published v%d, trained on %d label-flipped pairs (holdout"
                   + " accuracy %.3f), its digests sound; the rollout controller judges it%n",
@@ -186,10 +184,6 @@ final class PoisonedCheckpoint implements AutoCloseable {
     return Path.of(result.checkpoint());
   }
 
-  private double seconds() {
-    return (System.nanoTime() - started) / 1e9;
-  }
-
   /** The published version, 0 before. */
   long version() {
     return version;
@@ -225,10 +219,9 @@ final class PoisonedCheckpoint implements AutoCloseable {
     return false;
   }
 
-  /** Whether the poisoned version ever became champion. */
-  boolean promoted() {
-    RolloutDecision d = decision();
-    return d != null && d.getAction() == RolloutAction.PROMOTE;
+  /** Why it was not published or judged: the failure, or no champion served. */
+  String problem() {
+    return failure != null ? failure : "never published: no champion served";
   }
 
   /**
@@ -246,8 +239,10 @@ final class PoisonedCheckpoint implements AutoCloseable {
     n.put("trained_on_flipped_pairs", PAIRS);
     var passedOver = n.putArray("passed_over_versions");
     skipped.forEach(passedOver::add);
-    putFigure(n, "holdout_accuracy", holdoutAccuracy);
-    putFigure(n, "published_at_s", publishedAt);
+    DemoCommand.putFigure(n, "holdout_accuracy", holdoutAccuracy);
+    if (version > 0) {
+      n.put("published_at_s", (publishedMillis - startedMillis) / 1000.0);
+    }
     RolloutState s = scorer.registryFollower().rollout(key);
     double maxWeight = 0;
     if (s != null) {
@@ -268,25 +263,17 @@ final class PoisonedCheckpoint implements AutoCloseable {
             : d.getAction() == RolloutAction.ROLLBACK ? "rolled_back" : "promoted");
     if (d != null) {
       n.put("reason", d.getReason());
-      putFigure(n, "decided_after_s", (d.getAt().toEpochMilli() - publishedWallMillis) / 1000.0);
+      n.put("decided_after_s", (d.getAt().toEpochMilli() - publishedMillis) / 1000.0);
       if (d.getEvidence() != null) {
         n.put("evidence_pairs", d.getEvidence().getPairs());
-        putFigure(n, "candidate_accuracy", d.getEvidence().getCandidateAccuracy());
-        putFigure(n, "champion_accuracy", d.getEvidence().getChampionAccuracy());
+        DemoCommand.putFigure(n, "candidate_accuracy", d.getEvidence().getCandidateAccuracy());
+        DemoCommand.putFigure(n, "champion_accuracy", d.getEvidence().getChampionAccuracy());
         if (d.getEvidence().getPValue() != null) {
           n.put("p_value", d.getEvidence().getPValue());
         }
       }
     }
     return n;
-  }
-
-  private static void putFigure(ObjectNode node, String key, double value) {
-    if (Double.isFinite(value)) {
-      node.put(key, Math.round(value * 1000) / 1000.0);
-    } else {
-      node.putNull(key);
-    }
   }
 
   @Override

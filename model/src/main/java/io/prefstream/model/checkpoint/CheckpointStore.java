@@ -2,7 +2,6 @@ package io.prefstream.model.checkpoint;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,7 +19,10 @@ public interface CheckpointStore {
 
   /**
    * Makes a staged checkpoint (its files and {@code manifest.json}) visible under {@code id}, all
-   * at once: a reader sees it whole or not at all. Fails if {@code id} already exists.
+   * at once: a reader sees it whole or not at all.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException if {@code id} already exists, also when
+   *     another writer committed it at the same moment
    */
   URI commit(Path staged, CheckpointId id) throws IOException;
 
@@ -50,7 +52,7 @@ public interface CheckpointStore {
       Checkpoints.Sealed sealed = Checkpoints.seal(staged, manifestFor.apply(version));
       try {
         return new Committed(sealed, commit(staged, sealed.manifest().id()));
-      } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+      } catch (FileAlreadyExistsException e) {
         if (attempt >= MAX_COMMIT_ATTEMPTS) {
           throw new IOException(
               "could not allocate a version of "

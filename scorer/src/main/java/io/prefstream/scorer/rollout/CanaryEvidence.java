@@ -123,11 +123,8 @@ public final class CanaryEvidence {
       return 1;
     }
     double mean = sumDiff / pairs;
-    double variance = (sumDiffSquared - pairs * mean * mean) / (pairs - 1);
-    if (variance <= 0) {
-      return mean < -margin ? 0 : 1;
-    }
-    return normalCdf((mean + margin) / Math.sqrt(variance / pairs));
+    double se = standardError(mean);
+    return se > 0 ? normalCdf((mean + margin) / se) : mean < -margin ? 0 : 1;
   }
 
   /**
@@ -139,11 +136,14 @@ public final class CanaryEvidence {
       return 1;
     }
     double mean = sumDiff / pairs;
+    double se = standardError(mean);
+    return se > 0 ? normalCdf(-mean / se) : mean > 0 ? 0 : 1;
+  }
+
+  /** Standard error of the mean per-pair difference (at least two pairs); 0 when none varies. */
+  private double standardError(double mean) {
     double variance = (sumDiffSquared - pairs * mean * mean) / (pairs - 1);
-    if (variance <= 0) {
-      return mean > 0 ? 0 : 1;
-    }
-    return normalCdf(-mean / Math.sqrt(variance / pairs));
+    return variance > 0 ? Math.sqrt(variance / pairs) : 0;
   }
 
   /** Population-stability index of the candidate's normalised scores against the champion's. */

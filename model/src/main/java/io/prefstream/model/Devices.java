@@ -34,14 +34,16 @@ public final class Devices {
    * when positive; else one fewer than the cores for models whose featurizing keeps a core busy
    * beside the engine (ngram-mlp, embed-mlp), as engine threads spinning for a core that featurizes
    * cost more than they add (on 2 cores, ngram-mlp trains about 15% faster on one engine thread);
-   * and every core for transformer. Process-wide; returns the count set.
+   * and every core for transformer and encoder. Process-wide; returns the count set.
    */
   public static int useEngineThreads(int requested, String modelType) {
     int cores = Runtime.getRuntime().availableProcessors();
     int threads =
         requested > 0
             ? requested
-            : modelType.equals("transformer") ? cores : Math.max(1, cores - 1);
+            : modelType.equals("transformer") || modelType.equals("encoder")
+                ? cores
+                : Math.max(1, cores - 1);
     Engine.getEngine("PyTorch"); // loads the natives first
     ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
     return threads;

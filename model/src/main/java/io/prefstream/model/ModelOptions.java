@@ -3,6 +3,7 @@ package io.prefstream.model;
 import static io.prefstream.config.ConfigOption.choiceOption;
 import static io.prefstream.config.ConfigOption.doubleOption;
 import static io.prefstream.config.ConfigOption.intOption;
+import static io.prefstream.config.ConfigOption.stringOption;
 
 import io.prefstream.config.ConfigOption;
 import java.util.List;
@@ -17,16 +18,27 @@ public final class ModelOptions {
       choiceOption(
           "model.type",
           "ngram-mlp",
-          List.of("ngram-mlp", "embed-mlp", "transformer"),
+          List.of("ngram-mlp", "embed-mlp", "encoder", "transformer"),
           "Which reward model: ngram-mlp (hashed n-grams and structure features, the CPU default),"
-              + " embed-mlp (a frozen ONNX sentence encoder and a trained MLP head), transformer"
-              + " (a small transformer encoder trained from scratch, for GPUs).");
+              + " embed-mlp (a frozen ONNX sentence encoder and a trained MLP head), encoder (a"
+              + " pretrained BERT-family transformer fine-tuned end to end with a scalar head: the"
+              + " model class that learns real human preferences), transformer (a small"
+              + " transformer encoder trained from scratch).");
   public static final ConfigOption<String> DEVICE =
       choiceOption(
           "model.device",
           "auto",
           List.of("auto", "cpu", "gpu"),
           "Where the model runs: auto takes a GPU when the engine sees one.");
+  public static final ConfigOption<String> PRECISION =
+      choiceOption(
+          "model.precision",
+          "fp32",
+          List.of("fp32", "fp16"),
+          "encoder: the type its forward and backward passes compute in; parameters, gradients and"
+              + " the optimizer stay float32, and training scales the loss against fp16 underflow"
+              + " (fp16 suits GPUs; on CPUs fp32 is faster). bfloat16 is not offered: DJL 0.36's"
+              + " PyTorch engine has no bfloat16 type.");
   public static final ConfigOption<Integer> ENGINE_THREADS =
       intOption(
           "model.engine-threads",
@@ -35,7 +47,7 @@ public final class ModelOptions {
           4096,
           "The engine's (libtorch's) intra-op threads. 0 (auto): one fewer than the cores for"
               + " ngram-mlp and embed-mlp, whose featurizing (n-grams, the encoder) keeps a core"
-              + " busy beside the engine, and every core for transformer.");
+              + " busy beside the engine, and every core for transformer and encoder.");
 
   // ngram-mlp
   public static final ConfigOption<Integer> BUCKETS =
@@ -50,7 +62,13 @@ public final class ModelOptions {
   public static final ConfigOption<Integer> HIDDEN =
       intOption("model.hidden", 128, 1, 8192, "Width of the MLP's hidden layer.");
   public static final ConfigOption<Double> DROPOUT =
-      doubleOption("model.dropout", 0.0, 0.0, 0.9, "Dropout rate of the hidden layer in training.");
+      doubleOption(
+          "model.dropout",
+          0.0,
+          0.0,
+          0.9,
+          "Dropout rate in training: the MLP's hidden layer; the encoder's hidden states, attention"
+              + " probabilities and pooled output.");
   public static final ConfigOption<Integer> MAX_FEATURES =
       intOption(
           "model.max-features",
@@ -91,6 +109,30 @@ public final class ModelOptions {
           "Texts whose embeddings are kept (by text hash), so replayed and re-scored texts are"
               + " encoded once.");
 
+  // encoder
+  public static final ConfigOption<String> PRETRAINED =
+      stringOption(
+          "model.pretrained",
+          "minilm-l6",
+          "encoder: the pretrained encoder: minilm-l6 (all-MiniLM-L6-v2, 6 layers) or bge-small"
+              + " (bge-small-en-v1.5, 12 layers), both from Maven Central, or a Hugging Face model"
+              + " directory (config.json, model.safetensors, tokenizer.json) of a bert, roberta or"
+              + " xlm-roberta encoder.");
+  public static final ConfigOption<String> POOLING =
+      choiceOption(
+          "model.pooling",
+          "cls",
+          List.of("cls", "mean"),
+          "encoder: what the reward head reads: the first token's hidden state (cls) or the mean"
+              + " over real tokens (mean).");
+  public static final ConfigOption<Integer> ENCODER_LAYERS =
+      intOption(
+          "model.encoder-layers",
+          0,
+          0,
+          96,
+          "encoder: use only the lowest N layers of the pretrained encoder (0: all of them).");
+
   // transformer
   public static final ConfigOption<Integer> VOCABULARY =
       intOption(
@@ -101,7 +143,8 @@ public final class ModelOptions {
           128,
           8,
           4096,
-          "transformer: sequence length ([CLS], the prompt's last quarter, [SEP], the response).");
+          "transformer and encoder: most tokens of one (prompt, response) input, special tokens"
+              + " included; the prompt keeps its end, the response its start.");
   public static final ConfigOption<Integer> LAYERS =
       intOption("model.layers", 2, 1, 48, "transformer: encoder layers.");
   public static final ConfigOption<Integer> HEADS =
@@ -109,12 +152,13 @@ public final class ModelOptions {
           "model.heads", 4, 1, 64, "transformer: attention heads (must divide embedding-dim).");
 
   /** Options of the process that runs a model, not of the model: left out of its spec. */
-  public static final List<ConfigOption<?>> PROCESS = List.of(DEVICE, ENGINE_THREADS);
+  public static final List<ConfigOption<?>> PROCESS = List.of(DEVICE, ENGINE_THREADS, PRECISION);
 
   public static final List<ConfigOption<?>> ALL =
       List.of(
           TYPE,
           DEVICE,
+          PRECISION,
           ENGINE_THREADS,
           BUCKETS,
           EMBEDDING_DIM,
@@ -125,6 +169,9 @@ public final class ModelOptions {
           ENCODER,
           ENCODER_SESSIONS,
           EMBEDDING_CACHE,
+          PRETRAINED,
+          POOLING,
+          ENCODER_LAYERS,
           VOCABULARY,
           MAX_TOKENS,
           LAYERS,

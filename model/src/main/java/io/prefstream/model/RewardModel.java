@@ -60,6 +60,33 @@ public interface RewardModel extends AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /**
+   * Whether a training step may be split into passes over {@link Prepared#select selected}
+   * candidates whose gradients accumulate (for models whose activations do not fit one pass).
+   */
+  default boolean supportsPasses() {
+    return false;
+  }
+
+  /** Pairs per forward-backward pass when the trainer does not say (0: the whole step). */
+  default int defaultPassPairs() {
+    return 0;
+  }
+
+  /**
+   * The parameters bottom-up in groups (for a layered network: the embeddings, each layer, the
+   * head), for layer-wise learning rates and freezing; one group where the model has no layers.
+   */
+  default List<List<Parameter>> parameterGroups() {
+    return List.of(parameters());
+  }
+
+  /**
+   * Writes files besides the parameters that rebuild this model without its original source (an
+   * encoder's architecture and tokenizer), into a checkpoint's directory.
+   */
+  default void saveAssets(java.nio.file.Path dir) throws IOException {}
+
   /** Scores candidates without gradients, in batches; rewards in the candidates' order. */
   float[] score(List<Candidate> candidates);
 

@@ -21,7 +21,8 @@ class RewardModelsTest {
         .with(ModelOptions.MAX_TOKENS, 32)
         .with(ModelOptions.HIDDEN, 16)
         .with(ModelOptions.EMBEDDING_DIM, 16)
-        .with(ModelOptions.ENCODER_SESSIONS, 1);
+        .with(ModelOptions.ENCODER_SESSIONS, 1)
+        .with(ModelOptions.ENCODER_LAYERS, 1);
   }
 
   static final List<Candidate> CANDIDATES =
@@ -32,7 +33,7 @@ class RewardModelsTest {
           new Candidate("", "An answer with no question."));
 
   @ParameterizedTest
-  @ValueSource(strings = {"ngram-mlp", "embed-mlp", "transformer"})
+  @ValueSource(strings = {"ngram-mlp", "embed-mlp", "encoder", "transformer"})
   void scoresAreFiniteDeterministicAndSurviveASaveAndLoad(String type) throws Exception {
     ModelSpec spec = small(type);
     try (RewardModel model = RewardModels.create(spec, Device.cpu());
@@ -54,7 +55,7 @@ class RewardModelsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"embed-mlp", "transformer"})
+  @ValueSource(strings = {"embed-mlp", "encoder", "transformer"})
   void parametersOfAnotherModelAreRefused(String type) throws Exception {
     try (RewardModel ngram = RewardModels.create(small("ngram-mlp"), Device.cpu());
         RewardModel other = RewardModels.create(small(type), Device.cpu())) {

@@ -163,6 +163,8 @@ public final class TrainCommand implements Runnable {
     result.evalAccuracy().forEach((k, v) -> put(byEval, k, v));
     ObjectNode longer = figures.putObject("longer_wins");
     evaluations.forEach((k, v) -> put(longer, k, longerWins(v)));
+    figures.put("truncated_pairs", result.truncatedPairs());
+    put(figures, "first_epoch_seconds", result.firstEpochSeconds());
     figures.put("checkpoint", result.checkpoint());
     figures.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
     printer.println(figures);

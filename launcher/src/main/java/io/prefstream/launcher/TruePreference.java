@@ -44,7 +44,8 @@ final class TruePreference {
       throws IOException {
     Path dir = store.fetch(id);
     Manifest manifest = Checkpoints.verify(dir, null);
-    try (RewardModel reward = RewardModels.create(manifest.spec(), Device.cpu());
+    try (RewardModel reward =
+            RewardModels.forCheckpoint(manifest.spec(), Device.cpu(), "fp32", dir);
         InputStream in = Files.newInputStream(dir.resolve(TenantModel.PARAMETERS))) {
       reward.loadParameters(in);
       return agreement(reward, run, at, pairs);

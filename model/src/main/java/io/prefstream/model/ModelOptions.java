@@ -35,10 +35,10 @@ public final class ModelOptions {
           "model.precision",
           "fp32",
           List.of("fp32", "fp16"),
-          "encoder: the type its forward and backward passes compute in; parameters, gradients and"
-              + " the optimizer stay float32, and training scales the loss against fp16 underflow"
-              + " (fp16 suits GPUs; on CPUs fp32 is faster). bfloat16 is not offered: DJL 0.36's"
-              + " PyTorch engine has no bfloat16 type.");
+          "encoder: the type scoring computes in, over float32 parameters: fp16 halves a GPU"
+              + " scorer's memory traffic (on CPUs fp32 is faster). Training is float32: DJL 0.36's"
+              + " PyTorch engine casts types outside autograd, so no fp16 pass can reach float32"
+              + " parameters; it has no bfloat16 type.");
   public static final ConfigOption<Integer> ENGINE_THREADS =
       intOption(
           "model.engine-threads",

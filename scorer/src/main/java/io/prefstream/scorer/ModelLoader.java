@@ -22,13 +22,21 @@ final class ModelLoader {
   }
 
   ServedModel load(CheckpointPublished c) throws CheckpointLoader.Refused {
-    RewardModel model = CheckpointLoader.load(c, Devices.resolve(config.device()));
+    long started = System.nanoTime();
+    RewardModel model =
+        CheckpointLoader.load(c, Devices.resolve(config.device()), config.precision());
+    long bytes = 0;
+    for (var f : c.getFiles()) {
+      bytes += f.getSize();
+    }
     LOG.info(
-        "Loaded {}/{}/v{} ({}), digests verified, warmed up",
+        "Loaded {}/{}/v{} ({}, {} MB) in {} ms: digests verified, warmed up",
         c.getTenantId(),
         c.getModel(),
         c.getVersion(),
-        c.getModelType());
+        c.getModelType(),
+        String.format("%.1f", bytes / 1e6),
+        (System.nanoTime() - started) / 1_000_000);
     return new ServedModel(c, model, config);
   }
 }

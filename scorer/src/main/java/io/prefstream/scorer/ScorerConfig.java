@@ -27,6 +27,7 @@ import java.util.Map;
  * @param requestTimeout longest a request waits for its scores
  * @param device model.device for the served models
  * @param engineThreads model.engine-threads, 0 for automatic
+ * @param precision model.precision: what the served models compute in (fp32, or fp16 for encoders)
  * @param rollout how candidates are rolled out
  * @param controller whether this replica offers to run the rollout controller
  * @param kafka Kafka client properties passed through
@@ -48,6 +49,7 @@ public record ScorerConfig(
     Duration requestTimeout,
     String device,
     int engineThreads,
+    String precision,
     RolloutPolicy rollout,
     boolean controller,
     Map<String, String> kafka) {
@@ -81,6 +83,7 @@ public record ScorerConfig(
         s.get(REQUEST_TIMEOUT),
         s.get(ModelOptions.DEVICE),
         s.get(ModelOptions.ENGINE_THREADS),
+        s.get(ModelOptions.PRECISION),
         new RolloutPolicy(
             RolloutPolicy.parseSteps(s.get(ROLLOUT_STEPS)),
             s.get(ROLLOUT_MIN_PAIRS),

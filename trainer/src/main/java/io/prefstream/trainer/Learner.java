@@ -41,6 +41,9 @@ public final class Learner implements AutoCloseable {
   private final LearnerSettings settings;
   private final AdamW optimizer;
   private final List<Parameter> parameters;
+  private final List<Parameter> frozen = new ArrayList<>();
+  private long decayStart = -1;
+  private long decayEnd = -1;
 
   public Learner(RewardModel model, LearnerSettings settings) {
     this.model = model;
@@ -53,7 +56,59 @@ public final class Learner implements AutoCloseable {
             (float) settings.beta2(),
             1e-8f);
     this.parameters = model.parameters();
+    if (settings.passPairs() > 0 && !model.supportsPasses()) {
+      throw new IllegalArgumentException(
+          "trainer.pass-pairs applies to models that train a step in passes (encoder); "
+              + model.spec().type()
+              + " trains each step in one pass");
+    }
+    groups();
     attachGradients();
+  }
+
+  /**
+   * Freezes the embeddings and lowest layers as configured and gives every other group its
+   * layer-wise learning rate: the head the full rate, each group below {@code layer-decay} times
+   * the one above.
+   */
+  private void groups() {
+    List<List<Parameter>> groups = model.parameterGroups();
+    boolean layered = groups.size() >= 3;
+    if (!layered
+        && (settings.freezeEmbeddings()
+            || settings.freezeLayers() > 0
+            || settings.layerDecay() != 1.0)) {
+      throw new IllegalArgumentException(
+          "trainer.freeze-embeddings, trainer.freeze-layers and trainer.layer-decay apply to"
+              + " layered models (encoder); "
+              + model.spec().type()
+              + " has no layers");
+    }
+    int layers = Math.max(0, groups.size() - 2);
+    if (settings.freezeLayers() > layers) {
+      throw new IllegalArgumentException(
+          "trainer.freeze-layers ("
+              + settings.freezeLayers()
+              + ") exceeds the model's "
+              + layers
+              + " layers");
+    }
+    for (int g = 0; g < groups.size(); g++) {
+      boolean freeze =
+          layered
+              && ((g == 0 && settings.freezeEmbeddings())
+                  || (g >= 1 && g <= settings.freezeLayers()));
+      float scale = (float) Math.pow(settings.layerDecay(), groups.size() - 1 - g);
+      for (Parameter p : groups.get(g)) {
+        if (freeze) {
+          p.freeze(true);
+          optimizer.freeze(p);
+          frozen.add(p);
+        } else if (scale != 1f) {
+          optimizer.scaleLearningRate(p, scale);
+        }
+      }
+    }
   }
 
   public RewardModel model() {
@@ -65,6 +120,28 @@ public final class Learner implements AutoCloseable {
   }
 
   /**
+   * Decays the learning rate linearly from now (or the end of warm-up) to zero at optimizer step
+   * {@code endStep}, as an offline run of known length does; online it stays constant.
+   */
+  public void decayUntil(long endStep) {
+    this.decayStart = Math.max(optimizer.steps(), settings.warmupSteps());
+    this.decayEnd = endStep;
+  }
+
+  /** The schedule's factor of the peak learning rate for the optimizer's next step. */
+  double rate() {
+    long step = optimizer.steps();
+    double rate = 1;
+    if (settings.warmupSteps() > 0 && step < settings.warmupSteps()) {
+      rate = (step + 1.0) / settings.warmupSteps();
+    }
+    if (decayEnd > decayStart && step >= decayStart) {
+      rate = Math.max(0, (decayEnd - step) / (double) (decayEnd - decayStart));
+    }
+    return rate;
+  }
+
+  /**
    * The outcome of one step.
    *
    * @param freshCorrect fresh pairs the model ordered correctly before learning from them (ties
@@ -73,9 +150,15 @@ public final class Learner implements AutoCloseable {
    * @param loss the batch's mean loss (NaN when skipped for it)
    * @param gradientNorm global gradient norm before clipping
    * @param skipped why the update was skipped, or null when it was applied
+   * @param truncated fresh pairs of which a candidate lost text to the model's input limit
    */
   public record Step(
-      double freshCorrect, int fresh, double loss, double gradientNorm, String skipped) {
+      double freshCorrect,
+      int fresh,
+      double loss,
+      double gradientNorm,
+      String skipped,
+      int truncated) {
     public boolean applied() {
       return skipped == null;
     }
@@ -100,66 +183,179 @@ public final class Learner implements AutoCloseable {
     return step(prepare(fresh, replay));
   }
 
-  /** One update from a prepared batch: its fresh pairs are scored first, then all are learned. */
+  /**
+   * One update from a prepared batch: its fresh pairs are scored first, then all are learned. A
+   * batch larger than the pass size runs in passes of pairs of similar length (each padded only to
+   * its longest member) whose gradients add up to the whole batch's, then one update.
+   */
   public Step step(Batch prepared) {
     List<TrainingPair> fresh = prepared.fresh();
     List<TrainingPair> batch = new ArrayList<>(fresh.size() + prepared.replay().size());
     batch.addAll(fresh);
     batch.addAll(prepared.replay());
     int n = batch.size();
-    BlockRewardModel.noGrad(); // only the collector below records
-    try (NDManager manager = model.newBatchManager()) {
-      NDList inputs = model.inputs(manager, prepared.prepared());
-      double correct = 0;
-      boolean scoredApart = !fresh.isEmpty() && model.stochasticInTraining();
-      if (scoredApart) {
-        float[] rewards = model.forward(inputs, false).toFloatArray();
-        correct = correctCount(rewards, n, fresh.size());
-      }
-      float[] weights = new float[n];
-      float[] margins = new float[n];
-      for (int i = 0; i < n; i++) {
-        weights[i] = (float) batch.get(i).weight();
-        margins[i] = (float) batch.get(i).margin();
-      }
-      List<SparseRows> sparse = model.sparseRows(inputs, prepared.prepared()).stream().toList();
-      for (SparseRows rows : sparse) {
-        rows.track();
-      }
-      double loss;
-      GRADIENTS.lock();
-      try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-        NDArray rewards = model.forward(inputs, true);
-        if (!scoredApart && !fresh.isEmpty()) {
-          // No dropout: the training pass is the inference pass, before any update.
-          correct = correctCount(rewards.toFloatArray(), n, fresh.size());
-        }
-        NDArray lossArray =
-            loss(
-                rewards.get("0:" + n),
-                rewards.get(n + ":"),
-                manager.create(weights),
-                manager.create(margins));
-        loss = lossArray.getFloat();
-        if (!Double.isFinite(loss)) {
-          return new Step(correct, fresh.size(), loss, Double.NaN, "non-finite loss");
-        }
-        collector.backward(lossArray);
-      } finally {
-        GRADIENTS.unlock();
-      }
-      double norm = gradientNorm(sparse);
-      if (!Double.isFinite(norm)) {
-        zeroGradients();
-        return new Step(correct, fresh.size(), loss, norm, "non-finite gradient");
-      }
-      float rescale =
-          settings.clipNorm() > 0 && norm > settings.clipNorm()
-              ? (float) (settings.clipNorm() / norm)
-              : 1f;
-      optimizer.step(parameters, sparse, rescale);
-      return new Step(correct, fresh.size(), loss, norm, null);
+    Prepared all = prepared.prepared();
+    int truncated = 0;
+    for (int i = 0; i < fresh.size(); i++) {
+      truncated += all.truncated(i) || all.truncated(n + i) ? 1 : 0;
     }
+    float[] weights = new float[n];
+    float[] margins = new float[n];
+    for (int i = 0; i < n; i++) {
+      weights[i] = (float) batch.get(i).weight();
+      margins[i] = (float) batch.get(i).margin();
+    }
+    BlockRewardModel.noGrad(); // only the collector below records
+    List<int[]> passes = passes(all, n);
+    if (passes.size() == 1) {
+      try (NDManager manager = model.newBatchManager()) {
+        NDList inputs = model.inputs(manager, all);
+        List<SparseRows> sparse = model.sparseRows(inputs, all).stream().toList();
+        for (SparseRows rows : sparse) {
+          rows.track();
+        }
+        Pass pass = pass(inputs, passes.get(0), fresh.size(), n, weights, margins);
+        if (pass.skipped() != null) {
+          return new Step(
+              pass.correct(), fresh.size(), pass.loss(), Double.NaN, pass.skipped(), truncated);
+        }
+        return update(sparse, pass.correct(), fresh.size(), pass.loss(), truncated);
+      }
+    }
+    double correct = 0;
+    double loss = 0;
+    for (int[] pairs : passes) {
+      try (NDManager manager = model.newBatchManager()) {
+        NDList inputs = model.inputs(manager, all.select(candidatesOf(pairs, n)));
+        Pass pass = pass(inputs, pairs, fresh.size(), n, weights, margins);
+        correct += pass.correct();
+        if (pass.skipped() != null) {
+          zeroGradients();
+          return new Step(
+              correct, fresh.size(), pass.loss(), Double.NaN, pass.skipped(), truncated);
+        }
+        loss += pass.loss();
+      }
+    }
+    return update(List.of(), correct, fresh.size(), loss, truncated);
+  }
+
+  /** What one forward-backward pass gave: fresh pairs ordered right, its share of the loss. */
+  private record Pass(double correct, double loss, String skipped) {}
+
+  /**
+   * Scores a pass's fresh pairs, then runs its forward pass with gradients and its loss (weighted
+   * by its share of the step's pairs) backward, adding to the parameters' gradients.
+   *
+   * @param pairs the step's pair indices in this pass; its inputs hold their chosen candidates,
+   *     then their rejected ones
+   */
+  private Pass pass(
+      NDList inputs, int[] pairs, int freshCount, int n, float[] weights, float[] margins) {
+    int k = pairs.length;
+    double correct = 0;
+    boolean anyFresh = false;
+    for (int p : pairs) {
+      anyFresh |= p < freshCount;
+    }
+    boolean scoredApart = anyFresh && model.stochasticInTraining();
+    if (scoredApart) {
+      correct = correctAmong(model.forward(inputs, false).toFloatArray(), pairs, freshCount);
+    }
+    float[] w = new float[k];
+    float[] m = new float[k];
+    for (int i = 0; i < k; i++) {
+      w[i] = weights[pairs[i]];
+      m[i] = margins[pairs[i]];
+    }
+    NDManager manager = inputs.head().getManager();
+    GRADIENTS.lock();
+    try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+      NDArray rewards = model.forward(inputs, true);
+      if (!scoredApart && anyFresh) {
+        // No dropout: the training pass is the inference pass, before any update.
+        correct = correctAmong(rewards.toFloatArray(), pairs, freshCount);
+      }
+      NDArray lossArray =
+          loss(rewards.get("0:" + k), rewards.get(k + ":"), manager.create(w), manager.create(m))
+              .mul((float) k / n);
+      double loss = lossArray.getFloat();
+      if (!Double.isFinite(loss)) {
+        return new Pass(correct, loss, "non-finite loss");
+      }
+      collector.backward(lossArray);
+      return new Pass(correct, loss, null);
+    } finally {
+      GRADIENTS.unlock();
+    }
+  }
+
+  /** Clips the accumulated gradient by its global norm and applies one AdamW update. */
+  private Step update(
+      List<SparseRows> sparse, double correct, int fresh, double loss, int truncated) {
+    double norm = gradientNorm(sparse);
+    if (!Double.isFinite(norm)) {
+      zeroGradients();
+      return new Step(correct, fresh, loss, norm, "non-finite gradient", truncated);
+    }
+    float clip =
+        settings.clipNorm() > 0 && norm > settings.clipNorm()
+            ? (float) (settings.clipNorm() / norm)
+            : 1f;
+    optimizer.step(parameters, sparse, clip, (float) rate());
+    return new Step(correct, fresh, loss, norm, null, truncated);
+  }
+
+  /**
+   * The step's pairs in passes of at most the pass size, by length (the longer candidate of each),
+   * so each pass pads little; one pass of all when the batch fits.
+   */
+  private List<int[]> passes(Prepared all, int n) {
+    int size = settings.passPairs() > 0 ? settings.passPairs() : model.defaultPassPairs();
+    if (size <= 0 || size >= n || !model.supportsPasses()) {
+      int[] every = new int[n];
+      for (int i = 0; i < n; i++) {
+        every[i] = i;
+      }
+      return List.of(every);
+    }
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(
+        order, java.util.Comparator.comparingInt(i -> Math.max(all.length(i), all.length(n + i))));
+    List<int[]> passes = new ArrayList<>();
+    for (int from = 0; from < n; from += size) {
+      int[] pass = new int[Math.min(size, n - from)];
+      for (int j = 0; j < pass.length; j++) {
+        pass[j] = order[from + j];
+      }
+      passes.add(pass);
+    }
+    return passes;
+  }
+
+  /** The candidates of pairs: their chosen responses, then their rejected ones. */
+  private static int[] candidatesOf(int[] pairs, int n) {
+    int[] candidates = new int[2 * pairs.length];
+    for (int i = 0; i < pairs.length; i++) {
+      candidates[i] = pairs[i];
+      candidates[pairs.length + i] = n + pairs[i];
+    }
+    return candidates;
+  }
+
+  /** Fresh pairs among {@code pairs} ordered right by rewards [chosen..., rejected...]. */
+  private static double correctAmong(float[] rewards, int[] pairs, int freshCount) {
+    double correct = 0;
+    for (int i = 0; i < pairs.length; i++) {
+      if (pairs[i] < freshCount) {
+        float d = rewards[i] - rewards[pairs.length + i];
+        correct += d > 0 ? 1 : d == 0 ? 0.5 : 0;
+      }
+    }
+    return correct;
   }
 
   /** How many pairs the model orders correctly (ties count half), without learning. */
@@ -264,6 +460,9 @@ public final class Learner implements AutoCloseable {
     model.loadParameters(parametersIn);
     attachGradients();
     optimizer.restore(parameters, optimizerState, steps);
+    for (Parameter p : frozen) {
+      optimizer.freeze(p); // moments saved while it trained are of no use frozen
+    }
   }
 
   private void attachGradients() {

@@ -36,6 +36,9 @@ public final class OfflineTrainer {
    * @param epochs epochs run
    * @param evalAccuracy accuracy on each extra evaluation set, by name
    * @param checkpoint where the checkpoint was written
+   * @param truncatedPairs training pairs (each counted once) of which a candidate lost text to the
+   *     model's input limit
+   * @param firstEpochSeconds how long the first epoch took (training and its evaluation)
    */
   public record Result(
       double holdoutAccuracy,
@@ -44,7 +47,9 @@ public final class OfflineTrainer {
       int pairs,
       int epochs,
       Map<String, Double> evalAccuracy,
-      String checkpoint) {}
+      String checkpoint,
+      long truncatedPairs,
+      double firstEpochSeconds) {}
 
   public Result train(
       String tenant,
@@ -62,6 +67,12 @@ public final class OfflineTrainer {
       List<TrainingPair> order = new ArrayList<>(train);
       double prequential = Double.NaN;
       double online = Double.NaN;
+      long truncated = 0;
+      double firstEpochSeconds = Double.NaN;
+      long started = System.nanoTime();
+      long stepsPerEpoch = (order.size() + config.batchSize() - 1) / config.batchSize();
+      // Linear warm-up, then linear decay to zero at the last step of the last epoch.
+      model.learner().decayUntil(model.learner().steps() + epochs * stepsPerEpoch);
       for (int epoch = 1; epoch <= epochs; epoch++) {
         // Every pass in a seeded shuffled order, the first too: datasets come sorted by source
         // (HH's subsets disagree on length), and an online pass in file order ends tuned to
@@ -76,14 +87,15 @@ public final class OfflineTrainer {
         }
         if (epoch == 1) {
           prequential = model.prequentialOverall();
+          truncated = model.truncatedPairs();
           online = model.evaluate().accuracy();
+          firstEpochSeconds = (System.nanoTime() - started) / 1e9;
         }
       }
+      model.evaluate(); // scores the holdout once; the evaluations below reuse those scores
       Map<String, Double> evals = new LinkedHashMap<>();
       for (var e : extraEvals.entrySet()) {
-        evals.put(
-            e.getKey(),
-            Learner.correct(model.learner().model(), e.getValue()) / e.getValue().size());
+        evals.put(e.getKey(), model.accuracy(e.getValue()));
       }
       Map<String, Double> extra = new LinkedHashMap<>();
       extra.put("epochs", (double) epochs);
@@ -101,7 +113,9 @@ public final class OfflineTrainer {
           train.size(),
           epochs,
           evals,
-          outcome.written() ? store.fetch(outcome.manifest().id()).toString() : null);
+          outcome.written() ? store.fetch(outcome.manifest().id()).toString() : null,
+          truncated,
+          firstEpochSeconds);
     }
   }
 }

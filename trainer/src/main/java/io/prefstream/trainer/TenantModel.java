@@ -61,6 +61,15 @@ public final class TenantModel implements AutoCloseable {
   private RewardModel parentModel;
   private Manifest parent;
   private long pairsSeen;
+  private long truncatedPairs;
+
+  /** The parent's reward margin (chosen minus rejected) on holdout pairs, scored once each. */
+  private final java.util.Map<TrainingPair, Float> parentMargins =
+      new java.util.IdentityHashMap<>();
+
+  /** The model's margins and rewards on the holdout pairs at its last evaluation. */
+  private Scored lastEvaluated;
+
   private long stepsSinceCheckpoint;
   private double lastLoss = Double.NaN;
   private Instant lastCheckpoint = Instant.now();
@@ -80,13 +89,26 @@ public final class TenantModel implements AutoCloseable {
     this.prequential = new RollingAccuracy(config.prequentialWindow());
   }
 
-  /** A new model trained from scratch. */
+  /** A new model: initialised at random, or an encoder with its pretrained weights. */
   public static TenantModel fresh(String tenant, TrainerConfig config, TrainerMetrics metrics) {
     ai.djl.engine.Engine.getEngine("PyTorch").setRandomSeed(config.seed());
     RewardModel model =
-        RewardModels.create(config.model(), io.prefstream.model.Devices.resolve(config.device()));
-    return new TenantModel(
-        tenant, config.modelName(), config, metrics, new Learner(model, config.learner()));
+        RewardModels.create(
+            config.model(),
+            io.prefstream.model.Devices.resolve(config.device()),
+            config.precision());
+    return withModel(tenant, config, metrics, model);
+  }
+
+  private static TenantModel withModel(
+      String tenant, TrainerConfig config, TrainerMetrics metrics, RewardModel model) {
+    try {
+      return new TenantModel(
+          tenant, config.modelName(), config, metrics, new Learner(model, config.learner()));
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
   }
 
   /**
@@ -153,7 +175,14 @@ public final class TenantModel implements AutoCloseable {
           config.model().type(),
           config.model().config());
     }
-    TenantModel model = fresh(tenant, config.withModel(spec), metrics);
+    ai.djl.engine.Engine.getEngine("PyTorch").setRandomSeed(config.seed());
+    ai.djl.Device device = io.prefstream.model.Devices.resolve(config.device());
+    TenantModel model =
+        withModel(
+            tenant,
+            config.withModel(spec),
+            metrics,
+            RewardModels.forCheckpoint(spec, device, config.precision(), dir));
     byte[] parameters = Files.readAllBytes(dir.resolve(PARAMETERS));
     model.learner.restore(
         new ByteArrayInputStream(parameters),
@@ -161,7 +190,7 @@ public final class TenantModel implements AutoCloseable {
         manifest.steps());
     model.parent = manifest;
     model.pairsSeen = manifest.pairsSeen();
-    model.parentModel = RewardModels.create(spec, model.learner.model().device());
+    model.parentModel = RewardModels.forCheckpoint(spec, device, config.precision(), dir);
     model.parentModel.loadParameters(new ByteArrayInputStream(parameters));
     return model;
   }
@@ -193,6 +222,11 @@ public final class TenantModel implements AutoCloseable {
 
   public double lastLoss() {
     return lastLoss;
+  }
+
+  /** Pairs trained (not replayed) of which a candidate lost text to the model's input limit. */
+  public long truncatedPairs() {
+    return truncatedPairs;
   }
 
   /** Queues a TRAIN pair for the next micro-batch. */
@@ -240,7 +274,11 @@ public final class TenantModel implements AutoCloseable {
       Learner.Step step = learner.step(batch);
       prequential.add(step.freshCorrect(), step.fresh());
       pairsSeen += fresh.size();
+      truncatedPairs += step.truncated();
       metrics.counter("pairs_trained", tenant).increment(fresh.size());
+      if (step.truncated() > 0) {
+        metrics.counter("truncated_pairs", tenant).increment(step.truncated());
+      }
       if (step.applied()) {
         stepsSinceCheckpoint++;
         lastLoss = step.loss();
@@ -271,14 +309,108 @@ public final class TenantModel implements AutoCloseable {
   public Evaluation evaluate() {
     List<TrainingPair> pairs = new ArrayList<>(holdout);
     if (pairs.isEmpty()) {
+      lastEvaluated = null;
       return new Evaluation(Double.NaN, Double.NaN, 0);
     }
-    double own = learner.correct(pairs) / pairs.size();
+    float[] rewards;
+    if (lastEvaluated != null
+        && lastEvaluated.steps() == learner.steps()
+        && lastEvaluated.pairs().equals(pairs)) {
+      rewards = lastEvaluated.rewards(); // nothing trained and the same pairs since
+    } else {
+      rewards = learner.scores(pairs);
+      lastEvaluated = new Scored(pairs, rewards, learner.steps());
+    }
+    double own = correct(margins(rewards, pairs.size()));
     double before = Double.NaN;
     if (parentModel != null) {
-      before = Learner.correct(parentModel, pairs) / pairs.size();
+      // The parent never changes between checkpoints: each holdout pair is scored by it once.
+      parentMargins.keySet().retainAll(java.util.Collections.newSetFromMap(identity(pairs)));
+      List<TrainingPair> unscored = new ArrayList<>();
+      for (TrainingPair p : pairs) {
+        if (!parentMargins.containsKey(p)) {
+          unscored.add(p);
+        }
+      }
+      if (!unscored.isEmpty()) {
+        float[] m = margins(Learner.scores(parentModel, unscored), unscored.size());
+        for (int i = 0; i < m.length; i++) {
+          parentMargins.put(unscored.get(i), m[i]);
+        }
+      }
+      float[] parent = new float[pairs.size()];
+      for (int i = 0; i < parent.length; i++) {
+        parent[i] = parentMargins.get(pairs.get(i));
+      }
+      before = correct(parent);
     }
-    return new Evaluation(own, before, pairs.size());
+    return new Evaluation(own / pairs.size(), before / pairs.size(), pairs.size());
+  }
+
+  /**
+   * Holdout pairs and the rewards the model gave them (chosen ones, then rejected ones) after
+   * {@code steps} optimizer steps.
+   */
+  private record Scored(List<TrainingPair> pairs, float[] rewards, long steps) {}
+
+  /**
+   * The model's reward margins (chosen minus rejected) on these pairs, reusing its scores of the
+   * holdout pairs where it has not trained since evaluating them.
+   */
+  public float[] margins(List<TrainingPair> pairs) {
+    java.util.Map<TrainingPair, Float> known = new java.util.IdentityHashMap<>();
+    if (lastEvaluated != null && lastEvaluated.steps() == learner.steps()) {
+      float[] m = margins(lastEvaluated.rewards(), lastEvaluated.pairs().size());
+      for (int i = 0; i < m.length; i++) {
+        known.put(lastEvaluated.pairs().get(i), m[i]);
+      }
+    }
+    List<TrainingPair> unscored = new ArrayList<>();
+    for (TrainingPair p : pairs) {
+      if (!known.containsKey(p)) {
+        unscored.add(p);
+      }
+    }
+    if (!unscored.isEmpty()) {
+      float[] m = margins(learner.scores(unscored), unscored.size());
+      for (int i = 0; i < m.length; i++) {
+        known.put(unscored.get(i), m[i]);
+      }
+    }
+    float[] out = new float[pairs.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = known.get(pairs.get(i));
+    }
+    return out;
+  }
+
+  /** The share of pairs the model orders right (ties half), as {@link #margins} gives them. */
+  public double accuracy(List<TrainingPair> pairs) {
+    return pairs.isEmpty() ? Double.NaN : correct(margins(pairs)) / pairs.size();
+  }
+
+  private static java.util.Map<TrainingPair, Boolean> identity(List<TrainingPair> pairs) {
+    java.util.Map<TrainingPair, Boolean> m = new java.util.IdentityHashMap<>();
+    for (TrainingPair p : pairs) {
+      m.put(p, Boolean.TRUE);
+    }
+    return m;
+  }
+
+  private static float[] margins(float[] rewards, int n) {
+    float[] m = new float[n];
+    for (int i = 0; i < n; i++) {
+      m[i] = rewards[i] - rewards[n + i];
+    }
+    return m;
+  }
+
+  private static double correct(float[] margins) {
+    double c = 0;
+    for (float d : margins) {
+      c += d > 0 ? 1 : d == 0 ? 0.5 : 0;
+    }
+    return c;
   }
 
   /** What happened to a due checkpoint. */
@@ -319,6 +451,7 @@ public final class TenantModel implements AutoCloseable {
     learner.saveParameters(parameters);
     Files.write(staged.resolve(PARAMETERS), parameters.toByteArray());
     Files.write(staged.resolve(OPTIMIZER), learner.optimizerState());
+    learner.model().saveAssets(staged);
     Map<String, Double> m = new LinkedHashMap<>(extraMetrics);
     m.put("prequential_accuracy", prequential.rolling());
     m.put("prequential_accuracy_overall", prequential.overall());
@@ -327,7 +460,7 @@ public final class TenantModel implements AutoCloseable {
     m.put("parent_holdout_accuracy", eval.parentAccuracy());
     m.put("loss", lastLoss);
     m.values().removeIf(v -> !Double.isFinite(v));
-    RewardStats stats = RewardStats.of(referenceRewards());
+    RewardStats stats = RewardStats.of(referenceRewards(lastEvaluated));
     Long parentVersion = parent == null ? null : parent.version();
     LongFunction<Manifest> manifest =
         version ->
@@ -355,20 +488,39 @@ public final class TenantModel implements AutoCloseable {
     URI uri = committed.uri();
     parent = sealed.manifest();
     if (parentModel == null) {
-      parentModel = RewardModels.create(learner.model().spec(), learner.model().device());
+      parentModel =
+          RewardModels.forCheckpoint(
+              learner.model().spec(),
+              learner.model().device(),
+              config.precision(),
+              store.fetch(sealed.manifest().id()));
     }
     parentModel.loadParameters(new ByteArrayInputStream(parameters.toByteArray()));
+    // The new parent is the model as just evaluated: its holdout margins are known.
+    parentMargins.clear();
+    if (lastEvaluated != null) {
+      float[] evaluated = margins(lastEvaluated.rewards(), lastEvaluated.pairs().size());
+      for (int i = 0; i < evaluated.length; i++) {
+        parentMargins.put(lastEvaluated.pairs().get(i), evaluated[i]);
+      }
+    }
     stepsSinceCheckpoint = 0;
     metrics.counter("checkpoints_written", tenant).increment();
     metrics.gauge("holdout_accuracy", tenant, eval.accuracy());
     return new Outcome(sealed.manifest(), sealed.sha256(), uri, null);
   }
 
-  /** Rewards of recent candidates (holdout and replayed pairs): the normalisation reference. */
-  private float[] referenceRewards() {
-    List<TrainingPair> sample = new ArrayList<>(holdout);
-    sample.addAll(replay.sample(Math.max(0, 1000 - sample.size())));
-    return sample.isEmpty() ? new float[0] : learner.scores(sample);
+  /**
+   * Rewards of recent candidates (the holdout pairs as just evaluated, and replayed pairs up to
+   * 1,000 pairs): the normalisation reference.
+   */
+  private float[] referenceRewards(Scored evaluated) {
+    float[] held = evaluated == null ? new float[0] : evaluated.rewards();
+    List<TrainingPair> sample = replay.sample(Math.max(0, 1000 - held.length / 2));
+    float[] replayed = sample.isEmpty() ? new float[0] : learner.scores(sample);
+    float[] all = java.util.Arrays.copyOf(held, held.length + replayed.length);
+    System.arraycopy(replayed, 0, all, held.length, replayed.length);
+    return all;
   }
 
   /** Featurizes a chunk with its replay sample (drawn now, in order) on the featurizer thread. */

@@ -24,6 +24,7 @@ import java.util.stream.Collectors;
  * @param model the reward model to build
  * @param device model.device: auto, cpu or gpu
  * @param engineThreads model.engine-threads: the engine's intra-op threads, 0 for automatic
+ * @param precision model.precision: the type the model computes in (fp32, fp16)
  * @param learner optimisation settings
  * @param seed initialisation and replay seed
  * @param batchSize most fresh pairs per step
@@ -48,6 +49,7 @@ public record TrainerConfig(
     ModelSpec model,
     String device,
     int engineThreads,
+    String precision,
     LearnerSettings learner,
     int seed,
     int batchSize,
@@ -65,6 +67,13 @@ public record TrainerConfig(
   public TrainerConfig {
     tenants = Set.copyOf(tenants);
     kafka = Map.copyOf(kafka);
+    if (!precision.equals("fp32")) {
+      throw new IllegalArgumentException(
+          "model.precision="
+              + precision
+              + ": a trainer trains in fp32 (DJL's PyTorch engine casts types outside autograd, so"
+              + " an fp16 pass cannot train float32 parameters); set it on scorers");
+    }
   }
 
   public static TrainerConfig defaults() {
@@ -77,6 +86,8 @@ public record TrainerConfig(
    */
   public static TrainerConfig from(Settings s) {
     s.requireKnown("trainer.", TrainerOptions.ALL);
+    ModelSpec model = ModelSpec.from(s);
+    String type = model.type();
     return new TrainerConfig(
         s.get(BOOTSTRAP_SERVERS),
         s.get(TOPIC_PREFIX),
@@ -84,27 +95,33 @@ public record TrainerConfig(
         s.get(MODEL_NAME),
         tenants(s.get(TENANTS)),
         s.get(SHARED_MODEL),
-        ModelSpec.from(s),
+        model,
         s.get(ModelOptions.DEVICE),
         s.get(ModelOptions.ENGINE_THREADS),
+        s.get(ModelOptions.PRECISION),
         new LearnerSettings(
-            s.get(LEARNING_RATE),
-            s.get(WEIGHT_DECAY),
+            get(s, LEARNING_RATE, type),
+            get(s, WEIGHT_DECAY, type),
             0.9,
             0.999,
-            s.get(CLIP_NORM),
-            s.get(CENTER_COEFFICIENT)),
-        s.get(SEED),
-        s.get(BATCH_SIZE),
-        s.get(MAX_BATCH_DELAY),
-        s.get(REPLAY_SHARE),
-        s.get(REPLAY_CAPACITY),
-        s.get(PREQUENTIAL_WINDOW),
-        s.get(HOLDOUT_WINDOW),
-        s.get(CHECKPOINT_STEPS),
-        s.get(CHECKPOINT_INTERVAL),
-        s.get(GATE_TOLERANCE),
-        s.get(GATE_MIN_HOLDOUT),
+            get(s, CLIP_NORM, type),
+            get(s, CENTER_COEFFICIENT, type),
+            get(s, WARMUP_STEPS, type),
+            get(s, LAYER_DECAY, type),
+            get(s, FREEZE_EMBEDDINGS, type).equals("true"),
+            get(s, FREEZE_LAYERS, type),
+            get(s, PASS_PAIRS, type)),
+        get(s, SEED, type),
+        get(s, BATCH_SIZE, type),
+        get(s, MAX_BATCH_DELAY, type),
+        get(s, REPLAY_SHARE, type),
+        get(s, REPLAY_CAPACITY, type),
+        get(s, PREQUENTIAL_WINDOW, type),
+        get(s, HOLDOUT_WINDOW, type),
+        get(s, CHECKPOINT_STEPS, type),
+        get(s, CHECKPOINT_INTERVAL, type),
+        get(s, GATE_TOLERANCE, type),
+        get(s, GATE_MIN_HOLDOUT, type),
         s.under("kafka."));
   }
 
@@ -120,6 +137,7 @@ public record TrainerConfig(
         other,
         device,
         engineThreads,
+        precision,
         learner,
         seed,
         batchSize,

@@ -1,5 +1,6 @@
 package io.prefstream.trainer;
 
+import static io.prefstream.config.ConfigOption.choiceOption;
 import static io.prefstream.config.ConfigOption.doubleOption;
 import static io.prefstream.config.ConfigOption.durationOption;
 import static io.prefstream.config.ConfigOption.intOption;
@@ -9,6 +10,7 @@ import io.prefstream.config.ConfigOption;
 import io.prefstream.model.ModelOptions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -59,6 +61,46 @@ public final class TrainerOptions {
           0.0,
           10.0,
           "Reward centring: adds c·mean((r_chosen + r_rejected)²) to the loss; 0 turns it off.");
+  public static final ConfigOption<Integer> WARMUP_STEPS =
+      intOption(
+          "trainer.warmup-steps",
+          0,
+          0,
+          Integer.MAX_VALUE,
+          "Optimizer steps over which the learning rate rises linearly to trainer.learning-rate;"
+              + " then it stays there online and decays linearly to zero over an offline run.");
+  public static final ConfigOption<Double> LAYER_DECAY =
+      doubleOption(
+          "trainer.layer-decay",
+          1.0,
+          0.01,
+          1.0,
+          "Layer-wise learning-rate decay of a layered model (encoder): the head learns at the"
+              + " full rate, each layer below at this factor of the one above, the embeddings"
+              + " last; 1 turns it off.");
+  public static final ConfigOption<String> FREEZE_EMBEDDINGS =
+      choiceOption(
+          "trainer.freeze-embeddings",
+          "false",
+          List.of("true", "false"),
+          "Whether a layered model's embeddings (encoder: word, position and type tables) stay as"
+              + " pretrained.");
+  public static final ConfigOption<Integer> FREEZE_LAYERS =
+      intOption(
+          "trainer.freeze-layers",
+          0,
+          0,
+          96,
+          "How many of a layered model's lowest layers stay as pretrained.");
+  public static final ConfigOption<Integer> PASS_PAIRS =
+      intOption(
+          "trainer.pass-pairs",
+          0,
+          0,
+          65536,
+          "Most pairs in one forward-backward pass: a larger step accumulates gradients over"
+              + " passes of pairs of similar length, each padded only to its longest member; 0:"
+              + " the model's choice (encoder 8, others one pass).");
   public static final ConfigOption<Integer> SEED =
       intOption("trainer.seed", 7, 0, Integer.MAX_VALUE, "Seed of initialisation and replay.");
 
@@ -142,6 +184,11 @@ public final class TrainerOptions {
           WEIGHT_DECAY,
           CLIP_NORM,
           CENTER_COEFFICIENT,
+          WARMUP_STEPS,
+          LAYER_DECAY,
+          FREEZE_EMBEDDINGS,
+          FREEZE_LAYERS,
+          PASS_PAIRS,
           SEED,
           BATCH_SIZE,
           MAX_BATCH_DELAY,
@@ -153,6 +200,41 @@ public final class TrainerOptions {
           CHECKPOINT_INTERVAL,
           GATE_TOLERANCE,
           GATE_MIN_HOLDOUT);
+
+  /**
+   * Defaults that differ by model type, used where a key is not set. A pretrained encoder is
+   * fine-tuned, not trained from scratch: a learning rate a hundred times smaller with a warm-up,
+   * layer-wise decay; and on CPUs its steps take seconds, so it checkpoints less often and keeps
+   * fewer holdout pairs to evaluate.
+   */
+  public static final Map<String, Map<ConfigOption<?>, Object>> MODEL_DEFAULTS =
+      Map.of(
+          "encoder",
+          Map.of(
+              LEARNING_RATE,
+              3e-5,
+              WARMUP_STEPS,
+              20,
+              LAYER_DECAY,
+              0.9,
+              CHECKPOINT_INTERVAL,
+              Duration.ofMinutes(2),
+              HOLDOUT_WINDOW,
+              500));
+
+  /**
+   * A key's value: as set, else its default for the model type ({@link #MODEL_DEFAULTS}), else its
+   * own default.
+   */
+  @SuppressWarnings("unchecked")
+  public static <T> T get(
+      io.prefstream.config.Settings settings, ConfigOption<T> option, String modelType) {
+    if (settings.contains(option)) {
+      return settings.get(option);
+    }
+    Object byModel = MODEL_DEFAULTS.getOrDefault(modelType, Map.of()).get(option);
+    return byModel != null ? (T) byModel : option.defaultValue();
+  }
 
   /** Every key a trainer reads: its own and the model's ({@code model.*}). */
   public static final List<ConfigOption<?>> WITH_MODEL =

@@ -59,6 +59,35 @@ class TrainerConfigTest {
   }
 
   @Test
+  void anEncoderGetsFineTuningDefaultsThatSetKeysOverride() {
+    TrainerConfig encoder = TrainerConfig.from(Settings.of(Map.of("model.type", "encoder")));
+    assertThat(encoder.learner().learningRate()).isEqualTo(3e-5);
+    assertThat(encoder.learner().warmupSteps()).isEqualTo(20);
+    assertThat(encoder.learner().layerDecay()).isEqualTo(0.9);
+    assertThat(encoder.holdoutWindow()).isEqualTo(500);
+    assertThat(encoder.checkpointInterval()).isEqualTo(Duration.ofMinutes(2));
+    TrainerConfig set =
+        TrainerConfig.from(
+            Settings.of(
+                Map.of(
+                    "model.type", "encoder",
+                    "trainer.learning-rate", "1e-4",
+                    "trainer.freeze-embeddings", "true",
+                    "trainer.freeze-layers", "2",
+                    "trainer.pass-pairs", "4")));
+    assertThat(set.learner().learningRate()).isEqualTo(1e-4);
+    assertThat(set.learner().warmupSteps()).isEqualTo(20);
+    assertThat(set.learner().freezeEmbeddings()).isTrue();
+    assertThat(set.learner().freezeLayers()).isEqualTo(2);
+    assertThat(set.learner().passPairs()).isEqualTo(4);
+    // other models keep the plain defaults
+    TrainerConfig ngram = TrainerConfig.defaults();
+    assertThat(ngram.learner().warmupSteps()).isZero();
+    assertThat(ngram.learner().layerDecay()).isEqualTo(1.0);
+    assertThat(ngram.learner().freezeEmbeddings()).isFalse();
+  }
+
+  @Test
   void unknownOrInvalidKeysFailNamingTheKey() {
     assertThatThrownBy(() -> TrainerConfig.from(Settings.of(Map.of("trainer.batchsize", "5"))))
         .hasMessageContaining("trainer.batchsize");

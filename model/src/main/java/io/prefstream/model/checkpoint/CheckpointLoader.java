@@ -48,6 +48,15 @@ public final class CheckpointLoader {
   }
 
   public static RewardModel load(CheckpointPublished c, Device device) throws Refused {
+    return load(c, device, "fp32");
+  }
+
+  /**
+   * Loads a checkpoint for serving on {@code device}, computing in {@code precision} ({@code
+   * model.precision}).
+   */
+  public static RewardModel load(CheckpointPublished c, Device device, String precision)
+      throws Refused {
     String id = c.getTenantId() + "/" + c.getModel() + "/v" + c.getVersion();
     Path dir = directory(c, id);
     Manifest manifest;
@@ -94,7 +103,12 @@ public final class CheckpointLoader {
           "refused " + id + ": parameters.bin has SHA-256 " + actual + ", expected " + expected,
           null);
     }
-    RewardModel model = RewardModels.create(manifest.spec(), device);
+    RewardModel model;
+    try {
+      model = RewardModels.forCheckpoint(manifest.spec(), device, precision, dir);
+    } catch (RuntimeException e) {
+      throw new Refused("unsupported", "cannot build " + id + ": " + e.getMessage(), e);
+    }
     try {
       model.loadParameters(new ByteArrayInputStream(parameters));
       model.score(WARM_UP);

@@ -257,6 +257,11 @@ public final class EncoderReward extends BlockRewardModel {
     if (compute == DataType.FLOAT32) {
       return super.forward(inputs, training);
     }
+    if (training) {
+      throw new IllegalStateException(
+          "model.precision=fp16 is for scoring: DJL's PyTorch engine casts types outside autograd,"
+              + " so gradients cannot reach float32 parameters through an fp16 pass; train in fp32");
+    }
     ParameterStore store = new CastingStore(inputs.head().getManager(), compute);
     return block
         .forward(store, inputs, training)
@@ -265,10 +270,7 @@ public final class EncoderReward extends BlockRewardModel {
         .reshape(-1);
   }
 
-  /**
-   * Hands out each parameter cast to the compute type, the cast owned by the batch's manager: a
-   * differentiable copy, so gradients flow back to the float32 parameter.
-   */
+  /** Hands out each parameter cast to the compute type, the cast owned by the batch's manager. */
   private static final class CastingStore extends ParameterStore {
     private final DataType type;
 

@@ -28,6 +28,8 @@ public final class AdamW {
   private final float beta2;
   private final float epsilon;
   private final Map<String, NDArray[]> moments = new LinkedHashMap<>();
+  private final Map<String, Float> scales = new java.util.HashMap<>();
+  private final java.util.Set<String> frozen = new java.util.HashSet<>();
   private long steps;
 
   public AdamW(float learningRate, float weightDecay, float beta1, float beta2, float epsilon) {
@@ -43,16 +45,43 @@ public final class AdamW {
   }
 
   /**
+   * Scales one parameter's learning rate (and with it its weight decay, as PyTorch's parameter
+   * groups do): layer-wise learning-rate decay gives lower layers smaller steps.
+   */
+  public void scaleLearningRate(Parameter parameter, float scale) {
+    scales.put(parameter.getId(), scale);
+  }
+
+  /** Marks a parameter the trainer never updates: it keeps no moments. */
+  public void freeze(Parameter parameter) {
+    frozen.add(parameter.getId());
+    NDArray[] m = moments.remove(parameter.getId());
+    if (m != null) {
+      m[0].close();
+      m[1].close();
+    }
+  }
+
+  /**
    * One update of every parameter that requires a gradient, from its accumulated gradient times
    * {@code rescale} (global norm clipping), then zeroes the gradients; and of the {@code sparse}
    * rows, from their gradient. Sparse rows are updated lazily (as TensorFlow's LazyAdam): their
    * moments and weight decay advance only in steps that touch them.
    */
   public void step(List<Parameter> parameters, List<SparseRows> sparse, float rescale) {
+    step(parameters, sparse, rescale, 1f);
+  }
+
+  /**
+   * As {@link #step(List, List, float)}, with every learning rate times {@code rate} (the
+   * schedule's factor for this step: warm-up, decay).
+   */
+  public void step(List<Parameter> parameters, List<SparseRows> sparse, float rescale, float rate) {
     steps++;
     double coef1 = 1 - Math.pow(beta1, steps);
     double coef2 = 1 - Math.pow(beta2, steps);
-    float biasCorrected = (float) (learningRate * Math.sqrt(coef2) / coef1);
+    float biasCorrected = (float) (learningRate * rate * Math.sqrt(coef2) / coef1);
+    float stepRate = learningRate * rate;
     for (SparseRows s : sparse) {
       NDArray table = s.table().getArray();
       NDArray[] m = moments.computeIfAbsent(s.table().getId(), k -> newMoments(table));
@@ -67,10 +96,11 @@ public final class AdamW {
             s.rows(),
             s.dim(),
             s.gradient(),
+            stepRate,
             biasCorrected,
             rescale);
       } else {
-        updateRowsInEngine(table, m, s, biasCorrected, rescale);
+        updateRowsInEngine(table, m, s, stepRate, biasCorrected, rescale);
       }
     }
     for (Parameter p : parameters) {
@@ -79,8 +109,9 @@ public final class AdamW {
       }
       NDArray weight = p.getArray();
       NDArray[] m = moments.computeIfAbsent(p.getId(), k -> newMoments(weight));
+      float scale = scales.getOrDefault(p.getId(), 1f);
       try (NDArray grad = weight.getGradient()) {
-        update(weight, grad, m[0], m[1], biasCorrected, rescale);
+        update(weight, grad, m[0], m[1], stepRate * scale, biasCorrected * scale, rescale);
       }
     }
   }
@@ -96,6 +127,7 @@ public final class AdamW {
       long[] rows,
       int dim,
       float[] gradient,
+      float stepRate,
       float biasCorrected,
       float rescale) {
     // Rows are copied out and back in bulk, so the update is one long loop over flat arrays,
@@ -110,7 +142,7 @@ public final class AdamW {
       mean.get(at, m, i * dim, dim);
       variance.get(at, v, i * dim, dim);
     }
-    float lrDecay = learningRate * weightDecay;
+    float lrDecay = stepRate * weightDecay;
     float keep1 = 1 - beta1;
     float keep2 = 1 - beta2;
     for (int k = 0; k < n; k++) {
@@ -132,7 +164,12 @@ public final class AdamW {
 
   /** As {@link #updateRows} through engine ops, where the table is not in host memory (a GPU). */
   void updateRowsInEngine(
-      NDArray table, NDArray[] m, SparseRows s, float biasCorrected, float rescale) {
+      NDArray table,
+      NDArray[] m,
+      SparseRows s,
+      float stepRate,
+      float biasCorrected,
+      float rescale) {
     try (NDManager manager = table.getManager().newSubManager()) {
       NDIndex rows = new NDIndex("{}", manager.create(s.rows()));
       NDArray values = table.get(rows);
@@ -145,7 +182,7 @@ public final class AdamW {
           manager
               .create(s.gradient(), new Shape(s.rows().length, s.dim()))
               .toDevice(table.getDevice(), false);
-      update(values, gradient, mean, variance, biasCorrected, rescale);
+      update(values, gradient, mean, variance, stepRate, biasCorrected, rescale);
       table.set(rows, values);
       m[0].set(rows, mean);
       m[1].set(rows, variance);
@@ -158,6 +195,7 @@ public final class AdamW {
       NDArray grad,
       NDArray mean,
       NDArray variance,
+      float stepRate,
       float biasCorrected,
       float rescale) {
     weight
@@ -165,7 +203,7 @@ public final class AdamW {
         .adamUpdate(
             new NDList(weight, grad, mean, variance),
             new NDList(weight),
-            learningRate,
+            stepRate,
             biasCorrected,
             weightDecay,
             rescale,
@@ -185,15 +223,31 @@ public final class AdamW {
     };
   }
 
-  /** The moments of each parameter, in parameter order, for a checkpoint. */
+  /**
+   * The moments of each parameter, in parameter order, for a checkpoint. A parameter that was never
+   * updated (frozen) has none: two empty arrays stand in for them, so a frozen embedding table
+   * costs its checkpoint nothing.
+   */
   public byte[] encode(List<Parameter> parameters) {
     NDList list = new NDList();
-    for (Parameter p : parameters) {
-      NDArray[] m = moments.computeIfAbsent(p.getId(), k -> newMoments(p.getArray()));
-      list.add(m[0]);
-      list.add(m[1]);
+    NDManager manager = parameters.get(0).getArray().getManager();
+    try (NDManager scope = manager.newSubManager()) {
+      NDArray none = scope.create(new float[0]);
+      for (Parameter p : parameters) {
+        NDArray[] m = moments.get(p.getId());
+        if (m == null && frozen.contains(p.getId())) {
+          list.add(none);
+          list.add(none);
+          continue;
+        }
+        if (m == null) {
+          m = moments.computeIfAbsent(p.getId(), k -> newMoments(p.getArray()));
+        }
+        list.add(m[0]);
+        list.add(m[1]);
+      }
+      return list.encode();
     }
-    return list.encode();
   }
 
   /** Restores moments saved by {@link #encode} for the same parameters, and the step count. */
@@ -213,6 +267,10 @@ public final class AdamW {
       Parameter p = parameters.get(i);
       NDArray m = list.get(2 * i);
       NDArray v = list.get(2 * i + 1);
+      if (m.size() == 0 && p.getArray().size() > 0) {
+        moments.remove(p.getId()); // never updated when saved (frozen)
+        continue;
+      }
       if (!m.getShape().equals(p.getArray().getShape())) {
         mismatched.add(p.getName() + " " + p.getArray().getShape() + " vs " + m.getShape());
       }

@@ -50,11 +50,12 @@ class AdamWTest {
                 rows,
                 DIM,
                 gradient,
+                0.01f,
                 biasCorrected,
                 0.5f);
           } else {
             adam.updateRowsInEngine(
-                table, moments, rows(table, rows, gradient), biasCorrected, 0.5f);
+                table, moments, rows(table, rows, gradient), 0.01f, biasCorrected, 0.5f);
           }
         }
         results[way] = table.toFloatArray();

@@ -148,7 +148,21 @@ public final class Registry implements Runnable {
 
   private void apply(ConsumerRecord<String, byte[]> r) {
     if (r.value() == null) {
-      return; // a tombstone: compaction's deletion marker
+      // A tombstone: a trainer deleted that version from its store (retention) and withdrew it.
+      int at = r.key() == null ? -1 : r.key().lastIndexOf('/');
+      if (r.topic().equals(checkpointsTopic.name()) && at > 0) {
+        try {
+          long version = Long.parseLong(r.key().substring(at + 1));
+          NavigableMap<Long, CheckpointPublished> versions =
+              checkpoints.get(r.key().substring(0, at));
+          if (versions != null) {
+            versions.remove(version);
+          }
+        } catch (NumberFormatException e) {
+          LOG.warn("Skipping a tombstone with an unreadable key {}", r.key());
+        }
+      }
+      return;
     }
     try {
       if (r.topic().equals(checkpointsTopic.name())) {

@@ -11,6 +11,7 @@ import io.prefstream.model.checkpoint.CheckpointId;
 import io.prefstream.model.checkpoint.CheckpointStore;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.model.checkpoint.Manifest;
+import io.prefstream.model.checkpoint.Retention;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.Topics;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -71,6 +73,7 @@ public final class OnlineTrainer implements AutoCloseable {
   private final Consumer<String, byte[]> consumer;
   private final Producer<String, byte[]> producer;
   private final CheckpointStore store;
+  private final RolloutVersions rollouts;
   private final TrainerMetrics metrics;
   private final Map<String, TenantModel> models = new LinkedHashMap<>();
   private final Map<String, Map<Integer, Long>> skipBelow = new HashMap<>();
@@ -95,8 +98,10 @@ public final class OnlineTrainer implements AutoCloseable {
       Consumer<String, byte[]> consumer,
       Producer<String, byte[]> producer,
       CheckpointStore store,
+      RolloutVersions rollouts,
       TrainerMetrics metrics) {
     this.config = config;
+    this.rollouts = rollouts;
     this.pairsTopic = topics.pairs();
     this.checkpointsTopic = topics.checkpoints();
     this.consumer = consumer;
@@ -132,6 +137,7 @@ public final class OnlineTrainer implements AutoCloseable {
               new StringSerializer(),
               new org.apache.kafka.common.serialization.ByteArraySerializer()),
           new DirectoryCheckpointStore(config.store()),
+          RolloutVersions.kafka(config, Topics.withPrefix(config.topicPrefix()).rollouts()),
           metrics);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the checkpoint store " + config.store(), e);
@@ -368,8 +374,57 @@ public final class OnlineTrainer implements AutoCloseable {
               outcome.manifest().pairsSeen(),
               outcome.manifest().metrics().get("prequential_accuracy"),
               outcome.manifest().metrics().get("holdout_accuracy"));
+          prune(m);
         }
       }
+    }
+  }
+
+  /**
+   * Deletes the model's checkpoints beyond the newest {@code trainer.keep-checkpoints} that nothing
+   * needs (the rollouts' champion, candidate and previous champion; this trainer's resume point),
+   * and withdraws their announcements with tombstones. When the rollouts cannot be read, nothing is
+   * deleted this time.
+   */
+  private void prune(TenantModel m) {
+    Retention retention = new Retention(config.keepCheckpoints());
+    if (retention.keep() == 0) {
+      return;
+    }
+    try {
+      List<CheckpointId> versions = store.list(m.tenant(), config.modelName());
+      if (versions.size() <= retention.keep()) {
+        return;
+      }
+      java.util.Set<Long> needed =
+          new java.util.HashSet<>(
+              rollouts.named().getOrDefault(m.tenant() + "/" + config.modelName(), Set.of()));
+      m.parent().ifPresent(p -> needed.add(p.version()));
+      for (CheckpointId id : retention.prunable(versions, needed)) {
+        store.delete(id);
+        withdraw(id);
+        metrics.counter("checkpoints_pruned", m.tenant()).increment();
+        LOG.info(
+            "Pruned checkpoint {}: older than the newest {} and named by no rollout",
+            id,
+            retention.keep());
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("Not pruning checkpoints of {} this time: {}", m.tenant(), e.toString());
+      metrics.counter("prune_failures", m.tenant()).increment();
+    }
+  }
+
+  /** A tombstone for a deleted version's announcement: compaction drops it from the registry. */
+  private void withdraw(CheckpointId id) {
+    String key = id.tenant() + "/" + id.model() + "/" + id.version();
+    try {
+      producer.send(new ProducerRecord<>(checkpointsTopic.name(), key, null)).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted withdrawing " + id, e);
+    } catch (ExecutionException e) {
+      LOG.warn("Could not withdraw the announcement of {}: {}", id, e.getCause().getMessage());
     }
   }
 

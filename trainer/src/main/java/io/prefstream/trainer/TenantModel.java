@@ -325,7 +325,7 @@ public final class TenantModel implements AutoCloseable {
     double before = Double.NaN;
     if (parentModel != null) {
       // The parent never changes between checkpoints: each holdout pair is scored by it once.
-      parentMargins.keySet().retainAll(java.util.Collections.newSetFromMap(identity(pairs)));
+      parentMargins.keySet().retainAll(identity(pairs).keySet());
       List<TrainingPair> unscored = new ArrayList<>();
       for (TrainingPair p : pairs) {
         if (!parentMargins.containsKey(p)) {

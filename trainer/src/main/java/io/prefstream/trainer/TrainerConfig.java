@@ -35,6 +35,7 @@ import java.util.stream.Collectors;
  * @param holdoutWindow holdout pairs kept
  * @param checkpointSteps steps between checkpoints
  * @param checkpointInterval time between checkpoints
+ * @param keepCheckpoints newest checkpoints kept per model (0: all)
  * @param gateTolerance holdout-accuracy drop allowed against the parent
  * @param gateMinHoldout holdout pairs needed for the accuracy gate
  * @param kafka Kafka client properties passed through ({@code kafka.*}, prefix removed)
@@ -60,6 +61,7 @@ public record TrainerConfig(
     int holdoutWindow,
     int checkpointSteps,
     Duration checkpointInterval,
+    int keepCheckpoints,
     double gateTolerance,
     int gateMinHoldout,
     Map<String, String> kafka) {
@@ -120,6 +122,7 @@ public record TrainerConfig(
         get(s, HOLDOUT_WINDOW, type),
         get(s, CHECKPOINT_STEPS, type),
         get(s, CHECKPOINT_INTERVAL, type),
+        get(s, KEEP_CHECKPOINTS, type),
         get(s, GATE_TOLERANCE, type),
         get(s, GATE_MIN_HOLDOUT, type),
         s.under("kafka."));
@@ -148,6 +151,7 @@ public record TrainerConfig(
         holdoutWindow,
         checkpointSteps,
         checkpointInterval,
+        keepCheckpoints,
         gateTolerance,
         gateMinHoldout,
         kafka);

@@ -156,6 +156,15 @@ public final class TrainerOptions {
           Duration.ofSeconds(30),
           Duration.ofMillis(100),
           "...or this long after the last one, whichever comes first (only when it trained since).");
+  public static final ConfigOption<Integer> KEEP_CHECKPOINTS =
+      intOption(
+          "trainer.keep-checkpoints",
+          10,
+          0,
+          1_000_000,
+          "Newest checkpoints of each model kept in the store; older ones are deleted (and their"
+              + " announcements withdrawn) unless the rollouts still name them (champion,"
+              + " candidate, the champion a rollback returns to). 0 keeps every checkpoint.");
   public static final ConfigOption<Double> GATE_TOLERANCE =
       doubleOption(
           "trainer.gate-tolerance",
@@ -198,6 +207,7 @@ public final class TrainerOptions {
           HOLDOUT_WINDOW,
           CHECKPOINT_STEPS,
           CHECKPOINT_INTERVAL,
+          KEEP_CHECKPOINTS,
           GATE_TOLERANCE,
           GATE_MIN_HOLDOUT);
 

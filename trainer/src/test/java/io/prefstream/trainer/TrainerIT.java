@@ -154,7 +154,9 @@ class TrainerIT {
       long end = consumer.endOffsets(List.of(tp)).get(tp);
       while (consumer.position(tp) < end) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          out.add(topics.checkpoints().valueSerde().deserialize(r.topic(), r.value()));
+          if (r.value() != null) { // tombstones withdraw pruned versions
+            out.add(topics.checkpoints().valueSerde().deserialize(r.topic(), r.value()));
+          }
         }
       }
     }
@@ -208,6 +210,76 @@ class TrainerIT {
     Path lastDir = Path.of(java.net.URI.create(last.getUri()));
     assertThat(Checkpoints.verify(lastDir, last.getManifestSha256()).version())
         .isEqualTo(last.getVersion());
+  }
+
+  @Test
+  void oldCheckpointsArePrunedAndWithdrawnUnlessARolloutNamesThem() throws Exception {
+    Topics topics = topics();
+    // The rollouts name v1 as champion, as if it still served (and v2 as its candidate).
+    io.prefstream.avro.RolloutState state =
+        io.prefstream.avro.RolloutState.newBuilder()
+            .setTenantId("demo")
+            .setModel("reward")
+            .setChampionVersion(1L)
+            .setCandidateVersion(2L)
+            .setPhase(io.prefstream.avro.RolloutPhase.SHADOW)
+            .setUpdatedAt(Instant.now())
+            .build();
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topics.rollouts().name(),
+                  topics.rollouts().key(state),
+                  topics.rollouts().valueSerde().serialize(topics.rollouts().name(), state)))
+          .get();
+    }
+    Path store = dir.resolve("pruned-store");
+    TrainerMetrics metrics = TrainerMetrics.inMemory();
+    TrainerConfig config =
+        TrainerConfig.from(
+            settings(topics, store)
+                .overriddenBy(Settings.of(Map.of("trainer.keep-checkpoints", "2"))));
+    // Eight runs, each on new pairs: each ends with a checkpoint.
+    List<PreferencePair> all = new ArrayList<>();
+    for (int run = 0; run < 8; run++) {
+      List<PreferencePair> more = pairs("demo", 50 + run, 150);
+      produce(topics, more);
+      all.addAll(more);
+      runUntilTrained(config, metrics, trainCount(all, "demo"));
+    }
+
+    List<Long> kept =
+        new DirectoryCheckpointStore(store)
+            .list("demo", "reward").stream().map(CheckpointId::version).toList();
+    Manifest newest = newest(store, "demo");
+    assertThat(newest.version()).isGreaterThan(6);
+    assertThat(kept).containsExactly(1L, 2L, newest.version() - 1, newest.version());
+    assertThat(metrics.count("checkpoints_pruned", "demo")).isEqualTo(newest.version() - 4);
+    // Every pruned version's announcement is withdrawn by a tombstone.
+    Properties c = new Properties();
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    List<String> tombstones = new ArrayList<>();
+    try (var consumer =
+        new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
+      var tp = new org.apache.kafka.common.TopicPartition(topics.checkpoints().name(), 0);
+      consumer.assign(List.of(tp));
+      consumer.seekToBeginning(List.of(tp));
+      long end = consumer.endOffsets(List.of(tp)).get(tp);
+      while (consumer.position(tp) < end) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          if (r.value() == null) {
+            tombstones.add(r.key());
+          }
+        }
+      }
+    }
+    assertThat(tombstones)
+        .contains("demo/reward/3")
+        .doesNotContain("demo/reward/1", "demo/reward/2");
+    assertThat(tombstones).hasSize((int) (newest.version() - 4));
   }
 
   @Test

@@ -71,6 +71,12 @@ public interface CheckpointStore {
   /** How often {@link #commitNext} seals again for a version another writer took. */
   int MAX_COMMIT_ATTEMPTS = 20;
 
+  /**
+   * Deletes a checkpoint: readers see it whole until it is gone, never half-deleted. Deleting one
+   * that is not there does nothing.
+   */
+  void delete(CheckpointId id) throws IOException;
+
   /** A local directory with the checkpoint's files (a download for a remote store). */
   Path fetch(CheckpointId id) throws IOException;
 

@@ -128,6 +128,32 @@ public final class DirectoryCheckpointStore implements CheckpointStore {
     return all;
   }
 
+  /**
+   * Renames the checkpoint's directory out of the store in one atomic step (under {@code
+   * ROOT/.staging}), then deletes its files: a reader listing the store sees it whole or not at
+   * all.
+   */
+  @Override
+  public void delete(CheckpointId id) throws IOException {
+    Path dir = directory(id);
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    Path doomed = root.resolve(STAGING).resolve("deleted-" + UUID.randomUUID());
+    Files.createDirectories(doomed.getParent());
+    try {
+      Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return; // another writer deleted it first
+    }
+    fsync(dir.getParent(), true);
+    try (Stream<Path> files = Files.walk(doomed)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
   @Override
   public Path fetch(CheckpointId id) throws IOException {
     Path dir = directory(id);

@@ -94,6 +94,41 @@ class CheckpointsTest {
   }
 
   @Test
+  void retentionKeepsTheNewestAndEveryNeededVersion() {
+    List<CheckpointId> versions = new java.util.ArrayList<>();
+    for (long v = 1; v <= 8; v++) {
+      versions.add(new CheckpointId("acme", "reward", v));
+    }
+    assertThat(new Retention(3).prunable(versions, java.util.Set.of(2L, 7L)))
+        .extracting(CheckpointId::version)
+        .containsExactly(1L, 3L, 4L, 5L);
+    assertThat(new Retention(0).prunable(versions, java.util.Set.of())).isEmpty();
+    assertThat(new Retention(10).prunable(versions, java.util.Set.of())).isEmpty();
+  }
+
+  @Test
+  void aDeletedCheckpointLeavesTheStoreWholeAndDeletingTwiceIsHarmless() throws Exception {
+    DirectoryCheckpointStore store = new DirectoryCheckpointStore(root);
+    for (long v = 1; v <= 3; v++) {
+      write(store, "acme", v);
+    }
+    store.delete(new CheckpointId("acme", "reward", 2));
+    store.delete(new CheckpointId("acme", "reward", 2));
+    assertThat(store.list("acme", "reward"))
+        .extracting(CheckpointId::version)
+        .containsExactly(1L, 3L);
+    assertThat(store.listAll()).hasSize(2);
+    try (var staged = Files.list(root.resolve(".staging"))) {
+      assertThat(staged).isEmpty(); // nothing half-deleted left behind
+    }
+    // the version is not handed out again
+    Path staged = store.newStagingDirectory();
+    Files.writeString(staged.resolve("parameters.bin"), "next");
+    var committed = store.commitNext(staged, "acme", "reward", v -> manifest("acme", v));
+    assertThat(committed.sealed().manifest().version()).isEqualTo(4);
+  }
+
+  @Test
   void manifestRoundTripsThroughJson() throws Exception {
     Manifest m = manifest("demo", 3);
     Manifest back = Manifest.fromJson(m.toJson());

@@ -190,7 +190,9 @@ public final class BenchScoreCommand implements Runnable {
             SimulatorConfig.builder(Instant.parse("2026-01-01T00:00:00Z"))
                 .optTenant("bench")
                 .build());
-    List<PreferencePair> pairs = new DirectPairs(simulator, 10).next(3000);
+    // An encoder starts pretrained and trains some pairs a second on CPUs: a few hundred serve.
+    int count = config.model().type().equals("encoder") ? 300 : 3000;
+    List<PreferencePair> pairs = new DirectPairs(simulator, 10).next(count);
     try (TenantModel model = TenantModel.fresh("bench", config, TrainerMetrics.inMemory())) {
       long now = System.currentTimeMillis();
       for (PreferencePair p : pairs) {

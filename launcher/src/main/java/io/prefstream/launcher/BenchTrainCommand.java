@@ -105,6 +105,7 @@ public final class BenchTrainCommand implements Runnable {
       TrainerConfig base = TrainerConfig.from(Settings.of(s));
       ModelSpec model = base.model();
       boolean embed = model.type().equals("embed-mlp");
+      boolean encoder = model.type().equals("encoder");
       // As the trainer will: the matmul baseline then runs on the same engine threads.
       int engineThreads =
           io.prefstream.model.Devices.useEngineThreads(base.engineThreads(), model.type());
@@ -128,11 +129,24 @@ public final class BenchTrainCommand implements Runnable {
       double encodedPerPair = 0;
       double hitShare = 0;
       int warmUps = Math.max(1, warmUpRounds);
+      List<Double> raws = new ArrayList<>();
       for (int round = 1 - warmUps; round <= rounds; round++) {
         long[] before = embed ? EmbedMlp.sharedEncoder(model).counts() : new long[2];
         double rate = trainRound(kafka, topics, Settings.of(settings), train);
-        double gflops = matmulGflops(model, base);
         String label = round <= 0 ? "warm-up " + (round + warmUps) : "round " + round;
+        if (encoder) {
+          double raw = rawPairsPerSecond(base, written);
+          out.printf(
+              "%s: trainer %,.2f pairs/s (%.2f GFLOP/s achieved); raw forward+backward of the"
+                  + " same batches %,.2f pairs/s%n",
+              label, rate, rate * flopsPerPair / 1e9, raw);
+          if (round > 0) {
+            rates.add(rate);
+            raws.add(raw);
+          }
+          continue;
+        }
+        double gflops = matmulGflops(model, base);
         out.printf(
             "%s: trainer %,.0f pairs/s (%.2f GFLOP/s achieved); matmul %.1f GFLOP/s%n",
             label, rate, rate * flopsPerPair / 1e9, gflops);
@@ -158,6 +172,31 @@ public final class BenchTrainCommand implements Runnable {
         }
       }
       double rate = Bench.median(rates);
+      if (encoder) {
+        double raw = Bench.median(raws);
+        out.printf(
+            "median: %,.2f pairs/s = %.3f of the raw forward+backward's %,.2f pairs/s%n",
+            rate, rate / raw, raw);
+        ObjectNode quality = qualityPairs > 0 ? quality(base, out) : null;
+        ObjectNode figures =
+            Bench.figures(
+                "train",
+                rate,
+                "pairs/s",
+                "pairs/s of the raw forward and backward passes of the same batches",
+                raw);
+        figures.put("model", model.type());
+        figures.put("achieved_gflops", Math.round(rate * flopsPerPair / 1e7) / 100.0);
+        figures.put("flops_per_pair", Math.round(flopsPerPair));
+        figures.put("pairs", train);
+        figures.put("rounds", rounds);
+        figures.put("warm_up_rounds", warmUps);
+        if (quality != null) {
+          figures.set("quality", quality);
+        }
+        out.println(figures);
+        return;
+      }
       double gflops = Bench.median(matmul);
       double atMatmul = gflops * 1e9 / flopsPerPair;
       out.printf(
@@ -202,6 +241,44 @@ public final class BenchTrainCommand implements Runnable {
       out.println(figures);
     } catch (Exception e) {
       throw new UserError("bench train failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The encoder's baseline: its raw forward and backward passes over steps of the trainer's shape
+   * (batch-size fresh pairs and the replay share, in the same passes of similar length, each padded
+   * to its longest member) of the same data, tokenized beforehand; no Kafka, no tokenizing, no
+   * optimizer, no scoring, no checkpoints. Fresh pairs per second.
+   */
+  private static double rawPairsPerSecond(TrainerConfig config, List<PreferencePair> written) {
+    List<io.prefstream.trainer.TrainingPair> pairs = new ArrayList<>();
+    for (PreferencePair p : written) {
+      if (p.getSplit() == Split.TRAIN) {
+        pairs.add(io.prefstream.trainer.TrainingPair.of(p));
+      }
+    }
+    int fresh = config.batchSize();
+    int replay = (int) Math.round(fresh * config.replayShare() / (1 - config.replayShare()));
+    int steps = Math.max(2, Math.min(6, pairs.size() / (fresh + replay)));
+    try (io.prefstream.trainer.Learner learner =
+        new io.prefstream.trainer.Learner(
+            io.prefstream.model.RewardModels.create(
+                config.model(), io.prefstream.model.Devices.resolve(config.device())),
+            config.learner())) {
+      List<io.prefstream.trainer.Learner.Batch> batches = new ArrayList<>();
+      for (int i = 0; i < steps; i++) {
+        int from = i * (fresh + replay);
+        batches.add(
+            learner.prepare(
+                pairs.subList(from, from + fresh),
+                pairs.subList(from + fresh, from + fresh + replay)));
+      }
+      learner.forwardBackward(batches.get(0)); // warm-up
+      long started = System.nanoTime();
+      for (var batch : batches.subList(1, batches.size())) {
+        learner.forwardBackward(batch);
+      }
+      return (double) (steps - 1) * fresh / ((System.nanoTime() - started) / 1e9);
     }
   }
 
@@ -351,6 +428,32 @@ public final class BenchTrainCommand implements Runnable {
       case "embed-mlp" -> {
         int in = 3 * SentenceEncoder.DIMENSION + StructureFeatures.SIZE;
         forward = 2.0 * in * h + 2.0 * h;
+      }
+      case "encoder" -> {
+        // Per token: the layers' matmuls (4H² for attention projections, 2HI for the MLP) and
+        // attention's two T×T products, both times 2 FLOP per multiply-add.
+        io.prefstream.model.encoder.EncoderConfig c;
+        double tokens = 0;
+        try (var reward =
+            (io.prefstream.model.encoder.EncoderReward)
+                io.prefstream.model.RewardModels.create(model, ai.djl.Device.cpu())) {
+          c = reward.config();
+          List<Candidate> candidates = new ArrayList<>();
+          for (PreferencePair p : sample.subList(0, n)) {
+            candidates.add(new Candidate(p.getPrompt(), p.getChosen()));
+          }
+          var prepared = reward.prepare(candidates);
+          for (int i = 0; i < n; i++) {
+            tokens += prepared.length(i);
+          }
+        }
+        double t = tokens / n;
+        double hidden = c.hidden();
+        forward =
+            c.layers()
+                * t
+                * 2.0
+                * (4 * hidden * hidden + 2 * hidden * c.intermediate() + 2 * t * hidden);
       }
       case "transformer" -> {
         double tokens = 0;

@@ -112,6 +112,17 @@ public final class DemoCommand implements Runnable {
   String scenario;
 
   @Option(
+      names = "--model",
+      paramLabel = "TYPE",
+      description =
+          "The reward model the trainer trains: ngram-mlp (hashed n-grams, fast on CPUs), encoder"
+              + " (all-MiniLM-L6-v2 fine-tuned end to end: the model class that learns real human"
+              + " preferences; on 2 CPU cores it trains some 15 pairs a second, so the demo"
+              + " waits for it after the product stops), embed-mlp or transformer. Default:"
+              + " PREFSTREAM_MODEL_TYPE, else ngram-mlp.")
+  String model;
+
+  @Option(
       names = "--dataset",
       paramLabel = "FILE",
       description =
@@ -131,6 +142,22 @@ public final class DemoCommand implements Runnable {
 
   /** Events of the poisoned-checkpoint scenario unless --events is given: time to judge it. */
   static final int POISONED_EVENTS = 20_000;
+
+  /**
+   * A demo lasts a minute or so: checkpoints every 10 s rather than 30 s, so the scorer shadows and
+   * canaries new versions while the product still sends. An encoder on CPUs checkpoints every 30 s
+   * and evaluates 300 holdout pairs: each evaluation scores them all.
+   */
+  private Settings trainerSettings() {
+    String type = model != null ? model : System.getenv().getOrDefault("PREFSTREAM_MODEL_TYPE", "");
+    if (type.equals("encoder")) {
+      return Settings.of(
+          Map.of(
+              TrainerOptions.CHECKPOINT_INTERVAL.key(), "30s",
+              TrainerOptions.HOLDOUT_WINDOW.key(), "300"));
+    }
+    return Settings.of(Map.of(TrainerOptions.CHECKPOINT_INTERVAL.key(), "10s"));
+  }
 
   @Override
   public void run() {
@@ -190,10 +217,10 @@ public final class DemoCommand implements Runnable {
             LocalTrainer.start(
                 kafka.bootstrapServers(),
                 kafka.topics(),
-                // A demo lasts a minute or so: checkpoints every 10 s rather than 30 s, so the
-                // scorer shadows and canaries new versions while the product still sends.
-                Settings.of(Map.of(TrainerOptions.CHECKPOINT_INTERVAL.key(), "10s")),
-                kafka.dataDir());
+                trainerSettings(),
+                model == null ? Settings.empty() : Settings.of(Map.of("model.type", model)),
+                kafka.dataDir(),
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
         ScorerServer scorer =
             LocalScorer.start(
                 kafka.bootstrapServers(),

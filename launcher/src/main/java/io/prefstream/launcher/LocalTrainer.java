@@ -51,12 +51,27 @@ final class LocalTrainer implements AutoCloseable {
   /** As above, with the trainer's meters in {@code registry} (e.g. the one ingest serves). */
   static LocalTrainer start(
       String bootstrap, Topics topics, Settings settings, Path dataDir, MeterRegistry registry) {
+    return start(bootstrap, topics, settings, Settings.empty(), dataDir, registry);
+  }
+
+  /**
+   * As above, with {@code forced} keys over the environment too (a command's explicit option, such
+   * as the demo's {@code --model}).
+   */
+  static LocalTrainer start(
+      String bootstrap,
+      Topics topics,
+      Settings settings,
+      Settings forced,
+      Path dataDir,
+      MeterRegistry registry) {
     Map<String, String> local = new HashMap<>();
     local.put(TrainerOptions.STORE.key(), dataDir.resolve("checkpoints").toString());
     Settings merged =
         Settings.of(local)
             .overriddenBy(settings)
             .overriddenBy(Settings.fromEnv(System.getenv(), TrainerOptions.WITH_MODEL))
+            .overriddenBy(forced)
             .overriddenBy(
                 Settings.of(
                     Map.of(

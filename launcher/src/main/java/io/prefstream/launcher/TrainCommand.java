@@ -147,7 +147,13 @@ public final class TrainCommand implements Runnable {
       result =
           new OfflineTrainer(trainerConfig, TrainerMetrics.inMemory())
               .train(
-                  tenant, train, holdout, evaluations, epochs, new DirectoryCheckpointStore(out));
+                  tenant,
+                  train,
+                  holdout,
+                  evaluations,
+                  epochs,
+                  new DirectoryCheckpointStore(out),
+                  progress(printer));
     } catch (IOException e) {
       throw new UserError("train: " + e.getMessage(), e);
     }
@@ -169,6 +175,32 @@ public final class TrainCommand implements Runnable {
     figures.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
     printer.println(figures);
     printer.flush();
+  }
+
+  /** A progress line at most every 30 seconds: pairs, rate, prequential accuracy, time left. */
+  private static OfflineTrainer.Progress progress(PrintWriter printer) {
+    long started = System.nanoTime();
+    long[] last = {started};
+    return (epoch, trained, total, prequential) -> {
+      long now = System.nanoTime();
+      if (now - last[0] < 30_000_000_000L && trained < total) {
+        return;
+      }
+      last[0] = now;
+      double seconds = (now - started) / 1e9;
+      double rate = trained / seconds;
+      printer.printf(
+          "epoch %d: %,d/%,d pairs (%.0f%%), %.1f pairs/s, prequential %.3f, about %.0f min"
+              + " left%n",
+          epoch,
+          trained,
+          total,
+          100.0 * trained / total,
+          rate,
+          prequential,
+          (total - trained) / rate / 60);
+      printer.flush();
+    };
   }
 
   private static Datasets.Loaded load(Path file) {

@@ -240,6 +240,39 @@ public final class Learner implements AutoCloseable {
     return update(List.of(), correct, fresh.size(), loss, truncated);
   }
 
+  /**
+   * The raw forward and backward passes of a step, as {@link #step(Batch)} runs them (the same
+   * passes, the same padding), without scoring, clipping or updating: a benchmark's baseline. The
+   * gradients are discarded.
+   */
+  public void forwardBackward(Batch prepared) {
+    int n = prepared.fresh().size() + prepared.replay().size();
+    Prepared all = prepared.prepared();
+    float[] ones = new float[n];
+    java.util.Arrays.fill(ones, 1f);
+    BlockRewardModel.noGrad();
+    for (int[] pairs : passes(all, n)) {
+      try (NDManager manager = model.newBatchManager()) {
+        NDList inputs =
+            model.inputs(manager, pairs.length == n ? all : all.select(candidatesOf(pairs, n)));
+        GRADIENTS.lock();
+        try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+          NDArray rewards = model.forward(inputs, true);
+          int k = pairs.length;
+          collector.backward(
+              loss(
+                  rewards.get("0:" + k),
+                  rewards.get(k + ":"),
+                  manager.create(java.util.Arrays.copyOf(ones, k)),
+                  manager.create(new float[k])));
+        } finally {
+          GRADIENTS.unlock();
+        }
+      }
+    }
+    zeroGradients();
+  }
+
   /** What one forward-backward pass gave: fresh pairs ordered right, its share of the loss. */
   private record Pass(double correct, double loss, String skipped) {}
 

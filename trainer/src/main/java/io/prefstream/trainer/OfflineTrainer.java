@@ -51,6 +51,18 @@ public final class OfflineTrainer {
       long truncatedPairs,
       double firstEpochSeconds) {}
 
+  /** Where a run stands, reported after each step. */
+  @FunctionalInterface
+  public interface Progress {
+    /**
+     * @param epoch the epoch in progress, from 1
+     * @param trained pairs trained so far, over all epochs
+     * @param total pairs the run trains, over all epochs
+     * @param prequential prequential accuracy of the first epoch so far
+     */
+    void report(int epoch, long trained, long total, double prequential);
+  }
+
   public Result train(
       String tenant,
       List<TrainingPair> train,
@@ -58,6 +70,18 @@ public final class OfflineTrainer {
       Map<String, List<TrainingPair>> extraEvals,
       int epochs,
       CheckpointStore store)
+      throws IOException {
+    return train(tenant, train, holdout, extraEvals, epochs, store, (e, t, n, p) -> {});
+  }
+
+  public Result train(
+      String tenant,
+      List<TrainingPair> train,
+      List<TrainingPair> holdout,
+      Map<String, List<TrainingPair>> extraEvals,
+      int epochs,
+      CheckpointStore store,
+      Progress progress)
       throws IOException {
     try (TenantModel model = TenantModel.fresh(tenant, config, metrics)) {
       for (TrainingPair p : holdout) {
@@ -84,6 +108,11 @@ public final class OfflineTrainer {
             model.addTrain(p, 0);
           }
           model.trainPending();
+          progress.report(
+              epoch,
+              (long) (epoch - 1) * order.size() + Math.min(order.size(), from + config.batchSize()),
+              (long) epochs * order.size(),
+              epoch == 1 ? model.prequentialOverall() : prequential);
         }
         if (epoch == 1) {
           prequential = model.prequentialOverall();

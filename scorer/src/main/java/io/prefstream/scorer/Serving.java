@@ -148,8 +148,18 @@ public final class Serving implements AutoCloseable {
             CompletableFuture.supplyAsync(
                 () -> {
                   try {
+                    long started = System.nanoTime();
                     ServedModel m = loader.load(c);
                     meters.counter("prefstream.scorer.checkpoints.loaded").increment();
+                    // What a swap costs: verifying and loading, by model type (an encoder
+                    // checkpoint is ~100 MB), and the checkpoint's size.
+                    meters
+                        .timer("prefstream.scorer.checkpoint.load", "model_type", c.getModelType())
+                        .record(java.time.Duration.ofNanos(System.nanoTime() - started));
+                    meters
+                        .summary(
+                            "prefstream.scorer.checkpoint.bytes", "model_type", c.getModelType())
+                        .record(c.getFiles().stream().mapToLong(f -> f.getSize()).sum());
                     return m;
                   } catch (CheckpointLoader.Refused e) {
                     LOG.error("{}", e.getMessage());

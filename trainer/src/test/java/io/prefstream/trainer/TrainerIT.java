@@ -213,6 +213,46 @@ class TrainerIT {
   }
 
   @Test
+  void anEncoderTrainsFromTheStreamAndResumesWithNoPairLostOrTrainedTwice() throws Exception {
+    Topics topics = topics();
+    Path store = dir.resolve("encoder-store");
+    TrainerConfig config =
+        TrainerConfig.from(
+            settings(topics, store)
+                .overriddenBy(
+                    Settings.of(
+                        Map.of(
+                            "model.type", "encoder",
+                            "model.encoder-layers", "1",
+                            "model.max-tokens", "32",
+                            "trainer.batch-size", "32",
+                            "trainer.holdout-window", "50"))));
+    List<PreferencePair> all = new ArrayList<>(pairs("demo", 21, 300));
+    produce(topics, all);
+    TrainerMetrics metrics = TrainerMetrics.inMemory();
+    runUntilTrained(config, metrics, trainCount(all, "demo"));
+    Manifest first = newest(store, "demo");
+    assertThat(first.modelType()).isEqualTo("encoder");
+    assertThat(first.pairsSeen()).isEqualTo(trainCount(all, "demo"));
+    assertThat(first.metrics()).containsKeys("prequential_accuracy", "holdout_accuracy");
+    Path checkpoint = new DirectoryCheckpointStore(store).fetch(first.id());
+    assertThat(first.files())
+        .extracting(Manifest.FileDigest::path)
+        .contains("parameters.bin", "optimizer.bin", "config.json", "tokenizer.json");
+    Checkpoints.verify(checkpoint, null);
+    // Restarted over the same store with more pairs: it continues the lineage, each pair once.
+    List<PreferencePair> more = pairs("demo", 22, 200);
+    produce(topics, more);
+    all.addAll(more);
+    runUntilTrained(config, TrainerMetrics.inMemory(), trainCount(all, "demo"));
+    Manifest last = newest(store, "demo");
+    assertThat(last.version()).isGreaterThan(first.version());
+    assertThat(last.pairsSeen()).isEqualTo(trainCount(all, "demo"));
+    assertThat(last.steps()).isGreaterThan(first.steps());
+    assertThat(lastProblems).isEmpty();
+  }
+
+  @Test
   void oldCheckpointsArePrunedAndWithdrawnUnlessARolloutNamesThem() throws Exception {
     Topics topics = topics();
     // The rollouts name v1 as champion, as if it still served (and v2 as its candidate).

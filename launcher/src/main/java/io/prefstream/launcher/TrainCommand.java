@@ -58,6 +58,15 @@ public final class TrainCommand implements Runnable {
   int epochs;
 
   @Option(
+      names = "--schedule",
+      defaultValue = "linear",
+      description =
+          "The learning rate after warm-up: linear (decays to zero over the run, as offline"
+              + " training does) or constant (as the online trainer keeps it; with --epochs 1 this"
+              + " is an online pass over the data). Default: ${DEFAULT-VALUE}.")
+  String schedule;
+
+  @Option(
       names = "--holdout-share",
       defaultValue = "0.2",
       description = "Share of each dataset held out. Default: ${DEFAULT-VALUE}.")
@@ -95,6 +104,9 @@ public final class TrainCommand implements Runnable {
     PrintWriter printer = spec.commandLine().getOut();
     if (epochs < 1) {
       throw new UserError("--epochs must be at least 1, got " + epochs);
+    }
+    if (!schedule.equals("linear") && !schedule.equals("constant")) {
+      throw new UserError("--schedule must be linear or constant, got '" + schedule + "'");
     }
     if (!(holdoutShare > 0 && holdoutShare < 1)) {
       throw new UserError("--holdout-share must be between 0 and 1, got " + holdoutShare);
@@ -145,7 +157,7 @@ public final class TrainCommand implements Runnable {
     OfflineTrainer.Result result;
     try {
       result =
-          new OfflineTrainer(trainerConfig, TrainerMetrics.inMemory())
+          new OfflineTrainer(trainerConfig, TrainerMetrics.inMemory(), schedule.equals("linear"))
               .train(
                   tenant,
                   train,
@@ -165,6 +177,7 @@ public final class TrainCommand implements Runnable {
     figures.put("holdout_pairs", holdout.size());
     figures.put("epochs", result.epochs());
     figures.put("model", trainerConfig.model().type());
+    figures.put("schedule", schedule);
     ObjectNode byEval = figures.putObject("eval_accuracy");
     result.evalAccuracy().forEach((k, v) -> put(byEval, k, v));
     ObjectNode longer = figures.putObject("longer_wins");

@@ -19,10 +19,20 @@ public final class OfflineTrainer {
 
   private final TrainerConfig config;
   private final TrainerMetrics metrics;
+  private final boolean decay;
 
   public OfflineTrainer(TrainerConfig config, TrainerMetrics metrics) {
+    this(config, metrics, true);
+  }
+
+  /**
+   * @param decay whether the learning rate decays linearly to zero over the run (offline), or stays
+   *     constant after warm-up as the online trainer's does (to measure an online pass)
+   */
+  public OfflineTrainer(TrainerConfig config, TrainerMetrics metrics, boolean decay) {
     this.config = config;
     this.metrics = metrics;
+    this.decay = decay;
     io.prefstream.model.Devices.useEngineThreads(config.engineThreads(), config.model().type());
   }
 
@@ -95,8 +105,10 @@ public final class OfflineTrainer {
       double firstEpochSeconds = Double.NaN;
       long started = System.nanoTime();
       long stepsPerEpoch = (order.size() + config.batchSize() - 1) / config.batchSize();
-      // Linear warm-up, then linear decay to zero at the last step of the last epoch.
-      model.learner().decayUntil(model.learner().steps() + epochs * stepsPerEpoch);
+      if (decay) {
+        // Linear warm-up, then linear decay to zero at the last step of the last epoch.
+        model.learner().decayUntil(model.learner().steps() + epochs * stepsPerEpoch);
+      }
       for (int epoch = 1; epoch <= epochs; epoch++) {
         // Every pass in a seeded shuffled order, the first too: datasets come sorted by source
         // (HH's subsets disagree on length), and an online pass in file order ends tuned to

@@ -445,8 +445,11 @@ public final class Learner implements AutoCloseable {
     double sum = 0;
     for (Parameter p : parameters) {
       if (p.requiresGradient()) {
+        // Every intermediate closed: they belong to the parameters' manager, which lives as long
+        // as the model (one parameter-sized array a step was once left behind: 91 MB for MiniLM).
         try (NDArray grad = p.getArray().getGradient();
-            NDArray squares = grad.square().sum()) {
+            NDArray square = grad.square();
+            NDArray squares = square.sum()) {
           sum += squares.getFloat();
         }
       }
@@ -470,7 +473,10 @@ public final class Learner implements AutoCloseable {
   /** Whether every parameter is finite: checked before any checkpoint is written. */
   public boolean finite() {
     for (Parameter p : parameters) {
-      try (NDArray bad = p.getArray().isNaN().logicalOr(p.getArray().isInfinite()).any()) {
+      try (NDArray nan = p.getArray().isNaN();
+          NDArray infinite = p.getArray().isInfinite();
+          NDArray either = nan.logicalOr(infinite);
+          NDArray bad = either.any()) {
         if (bad.getBoolean()) {
           return false;
         }

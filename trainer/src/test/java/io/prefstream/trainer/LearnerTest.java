@@ -67,6 +67,34 @@ class LearnerTest {
     }
   }
 
+  /**
+   * A trainer is a long-running service: a step, a checkpoint's finiteness check and scoring leave
+   * no array behind in the model's manager (a gradient's square once stayed there every step).
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"ngram-mlp", "encoder"})
+  void stepsLeaveNoArraysBehind(String type) {
+    ModelSpec spec =
+        SMALL
+            .with(ModelOptions.TYPE, type)
+            .with(ModelOptions.ENCODER_LAYERS, 1)
+            .with(ModelOptions.MAX_TOKENS, 32);
+    try (Learner learner = learner(spec, LearnerSettings.defaults().withLearningRate(1e-4, 2))) {
+      ai.djl.ndarray.NDManager manager =
+          learner.model().parameters().get(0).getArray().getManager();
+      learner.step(List.of(PAIR, PAIR), List.of(PAIR));
+      learner.finite();
+      learner.scores(List.of(PAIR));
+      int arrays = manager.getManagedArrays().size();
+      for (int i = 0; i < 5; i++) {
+        assertThat(learner.step(List.of(PAIR, PAIR), List.of(PAIR)).applied()).isTrue();
+        assertThat(learner.finite()).isTrue();
+        learner.scores(List.of(PAIR));
+      }
+      assertThat(manager.getManagedArrays()).hasSize(arrays);
+    }
+  }
+
   /** PyTorch's grad mode is per thread: a step on a new thread must not record the update. */
   @Test
   void trainsOnThreadsOtherThanTheOneThatStartedTheEngine() throws Exception {

@@ -453,6 +453,46 @@ class ScorerIT {
     assertThat(get(s, "/healthz", null).statusCode()).isEqualTo(200);
   }
 
+  /**
+   * An encoder checkpoint is served like any model: rebuilt from the config and tokenizer it
+   * carries, scored in batches, best-of-N ordered by its rewards, its load measured.
+   */
+  @Test
+  void anEncoderCheckpointIsRebuiltFromWhatItCarriesAndServed() throws Exception {
+    setUp();
+    ScorerServer s = scorer(Map.of("rollout.controller", "0"));
+    TestCheckpoints.publish(
+        store,
+        producer,
+        topics,
+        TENANT,
+        MODEL,
+        trainPairs.subList(0, 200),
+        TestCheckpoints.Kind.GOOD,
+        TestCheckpoints.ENCODER);
+    awaitAnnounced(s, 1);
+    new RolloutCommands(Map.of("bootstrap.servers", kafka.bootstrapServers()), topics)
+        .pin(TENANT, MODEL, 1, "test", "serve the encoder");
+    awaitVersion(s, "u", 1);
+    var scored = post(s, "/v1/score", KEY, scoreBody("u", "Use xs[::-1].", "Maybe.", "No idea."));
+    assertThat(scored.statusCode()).isEqualTo(200);
+    JsonNode body = json(scored);
+    assertThat(body.get("scores")).hasSize(3);
+    for (JsonNode score : body.get("scores")) {
+      assertThat(Double.isFinite(score.asDouble())).isTrue();
+    }
+    var models = json(get(s, "/v1/models", KEY));
+    assertThat(models.toString()).contains("encoder");
+    String ranking =
+        "{\"prompt\":\"How do I reverse a list?\",\"responses\":[\"a\",\"Use reversed(xs).\",\"b c\"]}";
+    JsonNode ranked = json(post(s, "/v1/rank", KEY, ranking));
+    assertThat(ranked.toString()).contains("Use reversed(xs).");
+    String metrics = get(s, "/metrics", null).body();
+    assertThat(metrics)
+        .contains("prefstream_scorer_checkpoint_load_seconds_count{model_type=\"encoder\"")
+        .contains("prefstream_scorer_checkpoint_bytes_sum{model_type=\"encoder\"");
+  }
+
   @Test
   void aFullQueueAnswers429WithRetryAfterAndTheRestAreScored() throws Exception {
     setUp();

@@ -7,6 +7,7 @@ import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.Split;
 import io.prefstream.model.ModelOptions;
 import io.prefstream.model.ModelSpec;
+import io.prefstream.model.RewardModels;
 import io.prefstream.model.checkpoint.CheckpointId;
 import io.prefstream.model.checkpoint.Checkpoints;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
@@ -80,6 +81,27 @@ final class TestCheckpoints {
       List<PreferencePair> pairs,
       Kind kind)
       throws Exception {
+    return publish(store, producer, topics, tenant, model, pairs, kind, SPEC);
+  }
+
+  /** A tiny pretrained encoder (MiniLM's lowest layer, 32 tokens) for tests that serve one. */
+  static final ModelSpec ENCODER =
+      ModelSpec.defaults()
+          .with(ModelOptions.TYPE, "encoder")
+          .with(ModelOptions.ENCODER_LAYERS, 1)
+          .with(ModelOptions.MAX_TOKENS, 32);
+
+  /** As above, for a model of {@code spec} (its assets written beside its parameters). */
+  static CheckpointPublished publish(
+      DirectoryCheckpointStore store,
+      Producer<String, byte[]> producer,
+      Topics topics,
+      String tenant,
+      String model,
+      List<PreferencePair> pairs,
+      Kind kind,
+      ModelSpec spec)
+      throws Exception {
     List<TrainingPair> train = new ArrayList<>();
     for (PreferencePair p : pairs) {
       TrainingPair t = TrainingPair.of(p);
@@ -88,8 +110,13 @@ final class TestCheckpoints {
               ? new TrainingPair(t.prompt(), t.rejected(), t.chosen(), t.weight(), t.margin())
               : t);
     }
+    boolean encoder = spec.type().equals("encoder");
+    LearnerSettings settings =
+        encoder ? LearnerSettings.defaults().withLearningRate(1e-4, 2) : LearnerSettings.defaults();
     try (Learner learner =
-        new Learner(new NgramMlp(SPEC, Device.cpu()), LearnerSettings.defaults())) {
+        new Learner(
+            encoder ? RewardModels.create(spec, Device.cpu()) : new NgramMlp(spec, Device.cpu()),
+            settings)) {
       for (int epoch = 0; epoch < 2; epoch++) {
         for (int from = 0; from < train.size(); from += 64) {
           learner.step(train.subList(from, Math.min(train.size(), from + 64)), List.of());
@@ -117,6 +144,7 @@ final class TestCheckpoints {
       ByteArrayOutputStream parameters = new ByteArrayOutputStream();
       learner.saveParameters(parameters);
       Files.write(staged.resolve(Manifest.PARAMETERS_FILE), parameters.toByteArray());
+      learner.model().saveAssets(staged);
       Manifest manifest =
           new Manifest(
               Manifest.FORMAT,
@@ -124,8 +152,8 @@ final class TestCheckpoints {
               model,
               version,
               version > 1 ? version - 1 : null,
-              SPEC.type(),
-              SPEC.config(),
+              spec.type(),
+              spec.config(),
               NgramFeaturizer.VERSION,
               Map.of("kind", (double) kind.ordinal()),
               mean,

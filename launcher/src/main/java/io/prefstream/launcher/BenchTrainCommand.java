@@ -172,65 +172,54 @@ public final class BenchTrainCommand implements Runnable {
         }
       }
       double rate = Bench.median(rates);
+      ObjectNode figures;
+      double gflops = encoder ? Double.NaN : Bench.median(matmul);
       if (encoder) {
         double raw = Bench.median(raws);
         out.printf(
             "median: %,.2f pairs/s = %.3f of the raw forward+backward's %,.2f pairs/s%n",
             rate, rate / raw, raw);
-        ObjectNode quality = qualityPairs > 0 ? quality(base, out) : null;
-        ObjectNode figures =
+        figures =
             Bench.figures(
                 "train",
                 rate,
                 "pairs/s",
                 "pairs/s of the raw forward and backward passes of the same batches",
                 raw);
-        figures.put("model", model.type());
-        figures.put("achieved_gflops", Math.round(rate * flopsPerPair / 1e7) / 100.0);
-        figures.put("flops_per_pair", Math.round(flopsPerPair));
-        figures.put("pairs", train);
-        figures.put("rounds", rounds);
-        figures.put("warm_up_rounds", warmUps);
-        if (quality != null) {
-          figures.set("quality", quality);
-        }
-        out.println(figures);
-        return;
-      }
-      double gflops = Bench.median(matmul);
-      double atMatmul = gflops * 1e9 / flopsPerPair;
-      out.printf(
-          "median%s: %,.0f pairs/s; %.2f GFLOP/s achieved = %.3f of the matmul's %.1f GFLOP/s%n",
-          embed ? " (head from cached embeddings)" : "",
-          rate,
-          rate * flopsPerPair / 1e9,
-          rate / atMatmul,
-          gflops);
-      ObjectNode quality = qualityPairs > 0 ? quality(base, out) : null;
-      ObjectNode figures;
-      if (embed) {
-        // Value: pairs/s with a cold cache; baseline: the pairs/s the encoder alone could feed.
-        double encoderPairs = encoderTextsPerSecond / Math.max(1e-9, encodedPerPair);
-        figures =
-            Bench.figures(
-                "train",
-                coldRate,
-                "pairs/s",
-                "pairs/s the raw encoder alone can feed",
-                encoderPairs);
-        figures.put("encoder_texts_per_s", Math.round(encoderTextsPerSecond));
-        figures.put("encoded_texts_per_pair", Math.round(encodedPerPair * 1000) / 1000.0);
-        figures.put("cache_hit_share", Math.round(hitShare * 1000) / 1000.0);
-        figures.put("cached_head_pairs_per_s", Math.round(rate));
-        figures.put("cached_head_flops_ratio", Math.round(rate / atMatmul * 1000) / 1000.0);
       } else {
-        figures =
-            Bench.figures(
-                "train", rate, "pairs/s", "pairs/s at plain libtorch matmul FLOP/s", atMatmul);
+        double atMatmul = gflops * 1e9 / flopsPerPair;
+        out.printf(
+            "median%s: %,.0f pairs/s; %.2f GFLOP/s achieved = %.3f of the matmul's %.1f GFLOP/s%n",
+            embed ? " (head from cached embeddings)" : "",
+            rate,
+            rate * flopsPerPair / 1e9,
+            rate / atMatmul,
+            gflops);
+        if (embed) {
+          // Value: pairs/s with a cold cache; baseline: the pairs/s the encoder alone could feed.
+          double encoderPairs = encoderTextsPerSecond / Math.max(1e-9, encodedPerPair);
+          figures =
+              Bench.figures(
+                  "train",
+                  coldRate,
+                  "pairs/s",
+                  "pairs/s the raw encoder alone can feed",
+                  encoderPairs);
+          figures.put("encoder_texts_per_s", Math.round(encoderTextsPerSecond));
+          figures.put("encoded_texts_per_pair", Math.round(encodedPerPair * 1000) / 1000.0);
+          figures.put("cache_hit_share", Math.round(hitShare * 1000) / 1000.0);
+          figures.put("cached_head_pairs_per_s", Math.round(rate));
+          figures.put("cached_head_flops_ratio", Math.round(rate / atMatmul * 1000) / 1000.0);
+        } else {
+          figures =
+              Bench.figures(
+                  "train", rate, "pairs/s", "pairs/s at plain libtorch matmul FLOP/s", atMatmul);
+        }
+        figures.put("matmul_gflops", Math.round(gflops * 100) / 100.0);
       }
+      ObjectNode quality = qualityPairs > 0 ? quality(base, out) : null;
       figures.put("model", model.type());
       figures.put("achieved_gflops", Math.round(rate * flopsPerPair / 1e7) / 100.0);
-      figures.put("matmul_gflops", Math.round(gflops * 100) / 100.0);
       figures.put("flops_per_pair", Math.round(flopsPerPair));
       figures.put("pairs", train);
       figures.put("rounds", rounds);

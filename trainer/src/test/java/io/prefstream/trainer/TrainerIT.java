@@ -142,10 +142,20 @@ class TrainerIT {
   }
 
   private static List<CheckpointPublished> announced(Topics topics) {
+    List<CheckpointPublished> out = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r : checkpointRecords(topics)) {
+      if (r.value() != null) { // tombstones withdraw pruned versions
+        out.add(topics.checkpoints().valueSerde().deserialize(r.topic(), r.value()));
+      }
+    }
+    return out;
+  }
+
+  /** Every record of prefstream.checkpoints, tombstones included. */
+  private static List<ConsumerRecord<String, byte[]>> checkpointRecords(Topics topics) {
     Properties c = new Properties();
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    List<CheckpointPublished> out = new ArrayList<>();
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
     try (var consumer =
         new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
       var tp = new org.apache.kafka.common.TopicPartition(topics.checkpoints().name(), 0);
@@ -153,11 +163,7 @@ class TrainerIT {
       consumer.seekToBeginning(List.of(tp));
       long end = consumer.endOffsets(List.of(tp)).get(tp);
       while (consumer.position(tp) < end) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          if (r.value() != null) { // tombstones withdraw pruned versions
-            out.add(topics.checkpoints().valueSerde().deserialize(r.topic(), r.value()));
-          }
-        }
+        consumer.poll(Duration.ofMillis(500)).forEach(out::add);
       }
     }
     return out;
@@ -299,23 +305,11 @@ class TrainerIT {
     assertThat(kept).containsExactly(1L, 2L, newest.version() - 1, newest.version());
     assertThat(metrics.count("checkpoints_pruned", "demo")).isEqualTo(newest.version() - 4);
     // Every pruned version's announcement is withdrawn by a tombstone.
-    Properties c = new Properties();
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    List<String> tombstones = new ArrayList<>();
-    try (var consumer =
-        new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
-      var tp = new org.apache.kafka.common.TopicPartition(topics.checkpoints().name(), 0);
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      long end = consumer.endOffsets(List.of(tp)).get(tp);
-      while (consumer.position(tp) < end) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          if (r.value() == null) {
-            tombstones.add(r.key());
-          }
-        }
-      }
-    }
+    List<String> tombstones =
+        checkpointRecords(topics).stream()
+            .filter(r -> r.value() == null)
+            .map(ConsumerRecord::key)
+            .toList();
     assertThat(tombstones)
         .contains("demo/reward/3")
         .doesNotContain("demo/reward/1", "demo/reward/2");

@@ -258,6 +258,55 @@ class EncoderRewardTest {
         .hasMessageContaining("(384, 384)");
   }
 
+  /**
+   * RoBERTa's layout: {@code <s> prompt </s></s> response </s>}, one token type, positions after
+   * the padding id; a whole task model's {@code roberta.}-prefixed weights load into it.
+   */
+  @Test
+  void aRobertaEncoderTakesItsOwnInputLayoutAndLoadsPrefixedWeights(@TempDir Path dir)
+      throws Exception {
+    String config =
+        "{\"model_type\": \"roberta\", \"vocab_size\": 30522, \"hidden_size\": 32,"
+            + " \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"intermediate_size\": 64,"
+            + " \"max_position_embeddings\": 66, \"type_vocab_size\": 1, \"pad_token_id\": 1,"
+            + " \"layer_norm_eps\": 1e-5, \"hidden_act\": \"gelu\"}";
+    Path random = Files.createDirectories(dir.resolve("random"));
+    Files.writeString(random.resolve(EncoderReward.CONFIG_FILE), config);
+    Files.write(random.resolve(EncoderReward.TOKENIZER_FILE), minilmTokenizer());
+    ModelSpec spec = spec("unused", 0, 64);
+    try (EncoderReward model =
+        EncoderReward.forCheckpoint(
+            spec, Device.cpu(), ai.djl.ndarray.types.DataType.FLOAT32, random)) {
+      assertThat(model.config().maxTokens()).isEqualTo(64);
+      long[][][] tokens = model.tokens(List.of(new Candidate("first second", "third fourth")));
+      long[] ids = tokens[0][0];
+      assertThat(ids).hasSize(8);
+      assertThat(ids[0]).isEqualTo(101);
+      assertThat(new long[] {ids[3], ids[4], ids[7]}).containsOnly(102);
+      assertThat(tokens[1][0]).containsOnly(0); // one token type
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      model.saveParameters(out);
+      Path hf = Files.createDirectories(dir.resolve("hf"));
+      java.util.List<Tensor> prefixed = new java.util.ArrayList<>();
+      for (Tensor t : Safetensors.read(out.toByteArray(), "saved").values()) {
+        prefixed.add(new Tensor("roberta." + t.name(), t.shape(), t.values()));
+      }
+      try (var m = model.newBatchManager()) {
+        Files.write(hf.resolve("model.safetensors"), Safetensors.write(prefixed, m));
+      }
+      Files.writeString(hf.resolve("config.json"), config);
+      Files.write(hf.resolve("tokenizer.json"), minilmTokenizer());
+      try (EncoderReward loaded =
+          EncoderReward.pretrained(
+              spec(hf.toString(), 0, 64), Device.cpu(), ai.djl.ndarray.types.DataType.FLOAT32)) {
+        assertThat(
+                maxDifference(
+                    loaded.hiddenStates(TEXTS), model.hiddenStates(TEXTS), model.tokens(TEXTS)[0]))
+            .isEqualTo(0);
+      }
+    }
+  }
+
   @Test
   void maxTokensBeyondThePositionTableIsRefused() {
     assertThatThrownBy(() -> RewardModels.create(spec("minilm-l6", 1, 1024), Device.cpu()))

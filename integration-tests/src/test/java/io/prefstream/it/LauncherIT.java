@@ -343,9 +343,11 @@ class LauncherIT {
   void thePoisonedCheckpointScenarioIsRolledBackByTheCanaryBeforeItServesAnyone() throws Exception {
     ChildProcess.Result result =
         ChildProcess.run(
-            LIMIT,
-            // Checkpoints every 4 s: a champion serves early, and the poison is judged on the
-            // fresh pairs that arrive while the product still sends.
+            // The product may send up to 3 minutes past --events until the poison is judged.
+            LIMIT.plus(Duration.ofMinutes(3)),
+            // Checkpoints every 4 s: a champion serves early, and the trainer's checkpoints race
+            // the poison, which must be republished as the newest until the controller takes it;
+            // the product sends past --events until it is judged on fresh pairs.
             Map.of("PREFSTREAM_TRAINER_CHECKPOINT_INTERVAL", "4s"),
             demo("--scenario", "poisoned-checkpoint", "--events", "12000", "--rate", "600"));
 

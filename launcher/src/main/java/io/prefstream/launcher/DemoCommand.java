@@ -108,7 +108,8 @@ public final class DemoCommand implements Runnable {
               + " garbage requests beside valid traffic; poisoned-checkpoint: once a champion"
               + " serves, a checkpoint trained on label-flipped pairs is published into the"
               + " store, and the canary must roll it back (20,000 events unless --events says"
-              + " otherwise).")
+              + " otherwise; the product sends on past them until the poison is judged, at most"
+              + " 3 minutes more).")
   String scenario;
 
   @Option(
@@ -142,6 +143,9 @@ public final class DemoCommand implements Runnable {
 
   /** Events of the poisoned-checkpoint scenario unless --events is given: time to judge it. */
   static final int POISONED_EVENTS = 20_000;
+
+  /** How long the product may send past --events for the poisoned checkpoint to be judged. */
+  static final Duration JUDGING = Duration.ofMinutes(3);
 
   /**
    * A demo lasts a minute or so: checkpoints every 10 s rather than 30 s, so the scorer shadows and
@@ -304,6 +308,35 @@ public final class DemoCommand implements Runnable {
                   + " unusable)%n",
               replayed.size(), replayed.file(), replayed.skipped());
           report = replayed.run(client, rate, progress, stop);
+        } else if (poison != null) {
+          // The poison is judged on fresh holdout pairs, which come only while users send: the
+          // product keeps sending past --events until it is decided, for at most JUDGING more.
+          report =
+              ProductRun.run(
+                  simulator,
+                  client,
+                  untilStopped ? Integer.MAX_VALUE : simulation.events,
+                  rate,
+                  progress,
+                  stop);
+          if (!untilStopped && !stop.getAsBoolean() && !poison.settled()) {
+            out.printf(
+                "poisoned checkpoint: %s; the product keeps sending until it is judged (at most"
+                    + " %d s more)%n",
+                poison.version() == 0 ? "not published yet" : "v" + poison.version() + " undecided",
+                JUDGING.toSeconds());
+            out.flush();
+            long deadline = System.nanoTime() + JUDGING.toNanos();
+            ProductRun.Report more =
+                ProductRun.run(
+                    simulator,
+                    client,
+                    Integer.MAX_VALUE,
+                    rate,
+                    progress,
+                    () -> stop.getAsBoolean() || poison.settled() || System.nanoTime() > deadline);
+            report = report.plus(more);
+          }
         } else {
           report =
               ProductRun.run(
@@ -355,12 +388,12 @@ public final class DemoCommand implements Runnable {
         throw new UserError(
             "demo: the trainer did not train all " + trainPairs + " pairs within 5 minutes");
       }
-      if (poison != null && !poison.awaitDecision(Duration.ofMinutes(3))) {
+      if (poison != null && !poison.awaitDecision(Duration.ofMinutes(1))) {
         out.println(
             "poisoned checkpoint: "
-                + (poison.version() == 0
+                + (poison.version() == 0 || poison.failed()
                     ? poison.problem()
-                    : "v" + poison.version() + " not judged within 3 minutes of the last pair"));
+                    : "v" + poison.version() + " not judged within a minute of the last pair"));
       }
       live.close();
       out.println(live.line());

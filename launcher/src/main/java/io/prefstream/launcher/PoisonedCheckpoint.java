@@ -11,6 +11,7 @@ import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
 import io.prefstream.scorer.Registry;
 import io.prefstream.scorer.ScorerServer;
+import io.prefstream.scorer.rollout.Rollouts;
 import io.prefstream.simulator.DirectPairs;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
@@ -38,8 +39,11 @@ final class PoisonedCheckpoint implements AutoCloseable {
   /** Label-flipped pairs it is trained on: enough to learn the users' preferences backwards. */
   static final int PAIRS = 3000;
 
-  /** Publications of it, when the trainer's newer checkpoints keep being taken first. */
-  static final int ATTEMPTS = 5;
+  /**
+   * Publications of it at most: each time the trainer checkpoints after it while a rollout is in
+   * progress, it is published again so that it is the newest when the controller next takes one.
+   */
+  static final int ATTEMPTS = 40;
 
   private final PrintWriter out;
   private final LocalTrainer trainer;
@@ -90,8 +94,8 @@ final class PoisonedCheckpoint implements AutoCloseable {
     try {
       Path poisoned = train();
       try (KafkaProducer<byte[], byte[]> producer = kafka.producer()) {
+        awaitChampion();
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-          awaitIdleChampion();
           CheckpointPublisher.Published p =
               CheckpointPublisher.publish(
                   new DirectoryCheckpointStore(trainer.store()),
@@ -101,26 +105,27 @@ final class PoisonedCheckpoint implements AutoCloseable {
                   producer,
                   topics,
                   Duration.ofSeconds(30));
+          if (version == 0) {
+            out.printf(
+                "poisoned checkpoint: published v%d, trained on %d label-flipped pairs (holdout"
+                    + " accuracy %.3f), its digests sound; the rollout controller judges it next%n",
+                p.manifest().version(), PAIRS, holdoutAccuracy);
+            out.flush();
+          }
           version = p.manifest().version();
           publishedMillis = System.currentTimeMillis();
-          out.printf(
-              "poisoned checkpoint: published v%d, trained on %d label-flipped pairs (holdout"
-                  + " accuracy %.3f), its digests sound; the rollout controller judges it%n",
-              version, PAIRS, holdoutAccuracy);
-          out.flush();
-          if (taken()) {
+          if (awaitTakenOrOvertaken()) {
             return;
           }
-          // The trainer's next checkpoint came first: the controller takes the newest and
-          // passes over older ones, so this copy will never be judged. Publish it again.
+          // The trainer checkpointed after it: the controller takes the newest when its rollout
+          // in progress ends and passes over older ones, so publish it again as the newest.
           skipped.add(version);
           if (attempt == ATTEMPTS) {
-            failure = "passed over " + ATTEMPTS + " times for the trainer's newer checkpoints";
+            failure =
+                "overtaken "
+                    + ATTEMPTS
+                    + " times by the trainer's newer checkpoints before it was taken";
           }
-          out.printf(
-              "poisoned checkpoint: v%d passed over for the trainer's newer checkpoint;"
-                  + " publishing it again when no rollout is in progress%n",
-              version);
         }
       }
     } catch (InterruptedException e) {
@@ -132,31 +137,34 @@ final class PoisonedCheckpoint implements AutoCloseable {
     }
   }
 
-  /** Waits for a champion to compare against and no rollout in progress: it is judged next. */
-  private void awaitIdleChampion() throws InterruptedException {
+  /** Waits for a champion to compare against. */
+  private void awaitChampion() throws InterruptedException {
     while (true) {
       RolloutState s = scorer.registryFollower().rollout(key);
-      if (s != null && s.getChampionVersion() != null && s.getCandidateVersion() == null) {
+      if (s != null && s.getChampionVersion() != null) {
         return;
       }
       Thread.sleep(100);
     }
   }
 
-  /** Whether the controller took the published version as its candidate (or decided on it). */
-  private boolean taken() throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (System.nanoTime() < deadline) {
-      if (decision() != null) {
+  /**
+   * Waits until the controller takes the published version as its candidate (true) or a newer
+   * version is announced or taken before it is (false: it would be passed over).
+   */
+  private boolean awaitTakenOrOvertaken() throws InterruptedException {
+    while (true) {
+      RolloutState s = scorer.registryFollower().rollout(key);
+      if (decision() != null || (s != null && Rollouts.decidedThrough(s) == version)) {
         return true;
       }
-      RolloutState s = scorer.registryFollower().rollout(key);
-      if (s != null && s.getCandidateVersion() != null) {
-        return s.getCandidateVersion() == version;
+      var announced = scorer.registryFollower().checkpoints(key);
+      if ((s != null && Rollouts.decidedThrough(s) > version)
+          || (!announced.isEmpty() && announced.lastKey() > version)) {
+        return false;
       }
-      Thread.sleep(100);
+      Thread.sleep(50);
     }
-    return false;
   }
 
   /** Offline training on the simulated users' pairs with chosen and rejected swapped. */
@@ -217,6 +225,16 @@ final class PoisonedCheckpoint implements AutoCloseable {
       Thread.sleep(200);
     }
     return false;
+  }
+
+  /** Whether it could not be published or taken. */
+  boolean failed() {
+    return failure != null;
+  }
+
+  /** Whether it is over: decided, or failed to be published. */
+  boolean settled() {
+    return failure != null || decision() != null;
   }
 
   /** Why it was not published or judged: the failure, or no champion served. */

@@ -36,7 +36,21 @@ public final class ProductRun {
       long malformedSent,
       long validRejected,
       long malformedAccepted,
-      long unanswered) {}
+      long unanswered) {
+
+    /** This run's counts and a later run's together. */
+    public Report plus(Report later) {
+      return new Report(
+          sent + later.sent,
+          accepted + later.accepted,
+          duplicate + later.duplicate,
+          rejected + later.rejected,
+          malformedSent + later.malformedSent,
+          validRejected + later.validRejected,
+          malformedAccepted + later.malformedAccepted,
+          unanswered + later.unanswered);
+    }
+  }
 
   /** Live counts of a run, for a progress display: read from any thread. */
   public static final class Progress {

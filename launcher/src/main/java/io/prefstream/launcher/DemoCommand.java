@@ -32,6 +32,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.BooleanSupplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -308,35 +309,6 @@ public final class DemoCommand implements Runnable {
                   + " unusable)%n",
               replayed.size(), replayed.file(), replayed.skipped());
           report = replayed.run(client, rate, progress, stop);
-        } else if (poison != null) {
-          // The poison is judged on fresh holdout pairs, which come only while users send: the
-          // product keeps sending past --events until it is decided, for at most JUDGING more.
-          report =
-              ProductRun.run(
-                  simulator,
-                  client,
-                  untilStopped ? Integer.MAX_VALUE : simulation.events,
-                  rate,
-                  progress,
-                  stop);
-          if (!untilStopped && !stop.getAsBoolean() && !poison.settled()) {
-            out.printf(
-                "poisoned checkpoint: %s; the product keeps sending until it is judged (at most"
-                    + " %d s more)%n",
-                poison.version() == 0 ? "not published yet" : "v" + poison.version() + " undecided",
-                JUDGING.toSeconds());
-            out.flush();
-            long deadline = System.nanoTime() + JUDGING.toNanos();
-            ProductRun.Report more =
-                ProductRun.run(
-                    simulator,
-                    client,
-                    Integer.MAX_VALUE,
-                    rate,
-                    progress,
-                    () -> stop.getAsBoolean() || poison.settled() || System.nanoTime() > deadline);
-            report = report.plus(more);
-          }
         } else {
           report =
               ProductRun.run(
@@ -346,6 +318,22 @@ public final class DemoCommand implements Runnable {
                   rate,
                   progress,
                   stop);
+          if (poison != null && !untilStopped && !stop.getAsBoolean() && !poison.settled()) {
+            // The poison is judged on fresh holdout pairs, which come only while users send:
+            // the product sends on past --events until it is decided, for at most JUDGING.
+            out.printf(
+                "poisoned checkpoint: %s; the product keeps sending until it is judged (at most"
+                    + " %d s more)%n",
+                poison.version() == 0 ? "not published yet" : "v" + poison.version() + " undecided",
+                JUDGING.toSeconds());
+            out.flush();
+            long deadline = System.nanoTime() + JUDGING.toNanos();
+            BooleanSupplier judged =
+                () -> stop.getAsBoolean() || poison.settled() || System.nanoTime() > deadline;
+            report =
+                report.plus(
+                    ProductRun.run(simulator, client, Integer.MAX_VALUE, rate, progress, judged));
+          }
         }
         if (bad != null) {
           garbage = bad.stop();

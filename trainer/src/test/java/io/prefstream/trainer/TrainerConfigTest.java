@@ -61,21 +61,23 @@ class TrainerConfigTest {
   @Test
   void anEncoderGetsFineTuningDefaultsThatSetKeysOverride() {
     TrainerConfig encoder = TrainerConfig.from(Settings.of(Map.of("model.type", "encoder")));
-    assertThat(encoder.learner().learningRate()).isEqualTo(3e-5);
+    assertThat(encoder.learner().learningRate()).isEqualTo(1e-4);
+    assertThat(encoder.batchSize()).isEqualTo(32);
     assertThat(encoder.learner().warmupSteps()).isEqualTo(20);
     assertThat(encoder.learner().layerDecay()).isEqualTo(0.9);
     assertThat(encoder.holdoutWindow()).isEqualTo(500);
     assertThat(encoder.checkpointInterval()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(encoder.keepCheckpoints()).isEqualTo(5);
     TrainerConfig set =
         TrainerConfig.from(
             Settings.of(
                 Map.of(
                     "model.type", "encoder",
-                    "trainer.learning-rate", "1e-4",
+                    "trainer.learning-rate", "3e-5",
                     "trainer.freeze-embeddings", "true",
                     "trainer.freeze-layers", "2",
                     "trainer.pass-pairs", "4")));
-    assertThat(set.learner().learningRate()).isEqualTo(1e-4);
+    assertThat(set.learner().learningRate()).isEqualTo(3e-5);
     assertThat(set.learner().warmupSteps()).isEqualTo(20);
     assertThat(set.learner().freezeEmbeddings()).isTrue();
     assertThat(set.learner().freezeLayers()).isEqualTo(2);

@@ -48,12 +48,22 @@ public final class Bench implements Runnable {
       String bench, double value, String unit, String baselineName, double baseline) {
     ObjectNode figures = JsonForm.mapper().createObjectNode();
     figures.put("bench", bench);
-    figures.put("value", Math.round(value));
+    putRounded(figures, "value", value);
     figures.put("unit", unit);
     figures.put("baseline_name", baselineName);
-    figures.put("baseline", Math.round(baseline));
+    putRounded(figures, "baseline", baseline);
     figures.put("ratio", Math.round(value / baseline * 1000) / 1000.0);
     return figures;
+  }
+
+  /** A rate as printed: whole from 100 up, else three significant digits (6.09, not 6). */
+  static void putRounded(ObjectNode figures, String key, double value) {
+    if (!Double.isFinite(value) || Math.abs(value) >= 100 || value == 0) {
+      figures.put(key, Math.round(value));
+    } else {
+      figures.put(
+          key, new java.math.BigDecimal(value).round(new java.math.MathContext(3)).doubleValue());
+    }
   }
 
   static double median(List<Double> values) {

@@ -134,6 +134,19 @@ public final class BenchScoreCommand implements Runnable {
             bodies.add(r.body(n));
           }
           Run max = closedLoop(scorer, bodies, Duration.ofSeconds(seconds));
+          if (max.perSecond() == 0) {
+            throw new UserError(
+                "bench score: no request of "
+                    + n
+                    + " response(s) was answered within the "
+                    + seconds
+                    + " s window ("
+                    + max.failed()
+                    + " failed): the model is slower than "
+                    + clients
+                    + " clients' requests need; give fewer --clients (an encoder on 2 cores: 2)"
+                    + " or more --seconds");
+          }
           double meanBatch =
               scorer.registry().get("prefstream.scorer.batch.mean.size").gauge().value();
           double inProcess =
@@ -141,8 +154,8 @@ public final class BenchScoreCommand implements Runnable {
           Run half = openLoop(scorer, bodies, max.perSecond() / 2, Duration.ofSeconds(seconds));
           double httpCandidates = max.perSecond() * n;
           out.printf(
-              "%d response(s)/request: max %,.0f requests/s (%,.0f candidates/s), p50 %.2f ms,"
-                  + " p99 %.2f ms; in process %,.0f candidates/s (ratio %.3f); at 50%% (%,.0f"
+              "%d response(s)/request: max %,.1f requests/s (%,.0f candidates/s), p50 %.2f ms,"
+                  + " p99 %.2f ms; in process %,.0f candidates/s (ratio %.3f); at 50%% (%,.1f"
                   + " req/s): p50 %.2f ms, p99 %.2f ms, %d failed%n",
               n,
               max.perSecond(),
@@ -163,7 +176,7 @@ public final class BenchScoreCommand implements Runnable {
                     "candidates/s",
                     "the model in process with the same batches (candidates/s)",
                     inProcess);
-            figures.put("requests_per_s", Math.round(max.perSecond()));
+            Bench.putRounded(figures, "requests_per_s", max.perSecond());
             figures.put("responses_per_request", n);
             figures.put("p99_ms_at_half_max", Math.round(half.p99() * 100) / 100.0);
             figures.put("p50_ms_at_half_max", Math.round(half.p50() * 100) / 100.0);
@@ -177,6 +190,8 @@ public final class BenchScoreCommand implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UserError("interrupted", e);
+    } catch (UserError e) {
+      throw e;
     } catch (Exception e) {
       throw new UserError("bench score failed: " + e.getMessage(), e);
     }
@@ -311,7 +326,9 @@ public final class BenchScoreCommand implements Runnable {
                   String body = bodies.get(Math.floorMod(next.getAndIncrement(), bodies.size()));
                   boolean ok = send(http, uri, body);
                   long done = System.nanoTime();
-                  if (start >= warmEnd) {
+                  // Counted by when it ends: requests of a slow model (an encoder on CPUs) take
+                  // seconds, and the window's throughput is what ends in it.
+                  if (done >= warmEnd && done <= end) {
                     if (ok) {
                       latencies.add(done - start);
                     } else {

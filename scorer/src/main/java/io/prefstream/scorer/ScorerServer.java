@@ -283,12 +283,18 @@ public final class ScorerServer implements AutoCloseable {
   }
 
   private float[] await(ServedModel model, List<Candidate> candidates) {
+    java.util.concurrent.CompletableFuture<float[]> scored = null;
     try {
-      return model.score(candidates).get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      scored = model.score(candidates);
+      return scored.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (ScoringQueue.Overloaded e) {
       registry.counter("prefstream.scorer.overloaded").increment();
       throw new RequestError(429, "overloaded", null, e.getMessage() + "; retry shortly", 1);
     } catch (TimeoutException e) {
+      // Nobody waits for it any more: a queued job is dropped unscored, so an overloaded slow
+      // model does not spend itself on answers that can no longer be given.
+      scored.cancel(false);
+      registry.counter("prefstream.scorer.timeouts").increment();
       throw new RequestError(
           503,
           "timeout",

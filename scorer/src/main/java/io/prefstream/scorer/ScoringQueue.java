@@ -39,6 +39,7 @@ final class ScoringQueue implements AutoCloseable {
   private final List<Thread> workers = new ArrayList<>();
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong batchedCandidates = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
   private volatile boolean closed;
 
   ScoringQueue(RewardModel model, int maxBatch, int capacity, int workers, String name) {
@@ -95,7 +96,7 @@ final class ScoringQueue implements AutoCloseable {
     while (!closed || !jobs.isEmpty()) {
       try {
         Job first = jobs.poll(100, TimeUnit.MILLISECONDS);
-        if (first == null) {
+        if (first == null || dropped(first)) {
           continue;
         }
         batch.clear();
@@ -107,6 +108,9 @@ final class ScoringQueue implements AutoCloseable {
           if (taken == null) {
             break;
           }
+          if (dropped(taken)) {
+            continue;
+          }
           batch.add(taken);
           size += taken.candidates().size();
         }
@@ -116,6 +120,21 @@ final class ScoringQueue implements AutoCloseable {
         return;
       }
     }
+  }
+
+  /** Whether the job was cancelled (its request timed out) while queued: then it is not scored. */
+  private boolean dropped(Job job) {
+    if (!job.result().isCancelled()) {
+      return false;
+    }
+    room.release(job.candidates().size());
+    dropped.addAndGet(job.candidates().size());
+    return true;
+  }
+
+  /** Candidates dropped unscored: their requests had timed out. */
+  long dropped() {
+    return dropped.get();
   }
 
   private void score(List<Job> batch, int size) {

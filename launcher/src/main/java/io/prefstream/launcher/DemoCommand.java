@@ -93,11 +93,11 @@ public final class DemoCommand implements Runnable {
   @Option(
       names = "--rank-rate",
       paramLabel = "PER_S",
-      defaultValue = "10",
       description =
           "Best-of-N requests per second the product makes to the scorer while it sends"
-              + " feedback. Default: ${DEFAULT-VALUE}.")
-  double rankRate;
+              + " feedback. Default: 10; with --model encoder 1 (on CPUs its scoring takes the"
+              + " cores its training needs).")
+  Double rankRate;
 
   @Option(
       names = "--scenario",
@@ -119,7 +119,7 @@ public final class DemoCommand implements Runnable {
       description =
           "The reward model the trainer trains: ngram-mlp (hashed n-grams, fast on CPUs), encoder"
               + " (all-MiniLM-L6-v2 fine-tuned end to end: the model class that learns real human"
-              + " preferences; on 2 CPU cores it trains some 15 pairs a second, so the demo"
+              + " preferences; on 2 CPU cores it trains some 6 pairs a second, so the demo"
               + " waits for it after the product stops), embed-mlp or transformer. Default:"
               + " PREFSTREAM_MODEL_TYPE, else ngram-mlp.")
   String model;
@@ -154,14 +154,22 @@ public final class DemoCommand implements Runnable {
    * and evaluates 300 holdout pairs: each evaluation scores them all.
    */
   private Settings trainerSettings() {
-    String type = model != null ? model : System.getenv().getOrDefault("PREFSTREAM_MODEL_TYPE", "");
-    if (type.equals("encoder")) {
+    if (modelType().equals("encoder")) {
       return Settings.of(
           Map.of(
               TrainerOptions.CHECKPOINT_INTERVAL.key(), "30s",
               TrainerOptions.HOLDOUT_WINDOW.key(), "300"));
     }
     return Settings.of(Map.of(TrainerOptions.CHECKPOINT_INTERVAL.key(), "10s"));
+  }
+
+  private String modelType() {
+    return model != null ? model : System.getenv().getOrDefault("PREFSTREAM_MODEL_TYPE", "");
+  }
+
+  /** Best-of-N requests per second: as given, else 10, or 1 for an encoder. */
+  private double rankRate() {
+    return rankRate != null ? rankRate : modelType().equals("encoder") ? 1 : 10;
   }
 
   @Override
@@ -259,7 +267,7 @@ public final class DemoCommand implements Runnable {
       out.println("prefstream demo: scorer API at " + scorer.uri());
       out.println("prefstream demo: drift monitor at " + monitor.uri() + "/v1/drift");
       out.println("prefstream demo: dashboard at " + monitor.uri() + "/");
-      if (rate < 0 || rankRate < 0) {
+      if (rate < 0 || rankRate() < 0) {
         throw new UserError("--rate and --rank-rate must not be negative");
       }
       Simulator simulator = new Simulator(users);
@@ -275,7 +283,7 @@ public final class DemoCommand implements Runnable {
                   tenant,
                   trainer.config().modelName(),
                   new Simulator(users.withSeed(users.seed() + 1)),
-                  replayed == null ? rankRate : 0,
+                  replayed == null ? rankRate() : 0,
                   Duration.ofSeconds(5))
               .start();
       PoisonedCheckpoint poison =
@@ -374,7 +382,10 @@ public final class DemoCommand implements Runnable {
       long trainPairs = pairs.total() - pairs.holdout();
       if (!trainer.awaitTrained(tenant, trainPairs, Duration.ofMinutes(5))) {
         throw new UserError(
-            "demo: the trainer did not train all " + trainPairs + " pairs within 5 minutes");
+            "demo: the trainer stopped, or trained nothing for 5 minutes, before it had trained"
+                + " all "
+                + trainPairs
+                + " pairs");
       }
       if (poison != null && !poison.awaitDecision(Duration.ofMinutes(1))) {
         out.println(

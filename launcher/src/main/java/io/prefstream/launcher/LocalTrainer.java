@@ -142,20 +142,31 @@ final class LocalTrainer implements AutoCloseable {
         });
   }
 
-  /** Waits until the trainer has trained {@code pairs} TRAIN pairs of {@code tenant}. */
-  boolean awaitTrained(String tenant, long pairs, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
+  /**
+   * Waits until the trainer has trained {@code pairs} TRAIN pairs of {@code tenant}: false when it
+   * stopped, or trained none for {@code stall} (a slow model on CPUs may take many minutes, but it
+   * keeps going).
+   */
+  boolean awaitTrained(String tenant, long pairs, Duration stall) throws InterruptedException {
+    long last = -1;
+    long lastProgress = System.nanoTime();
+    while (true) {
       var s = trainer.status().get(tenant);
-      if ((s != null && s.pairsTrained() >= pairs) || pairs == 0) {
+      long trained = s == null ? 0 : s.pairsTrained();
+      if (trained >= pairs || pairs == 0) {
         return true;
       }
       if (run.isDone()) {
         return false;
       }
+      if (trained != last) {
+        last = trained;
+        lastProgress = System.nanoTime();
+      } else if (System.nanoTime() - lastProgress > stall.toNanos()) {
+        return false;
+      }
       Thread.sleep(5);
     }
-    return false;
   }
 
   /** Stops after training what it has read and writing a last checkpoint; its final status. */

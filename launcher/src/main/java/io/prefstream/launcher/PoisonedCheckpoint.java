@@ -84,7 +84,10 @@ final class PoisonedCheckpoint implements AutoCloseable {
     this.thread.setDaemon(true);
   }
 
-  /** Starts: trains it, then publishes it as soon as a champion serves and no rollout runs. */
+  /**
+   * Starts: trains it, then publishes it as soon as a champion serves, and again whenever a newer
+   * version is announced before the controller takes it.
+   */
   PoisonedCheckpoint start() {
     thread.start();
     return this;

@@ -31,6 +31,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -283,7 +284,7 @@ public final class ScorerServer implements AutoCloseable {
   }
 
   private float[] await(ServedModel model, List<Candidate> candidates) {
-    java.util.concurrent.CompletableFuture<float[]> scored = null;
+    CompletableFuture<float[]> scored = null;
     try {
       scored = model.score(candidates);
       return scored.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);

@@ -39,7 +39,6 @@ final class ScoringQueue implements AutoCloseable {
   private final List<Thread> workers = new ArrayList<>();
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong batchedCandidates = new AtomicLong();
-  private final AtomicLong dropped = new AtomicLong();
   private volatile boolean closed;
 
   ScoringQueue(RewardModel model, int maxBatch, int capacity, int workers, String name) {
@@ -128,13 +127,7 @@ final class ScoringQueue implements AutoCloseable {
       return false;
     }
     room.release(job.candidates().size());
-    dropped.addAndGet(job.candidates().size());
     return true;
-  }
-
-  /** Candidates dropped unscored: their requests had timed out. */
-  long dropped() {
-    return dropped.get();
   }
 
   private void score(List<Job> batch, int size) {

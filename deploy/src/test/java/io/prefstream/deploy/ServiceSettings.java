@@ -4,18 +4,14 @@ import io.prefstream.config.ConfigOption;
 import io.prefstream.config.Settings;
 import io.prefstream.ingest.ApiKeys;
 import io.prefstream.ingest.IngestConfig;
-import io.prefstream.ingest.IngestOptions;
 import io.prefstream.launcher.Prefstream;
 import io.prefstream.launcher.RunCommand;
+import io.prefstream.launcher.stack.ServiceKind;
 import io.prefstream.monitor.MonitorConfig;
-import io.prefstream.monitor.MonitorOptions;
 import io.prefstream.pairs.PairBuilderConfig;
 import io.prefstream.pairs.PairBuilderJob;
-import io.prefstream.pairs.PairBuilderOptions;
 import io.prefstream.scorer.ScorerConfig;
-import io.prefstream.scorer.ScorerOptions;
 import io.prefstream.trainer.TrainerConfig;
-import io.prefstream.trainer.TrainerOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,14 +39,9 @@ final class ServiceSettings {
 
   /** The keys {@code run SERVICE} reads from PREFSTREAM_* variables. */
   static List<ConfigOption<?>> options(String service) {
-    return switch (service) {
-      case "ingest" -> IngestOptions.ALL;
-      case "scorer" -> ScorerOptions.WITH_MODEL;
-      case "trainer" -> TrainerOptions.WITH_MODEL;
-      case "monitor" -> MonitorOptions.ALL;
-      case "pair-builder" -> PairBuilderOptions.ALL;
-      default -> List.of();
-    };
+    return RunCommand.SERVICES.contains(service) && !service.equals("kafka")
+        ? List.copyOf(ServiceKind.named(service).options())
+        : List.of();
   }
 
   /**

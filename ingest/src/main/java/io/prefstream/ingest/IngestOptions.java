@@ -6,6 +6,7 @@ import static io.prefstream.config.ConfigOption.sizeOption;
 import static io.prefstream.config.ConfigOption.stringOption;
 
 import io.prefstream.config.ConfigOption;
+import io.prefstream.config.KafkaOptions;
 import java.time.Duration;
 import java.util.List;
 
@@ -15,6 +16,9 @@ import java.util.List;
  */
 public final class IngestOptions {
 
+  public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+      KafkaOptions.bootstrapServers("ingest");
+  public static final ConfigOption<String> TOPIC_PREFIX = KafkaOptions.topicPrefix("ingest");
   public static final ConfigOption<String> HOST =
       stringOption("ingest.host", "0.0.0.0", "Interface the HTTP server binds.");
   public static final ConfigOption<Integer> PORT =
@@ -74,6 +78,8 @@ public final class IngestOptions {
 
   public static final List<ConfigOption<?>> ALL =
       List.of(
+          BOOTSTRAP_SERVERS,
+          TOPIC_PREFIX,
           HOST,
           PORT,
           MAX_BODY_BYTES,

@@ -22,6 +22,7 @@ import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.TopicAdmin;
 import io.prefstream.schemas.Topics;
+import io.prefstream.service.Service;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -48,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * idempotency window kept current from the feedback topic. Create, {@link #start()}, {@link
  * #close()}.
  */
-public final class IngestServer implements AutoCloseable {
+public final class IngestServer implements Service {
 
   private static final Logger LOG = LoggerFactory.getLogger(IngestServer.class);
   private static final String OPENAPI = "/io/prefstream/ingest/openapi.json";
@@ -148,6 +149,11 @@ public final class IngestServer implements AutoCloseable {
   }
 
   /** The base URI, e.g. {@code http://localhost:8080}. */
+  @Override
+  public String ready() {
+    return "uri=" + uri();
+  }
+
   public URI uri() {
     return URI.create("http://localhost:" + port());
   }

@@ -9,7 +9,10 @@ import io.prefstream.ingest.ApiKeys;
 import io.prefstream.ingest.EventStatus;
 import io.prefstream.ingest.FeedbackClient;
 import io.prefstream.ingest.IngestServer;
+import io.prefstream.launcher.stack.LocalStack;
+import io.prefstream.launcher.stack.ServiceKind;
 import io.prefstream.local.LocalKafka;
+import io.prefstream.pairs.LocalPairBuilder;
 import io.prefstream.schemas.Topics;
 import io.prefstream.scorer.Registry;
 import io.prefstream.scorer.ScorerServer;
@@ -17,6 +20,7 @@ import io.prefstream.scorer.ServedModel;
 import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
+import io.prefstream.trainer.TrainerService;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -112,15 +116,26 @@ public final class BenchFreshnessCommand implements Runnable {
     long t0 = System.nanoTime();
     java.util.concurrent.atomic.AtomicBoolean stop =
         new java.util.concurrent.atomic.AtomicBoolean();
-    try (LocalKafka kafka = LocalKafka.builder().optPort(0).optTopics(topics).build().start()) {
-      IngestStartOptions ingestOptions = new IngestStartOptions();
-      ingestOptions.port = 0;
-      try (IngestServer ingest = ingestOptions.start(kafka.bootstrapServers(), topics, out);
-          LocalPairBuilder pairBuilder =
-              LocalPairBuilder.start(kafka.bootstrapServers(), topics, overrides, kafka.dataDir());
-          LocalTrainer trainer =
-              LocalTrainer.start(kafka.bootstrapServers(), topics, overrides, kafka.dataDir());
-          ScorerServer scorer = LocalScorer.start(kafka.bootstrapServers(), topics, overrides, 0)) {
+    LocalStack.Builder plan =
+        LocalStack.builder(LocalKafka.builder().optPort(0).optTopics(topics).build().start())
+            .optServices(
+                ServiceKind.INGEST,
+                ServiceKind.PAIR_BUILDER,
+                ServiceKind.TRAINER,
+                ServiceKind.SCORER)
+            .optPort(ServiceKind.INGEST, 0)
+            .optPort(ServiceKind.SCORER, 0)
+            .optOut(out);
+    for (ServiceKind kind : ServiceKind.values()) {
+      plan.optDefaults(kind, overrides);
+    }
+    try (LocalStack stack = plan.start()) {
+      LocalKafka kafka = stack.kafka();
+      {
+        IngestServer ingest = stack.ingest();
+        LocalPairBuilder pairBuilder = stack.pairBuilder();
+        TrainerService trainer = stack.trainer();
+        ScorerServer scorer = stack.scorer();
         String key = Registry.key(ApiKeys.DEMO_TENANT, trainer.config().modelName());
         List<Thread> watchers = new ArrayList<>();
         watchers.add(

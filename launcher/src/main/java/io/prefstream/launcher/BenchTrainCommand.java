@@ -5,9 +5,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.Split;
 import io.prefstream.config.Settings;
+import io.prefstream.launcher.stack.ServiceKind;
 import io.prefstream.local.LocalKafka;
 import io.prefstream.model.Candidate;
 import io.prefstream.model.ModelOptions;
@@ -24,6 +26,7 @@ import io.prefstream.simulator.SimulatorConfig;
 import io.prefstream.trainer.TenantModel;
 import io.prefstream.trainer.TrainerConfig;
 import io.prefstream.trainer.TrainerMetrics;
+import io.prefstream.trainer.TrainerService;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -390,8 +393,12 @@ public final class BenchTrainCommand implements Runnable {
       throws Exception {
     Path dataDir = Files.createTempDirectory("prefstream-bench-train");
     long started = System.nanoTime();
-    try (LocalTrainer trainer =
-        LocalTrainer.start(kafka.bootstrapServers(), topics, settings, dataDir)) {
+    TrainerConfig config =
+        TrainerConfig.from(
+            ServiceKind.TRAINER.settings(
+                settings, Settings.empty(), kafka.bootstrapServers(), topics, dataDir, null));
+    try (TrainerService trainer =
+        TrainerService.start(config, new TrainerMetrics(new SimpleMeterRegistry()))) {
       if (!trainer.awaitTrained("demo", train, Duration.ofMinutes(30))) {
         throw new IllegalStateException("the trainer did not train every pair");
       }

@@ -6,10 +6,13 @@ import io.prefstream.ingest.EventResult;
 import io.prefstream.ingest.EventStatus;
 import io.prefstream.ingest.FeedbackClient;
 import io.prefstream.ingest.IngestServer;
+import io.prefstream.launcher.stack.LocalStack;
+import io.prefstream.launcher.stack.ServiceKind;
 import io.prefstream.local.LocalKafka;
 import io.prefstream.model.checkpoint.CheckpointId;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.monitor.MonitorServer;
+import io.prefstream.pairs.LocalPairBuilder;
 import io.prefstream.pairs.PairBuilderOptions;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.scorer.ScorerOptions;
@@ -19,6 +22,7 @@ import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
 import io.prefstream.trainer.TrainerOptions;
+import io.prefstream.trainer.TrainerService;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -213,46 +217,38 @@ public final class DemoCommand implements Runnable {
             ? null
             : DatasetReplay.read(
                 dataset, users.tenant(), untilStopped ? Integer.MAX_VALUE : simulation.events);
-    IngestStartOptions ingestOptions = new IngestStartOptions();
-    ingestOptions.port = ingestPort;
-    try (LocalKafka kafka = local.startKafka();
-        IngestServer ingest = ingestOptions.start(kafka.bootstrapServers(), kafka.topics(), out);
-        LocalPairBuilder pairBuilder =
-            LocalPairBuilder.start(
-                kafka.bootstrapServers(),
-                kafka.topics(),
-                // The demo ends by draining the job (event time to its end); Flink drops that
-                // final watermark from a source marked idle, and the demo's partitions all carry
-                // traffic, so idleness waits longer than the demo runs.
-                Settings.of(Map.of(PairBuilderOptions.IDLE_TIMEOUT.key(), "1h")),
-                kafka.dataDir());
-        LocalTrainer trainer =
-            LocalTrainer.start(
-                kafka.bootstrapServers(),
-                kafka.topics(),
-                trainerSettings(),
-                model == null ? Settings.empty() : Settings.of(Map.of("model.type", model)),
-                kafka.dataDir(),
-                new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
-        ScorerServer scorer =
-            LocalScorer.start(
-                kafka.bootstrapServers(),
-                kafka.topics(),
-                // The demo's scoring traffic is light: the monitor sees every served score. Its
-                // HOLDOUT pairs come a few a second: 30 fresh pairs a step (not 200) let a
-                // candidate be judged and promoted while the product still sends.
+    LocalStack.Builder stackPlan =
+        LocalStack.builder(local.startKafka())
+            .optOut(out)
+            .optPort(ServiceKind.INGEST, ingestPort)
+            .optPort(ServiceKind.SCORER, scorerPort)
+            .optPort(ServiceKind.MONITOR, monitorPort)
+            // The demo ends by draining the job (event time to its end); Flink drops that final
+            // watermark from a source marked idle, and the demo's partitions all carry traffic,
+            // so idleness waits longer than the demo runs.
+            .optDefaults(
+                ServiceKind.PAIR_BUILDER,
+                Settings.of(Map.of(PairBuilderOptions.IDLE_TIMEOUT.key(), "1h")))
+            .optDefaults(ServiceKind.TRAINER, trainerSettings())
+            .optForced(
+                ServiceKind.TRAINER,
+                model == null ? Settings.empty() : Settings.of(Map.of("model.type", model)))
+            // The demo's scoring traffic is light: the monitor sees every served score. Its
+            // HOLDOUT pairs come a few a second: 30 fresh pairs a step (not 200) let a candidate
+            // be judged and promoted while the product still sends.
+            .optDefaults(
+                ServiceKind.SCORER,
                 Settings.of(
                     Map.of(
                         ScorerOptions.SCORE_SAMPLE.key(), "1",
-                        ScorerOptions.ROLLOUT_MIN_PAIRS.key(), "30")),
-                scorerPort);
-        MonitorServer monitor =
-            LocalMonitor.start(
-                kafka.bootstrapServers(),
-                kafka.topics(),
-                Settings.empty(),
-                kafka.dataDir(),
-                monitorPort)) {
+                        ScorerOptions.ROLLOUT_MIN_PAIRS.key(), "30")));
+    try (LocalStack stack = stackPlan.start()) {
+      LocalKafka kafka = stack.kafka();
+      IngestServer ingest = stack.ingest();
+      LocalPairBuilder pairBuilder = stack.pairBuilder();
+      TrainerService trainer = stack.trainer();
+      ScorerServer scorer = stack.scorer();
+      MonitorServer monitor = stack.monitor();
       out.println("prefstream demo: Kafka broker (KRaft) at " + kafka.bootstrapServers());
       out.println("prefstream demo: ingest API at " + ingest.uri());
       out.println(

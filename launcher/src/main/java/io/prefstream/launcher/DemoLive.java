@@ -7,6 +7,7 @@ import io.prefstream.scorer.Registry;
 import io.prefstream.scorer.ScorerServer;
 import io.prefstream.simulator.ProductRun;
 import io.prefstream.simulator.Simulator;
+import io.prefstream.trainer.TrainerService;
 import java.io.PrintWriter;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
@@ -24,7 +25,7 @@ final class DemoLive implements AutoCloseable {
 
   private final PrintWriter out;
   private final ProductRun.Progress progress;
-  private final LocalTrainer trainer;
+  private final TrainerService trainer;
   private final ScorerServer scorer;
   private final String tenant;
   private final String key;
@@ -48,7 +49,7 @@ final class DemoLive implements AutoCloseable {
   DemoLive(
       PrintWriter out,
       ProductRun.Progress progress,
-      LocalTrainer trainer,
+      TrainerService trainer,
       ScorerServer scorer,
       String tenant,
       String model,

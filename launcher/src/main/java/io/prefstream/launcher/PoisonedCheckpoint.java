@@ -17,6 +17,7 @@ import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
 import io.prefstream.trainer.OfflineTrainer;
 import io.prefstream.trainer.TrainerMetrics;
+import io.prefstream.trainer.TrainerService;
 import io.prefstream.trainer.TrainingPair;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -46,7 +47,7 @@ final class PoisonedCheckpoint implements AutoCloseable {
   static final int ATTEMPTS = 40;
 
   private final PrintWriter out;
-  private final LocalTrainer trainer;
+  private final TrainerService trainer;
   private final ScorerServer scorer;
   private final KafkaClients kafka;
   private final Topics topics;
@@ -65,7 +66,7 @@ final class PoisonedCheckpoint implements AutoCloseable {
 
   PoisonedCheckpoint(
       PrintWriter out,
-      LocalTrainer trainer,
+      TrainerService trainer,
       ScorerServer scorer,
       KafkaClients kafka,
       Topics topics,

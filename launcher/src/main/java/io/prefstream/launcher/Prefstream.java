@@ -1,5 +1,6 @@
 package io.prefstream.launcher;
 
+import io.prefstream.service.ServiceException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -35,12 +36,15 @@ public final class Prefstream implements Runnable {
     return commandLine().execute(args);
   }
 
-  /** The command line, with {@link UserError}s printed as one line and exit code 1. */
+  /**
+   * The command line, with {@link UserError}s and services that cannot start ({@link
+   * ServiceException}) printed as one line and exit code 1.
+   */
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Prefstream());
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
-          if (e instanceof UserError) {
+          if (e instanceof UserError || e instanceof ServiceException) {
             commandLine.getErr().println("prefstream: " + e.getMessage());
             return 1;
           }

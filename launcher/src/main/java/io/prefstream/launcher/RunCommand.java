@@ -1,17 +1,19 @@
 package io.prefstream.launcher;
 
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.config.Settings;
-import io.prefstream.ingest.IngestServer;
+import io.prefstream.ingest.IngestMain;
+import io.prefstream.launcher.stack.ServiceKind;
 import io.prefstream.local.LocalKafka;
 import io.prefstream.local.LocalKafkaException;
-import io.prefstream.monitor.MonitorServer;
-import io.prefstream.scorer.ScorerServer;
+import io.prefstream.monitor.MonitorMain;
+import io.prefstream.pairs.LocalPairBuilder;
+import io.prefstream.scorer.ScorerMain;
+import io.prefstream.service.Service;
+import io.prefstream.service.Services;
+import io.prefstream.trainer.TrainerMain;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,8 +23,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * One service alone, in its own process, against a Kafka cluster: what the fault-tolerance suite
- * kills and restarts, and what a container runs. Prints one {@code ready SERVICE ...} line, then
- * runs until SIGTERM (each service stops cleanly: the trainer with a last checkpoint).
+ * kills and restarts, and what a container runs. It only delegates: each service starts by its own
+ * module's entry point ({@code IngestMain}, {@code LocalPairBuilder}, {@code TrainerMain}, {@code
+ * ScorerMain}, {@code MonitorMain}), as their {@code main} does. Prints one {@code ready SERVICE
+ * ...} line, then runs until SIGTERM (each service stops cleanly: the trainer with a last
+ * checkpoint).
  */
 @Command(
     name = "run",
@@ -89,111 +94,58 @@ public final class RunCommand implements Runnable {
           "unknown service '" + service + "'; one of " + String.join(", ", SERVICES));
     }
     PrintWriter out = spec.commandLine().getOut();
-    Settings settings = configFile == null ? Settings.empty() : Settings.fromFile(configFile);
-    AutoCloseable running;
-    String ready;
-    switch (service) {
-      case "kafka" -> {
-        LocalKafka kafka = startKafka();
-        running = kafka;
-        ready = "bootstrap=" + kafka.bootstrapServers() + " data=" + kafka.dataDir();
-      }
-      case "ingest" -> {
-        IngestStartOptions options = new IngestStartOptions();
-        options.port = port(8080);
-        options.configFile = configFile;
-        IngestServer ingest = options.start(bootstrap, prefix.topics(), out);
-        running = ingest;
-        ready = "uri=" + ingest.uri();
-      }
-      case "pair-builder" -> {
-        LocalPairBuilder pairs =
-            LocalPairBuilder.start(bootstrap, prefix.topics(), settings, dataDir);
-        pairs.onUnexpectedEnd(
-            reason -> {
-              System.err.println("prefstream: " + reason);
-              System.err.flush();
-              Runtime.getRuntime().halt(1); // let a supervisor restart it from its checkpoint
-            });
-        running = pairs;
-        ready =
-            "job="
-                + pairs.jobId()
-                + pairs.recoveredFrom().map(c -> " resumed=" + c).orElse(" resumed=none");
-      }
-      case "trainer" -> {
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        LocalTrainer trainer =
-            LocalTrainer.start(bootstrap, prefix.topics(), settings, dataDir, registry);
-        trainer.onUnexpectedEnd(
-            reason -> {
-              System.err.println("prefstream: " + reason);
-              System.err.flush();
-              Runtime.getRuntime().halt(1); // a trainer that is not training must not look alive
-            });
-        TrainerEndpoint endpoint;
-        try {
-          endpoint = TrainerEndpoint.start(port(8083), registry, trainer);
-        } catch (UserError e) {
-          trainer.close();
-          throw e;
-        }
-        running =
-            () -> {
-              try (endpoint) {
-                trainer.close();
-              }
-            };
-        ready = "store=" + trainer.store() + " uri=" + endpoint.uri();
-      }
-      case "scorer" -> {
-        ScorerServer scorer = LocalScorer.start(bootstrap, prefix.topics(), settings, port(8081));
-        running = scorer;
-        ready = "uri=" + scorer.uri();
-      }
-      default -> {
-        MonitorServer monitor =
-            LocalMonitor.start(bootstrap, prefix.topics(), settings, dataDir, port(8082));
-        running = monitor;
-        ready = "uri=" + monitor.uri();
-      }
-    }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  out.println("prefstream: stopping " + service);
-                  out.flush();
-                  try {
-                    running.close();
-                  } catch (Exception e) {
-                    System.err.println("prefstream: stopping " + service + ": " + e.getMessage());
-                  }
-                  stopped.countDown();
-                },
-                "prefstream-shutdown"));
-    out.println("prefstream: ready " + service + " " + ready);
-    out.flush();
-    try {
-      stopped.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Service running = service.equals("kafka") ? startKafka() : startService(out);
+    Services.runUntilStopped(service, running, out);
   }
 
-  private int port(int fallback) {
-    return port < 0 ? fallback : port;
+  /**
+   * Starts the service by its module's own entry point, with the settings of {@link
+   * ServiceKind#settings}: its state under --data-dir, the config file, the environment, then
+   * --bootstrap, --topic-prefix and --port.
+   */
+  private Service startService(PrintWriter out) {
+    ServiceKind kind = ServiceKind.named(service);
+    Settings settings =
+        kind.settings(
+            configFile == null ? Settings.empty() : Settings.fromFile(configFile),
+            Settings.empty(),
+            bootstrap,
+            prefix.topics(),
+            dataDir,
+            port < 0 ? null : port);
+    return switch (kind) {
+      case INGEST -> IngestMain.start(settings, out);
+      case PAIR_BUILDER -> {
+        LocalPairBuilder pairs = LocalPairBuilder.start(settings);
+        pairs.onUnexpectedEnd(Services::halt); // a supervisor restarts it from its checkpoint
+        yield pairs;
+      }
+      case TRAINER -> TrainerMain.start(settings, Services::halt);
+      case SCORER -> ScorerMain.start(settings);
+      case MONITOR -> MonitorMain.start(settings);
+    };
   }
 
-  private LocalKafka startKafka() {
+  private Service startKafka() {
     LocalKafka.Builder builder =
         LocalKafka.builder().optTopics(prefix.topics()).optDataDir(dataDir.resolve("kafka"));
+    LocalKafka kafka;
     try {
-      builder.optPort(port(LocalKafka.DEFAULT_PORT));
-      return builder.build().start();
+      builder.optPort(port < 0 ? LocalKafka.DEFAULT_PORT : port);
+      kafka = builder.build().start();
     } catch (IllegalArgumentException | LocalKafkaException e) {
       throw new UserError(e.getMessage() + " (--port, --data-dir)", e);
     }
+    return new Service() {
+      @Override
+      public String ready() {
+        return "bootstrap=" + kafka.bootstrapServers() + " data=" + kafka.dataDir();
+      }
+
+      @Override
+      public void close() {
+        kafka.close();
+      }
+    };
   }
 }

@@ -1,10 +1,13 @@
 package io.prefstream.launcher;
 
 import io.prefstream.ingest.IngestServer;
+import io.prefstream.launcher.stack.LocalStack;
 import io.prefstream.local.LocalKafka;
 import io.prefstream.monitor.MonitorServer;
+import io.prefstream.pairs.LocalPairBuilder;
 import io.prefstream.schemas.Topic;
 import io.prefstream.scorer.ScorerServer;
+import io.prefstream.trainer.TrainerService;
 import java.io.PrintWriter;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -22,85 +25,24 @@ import picocli.CommandLine.Spec;
 public final class UpCommand implements Runnable {
 
   @Mixin LocalStackOptions local;
-  @Mixin IngestStartOptions ingestOptions;
+  @Mixin UpServiceOptions services;
   @Spec CommandSpec spec;
 
   @Override
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
     LocalKafka kafka = local.startKafka();
-    IngestServer ingest;
-    LocalPairBuilder pairs;
-    try {
-      ingest = ingestOptions.start(kafka.bootstrapServers(), kafka.topics(), out);
-    } catch (RuntimeException e) {
-      kafka.close();
-      throw e;
-    }
-    try {
-      pairs =
-          LocalPairBuilder.start(
-              kafka.bootstrapServers(),
-              kafka.topics(),
-              ingestOptions.fileSettings(),
-              kafka.dataDir());
-    } catch (RuntimeException e) {
-      ingest.close();
-      kafka.close();
-      throw e;
-    }
+    LocalStack stack = services.applyTo(LocalStack.builder(kafka)).optOut(out).start();
+    IngestServer ingest = stack.ingest();
+    LocalPairBuilder pairs = stack.pairBuilder();
+    TrainerService trainer = stack.trainer();
+    ScorerServer scorer = stack.scorer();
+    MonitorServer monitor = stack.monitor();
     pairs.onUnexpectedEnd(
         reason -> {
           System.err.println("prefstream: " + reason + "; pairs are not being built");
           System.err.flush();
         });
-    LocalTrainer trainer;
-    try {
-      trainer =
-          LocalTrainer.start(
-              kafka.bootstrapServers(),
-              kafka.topics(),
-              ingestOptions.fileSettings(),
-              kafka.dataDir(),
-              ingest.registry()); // served on ingest's /metrics until the monitor has its own
-    } catch (RuntimeException e) {
-      pairs.close();
-      ingest.close();
-      kafka.close();
-      throw e;
-    }
-    ScorerServer scorer;
-    try {
-      scorer =
-          LocalScorer.start(
-              kafka.bootstrapServers(),
-              kafka.topics(),
-              ingestOptions.fileSettings(),
-              ingestOptions.scorerPort);
-    } catch (RuntimeException e) {
-      trainer.close();
-      pairs.close();
-      ingest.close();
-      kafka.close();
-      throw e;
-    }
-    MonitorServer monitor;
-    try {
-      monitor =
-          LocalMonitor.start(
-              kafka.bootstrapServers(),
-              kafka.topics(),
-              ingestOptions.fileSettings(),
-              kafka.dataDir(),
-              ingestOptions.monitorPort);
-    } catch (RuntimeException e) {
-      scorer.close();
-      trainer.close();
-      pairs.close();
-      ingest.close();
-      kafka.close();
-      throw e;
-    }
     trainer.onUnexpectedEnd(
         reason -> {
           System.err.println("prefstream: " + reason + "; the reward model is not being trained");
@@ -113,12 +55,11 @@ public final class UpCommand implements Runnable {
                 () -> {
                   out.println("prefstream: stopping");
                   out.flush();
-                  ingest.close();
-                  scorer.close();
-                  monitor.close();
-                  pairs.close();
-                  trainer.close(); // trains what it read, writes a last checkpoint
-                  kafka.close();
+                  try {
+                    stack.close(); // the trainer trains what it read, writes a last checkpoint
+                  } catch (RuntimeException e) {
+                    System.err.println("prefstream: stopping: " + e.getMessage());
+                  }
                   stopped.countDown();
                 },
                 "prefstream-shutdown"));

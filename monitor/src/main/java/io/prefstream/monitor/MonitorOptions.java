@@ -6,6 +6,7 @@ import static io.prefstream.config.ConfigOption.intOption;
 import static io.prefstream.config.ConfigOption.stringOption;
 
 import io.prefstream.config.ConfigOption;
+import io.prefstream.config.KafkaOptions;
 import java.time.Duration;
 import java.util.List;
 
@@ -16,9 +17,8 @@ import java.util.List;
 public final class MonitorOptions {
 
   public static final ConfigOption<String> BOOTSTRAP_SERVERS =
-      stringOption("monitor.bootstrap-servers", "localhost:9092", "Kafka bootstrap servers.");
-  public static final ConfigOption<String> TOPIC_PREFIX =
-      stringOption("monitor.topic-prefix", "prefstream", "Prefix of every prefstream topic.");
+      KafkaOptions.bootstrapServers("monitor");
+  public static final ConfigOption<String> TOPIC_PREFIX = KafkaOptions.topicPrefix("monitor");
   public static final ConfigOption<String> HOST =
       stringOption("monitor.host", "0.0.0.0", "Interface the HTTP server binds.");
   public static final ConfigOption<Integer> PORT =

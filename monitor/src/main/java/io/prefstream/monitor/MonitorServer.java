@@ -13,6 +13,7 @@ import io.prefstream.avro.AlertLevel;
 import io.prefstream.avro.DriftReport;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
+import io.prefstream.service.Service;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -41,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * {@code GET /v1/alerts} (those at WARN or ALERT), {@code GET /metrics} (every figure and level as
  * a Prometheus gauge) and {@code GET /healthz}. Create, {@link #start()}, {@link #close()}.
  */
-public final class MonitorServer implements AutoCloseable {
+public final class MonitorServer implements Service {
 
   private static final Logger LOG = LoggerFactory.getLogger(MonitorServer.class);
   private static final JsonForm<DriftReport> JSON = JsonForm.of(DriftReport.class);
@@ -127,6 +128,11 @@ public final class MonitorServer implements AutoCloseable {
 
   public int port() {
     return app.port();
+  }
+
+  @Override
+  public String ready() {
+    return "uri=" + uri();
   }
 
   public URI uri() {

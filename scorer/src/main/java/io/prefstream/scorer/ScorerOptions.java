@@ -6,6 +6,7 @@ import static io.prefstream.config.ConfigOption.intOption;
 import static io.prefstream.config.ConfigOption.stringOption;
 
 import io.prefstream.config.ConfigOption;
+import io.prefstream.config.KafkaOptions;
 import io.prefstream.model.ModelOptions;
 import java.time.Duration;
 import java.util.List;
@@ -19,9 +20,8 @@ import java.util.stream.Stream;
 public final class ScorerOptions {
 
   public static final ConfigOption<String> BOOTSTRAP_SERVERS =
-      stringOption("scorer.bootstrap-servers", "localhost:9092", "Kafka bootstrap servers.");
-  public static final ConfigOption<String> TOPIC_PREFIX =
-      stringOption("scorer.topic-prefix", "prefstream", "Prefix of every prefstream topic.");
+      KafkaOptions.bootstrapServers("scorer");
+  public static final ConfigOption<String> TOPIC_PREFIX = KafkaOptions.topicPrefix("scorer");
   public static final ConfigOption<String> HOST =
       stringOption("scorer.host", "0.0.0.0", "Interface the HTTP server binds.");
   public static final ConfigOption<Integer> PORT =

@@ -20,6 +20,7 @@ import io.prefstream.model.Candidate;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
 import io.prefstream.scorer.rollout.RolloutController;
+import io.prefstream.service.Service;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -56,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * With {@code rollout.controller=1} it also offers to run the {@link RolloutController}. Create,
  * {@link #start()}, {@link #close()}.
  */
-public final class ScorerServer implements AutoCloseable {
+public final class ScorerServer implements Service {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScorerServer.class);
   private static final String ANSWERED = "prefstream.answered";
@@ -110,6 +111,11 @@ public final class ScorerServer implements AutoCloseable {
 
   public int port() {
     return app.port();
+  }
+
+  @Override
+  public String ready() {
+    return "uri=" + uri();
   }
 
   public URI uri() {

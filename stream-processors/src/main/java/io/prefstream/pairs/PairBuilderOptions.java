@@ -7,6 +7,7 @@ import static io.prefstream.config.ConfigOption.intOption;
 import static io.prefstream.config.ConfigOption.stringOption;
 
 import io.prefstream.config.ConfigOption;
+import io.prefstream.config.KafkaOptions;
 import java.time.Duration;
 import java.util.List;
 
@@ -124,9 +125,8 @@ public final class PairBuilderOptions {
 
   // The job
   public static final ConfigOption<String> BOOTSTRAP_SERVERS =
-      stringOption("pairs.bootstrap-servers", "localhost:9092", "Kafka bootstrap servers.");
-  public static final ConfigOption<String> TOPIC_PREFIX =
-      stringOption("pairs.topic-prefix", "prefstream", "Prefix of every prefstream topic.");
+      KafkaOptions.bootstrapServers("pairs");
+  public static final ConfigOption<String> TOPIC_PREFIX = KafkaOptions.topicPrefix("pairs");
   public static final ConfigOption<String> GROUP_ID =
       stringOption(
           "pairs.group-id",
@@ -159,6 +159,14 @@ public final class PairBuilderOptions {
   public static final ConfigOption<Integer> PARALLELISM =
       intOption(
           "pairs.parallelism", 0, 0, 10_000, "Job parallelism; 0 uses the cluster's default.");
+
+  public static final ConfigOption<String> LOCAL_STATE_DIR =
+      stringOption(
+          "pairs.local-state-dir",
+          "pair-builder-state",
+          "Where the job run on a MiniCluster in its own process (PairBuilderMain, prefstream run"
+              + " pair-builder, the local stack) keeps its Flink checkpoints; a restart over it"
+              + " resumes from the newest. A job submitted to a Flink cluster ignores it.");
 
   public static final List<ConfigOption<?>> ALL =
       List.of(
@@ -193,7 +201,8 @@ public final class PairBuilderOptions {
           STARTING_OFFSETS,
           CHECKPOINT_INTERVAL,
           TRANSACTION_TIMEOUT,
-          PARALLELISM);
+          PARALLELISM,
+          LOCAL_STATE_DIR);
 
   private PairBuilderOptions() {}
 

@@ -1,37 +1,71 @@
 package io.prefstream.trainer;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.config.Settings;
+import io.prefstream.service.Service;
+import io.prefstream.service.ServiceException;
+import io.prefstream.service.Services;
+import java.util.function.Consumer;
 
 /**
  * Runs the online trainer alone, as its own process: {@code TrainerMain [--config FILE] [key=value
  * ...]} with {@code trainer.*}, {@code model.*} and {@code kafka.*} keys (environment variables
- * {@code PREFSTREAM_TRAINER_...} too). Stops cleanly on SIGTERM with a last checkpoint.
+ * {@code PREFSTREAM_TRAINER_...} too). It serves {@code /metrics} and {@code /healthz} on {@code
+ * trainer.port} and stops cleanly on SIGTERM with a last checkpoint. {@code prefstream run trainer}
+ * starts it by {@link #start}, the same way.
  */
 public final class TrainerMain {
 
   private TrainerMain() {}
 
-  public static void main(String[] args) throws Exception {
-    TrainerConfig config =
-        TrainerConfig.from(
-            Settings.fromArgs(Settings.fromEnv(System.getenv(), TrainerOptions.WITH_MODEL), args));
-    OnlineTrainer trainer =
-        OnlineTrainer.kafka(config, new TrainerMetrics(new SimpleMeterRegistry()));
-    Thread main = Thread.currentThread();
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  trainer.stop();
-                  try {
-                    main.join(30_000);
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                }));
-    try (trainer) {
-      trainer.run();
+  public static void main(String[] args) {
+    Services.main(
+        "trainer",
+        () ->
+            start(
+                Settings.fromArgs(
+                    Settings.fromEnv(System.getenv(), TrainerOptions.WITH_MODEL), args),
+                Services::halt)); // a trainer that is not training must not look alive
+  }
+
+  /**
+   * Starts the trainer and its endpoint from fully merged settings.
+   *
+   * @param onUnexpectedEnd called once if training ends while nobody asked it to
+   * @throws ServiceException naming the bad setting or the port in use
+   */
+  public static Service start(Settings settings, Consumer<String> onUnexpectedEnd) {
+    TrainerConfig config;
+    int port;
+    try {
+      config = TrainerConfig.from(settings);
+      port = settings.get(TrainerOptions.PORT);
+    } catch (IllegalArgumentException e) {
+      throw new ServiceException(e.getMessage(), e);
     }
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    TrainerService trainer = TrainerService.start(config, new TrainerMetrics(registry));
+    trainer.onUnexpectedEnd(onUnexpectedEnd);
+    TrainerEndpoint endpoint;
+    try {
+      endpoint = TrainerEndpoint.start(port, registry, trainer);
+    } catch (ServiceException e) {
+      trainer.close();
+      throw e;
+    }
+    return new Service() {
+      @Override
+      public String ready() {
+        return "store=" + trainer.store() + " uri=" + endpoint.uri();
+      }
+
+      @Override
+      public void close() {
+        try (endpoint) {
+          trainer.close();
+        }
+      }
+    };
   }
 }

@@ -7,6 +7,7 @@ import static io.prefstream.config.ConfigOption.intOption;
 import static io.prefstream.config.ConfigOption.stringOption;
 
 import io.prefstream.config.ConfigOption;
+import io.prefstream.config.KafkaOptions;
 import io.prefstream.model.ModelOptions;
 import java.time.Duration;
 import java.util.List;
@@ -22,14 +23,21 @@ public final class TrainerOptions {
 
   // Where
   public static final ConfigOption<String> BOOTSTRAP_SERVERS =
-      stringOption("trainer.bootstrap-servers", "localhost:9092", "Kafka bootstrap servers.");
-  public static final ConfigOption<String> TOPIC_PREFIX =
-      stringOption("trainer.topic-prefix", "prefstream", "Prefix of every prefstream topic.");
+      KafkaOptions.bootstrapServers("trainer");
+  public static final ConfigOption<String> TOPIC_PREFIX = KafkaOptions.topicPrefix("trainer");
   public static final ConfigOption<String> STORE =
       stringOption(
           "trainer.store",
           "checkpoints",
           "Directory of the checkpoint store (relative paths resolve against the working directory).");
+  public static final ConfigOption<Integer> PORT =
+      intOption(
+          "trainer.port",
+          8083,
+          0,
+          65535,
+          "HTTP port of the trainer's /metrics and /healthz (it takes no requests); 0 picks a free"
+              + " one.");
   public static final ConfigOption<String> MODEL_NAME =
       stringOption("trainer.model-name", "reward", "Name of the trained model within each tenant.");
   public static final ConfigOption<String> TENANTS =
@@ -186,6 +194,7 @@ public final class TrainerOptions {
           BOOTSTRAP_SERVERS,
           TOPIC_PREFIX,
           STORE,
+          PORT,
           MODEL_NAME,
           TENANTS,
           SHARED_MODEL,

@@ -218,6 +218,56 @@ class TrainerIT {
         .isEqualTo(last.getVersion());
   }
 
+  /**
+   * The trainer's own entry point, as its container runs it: it trains and serves its meters and
+   * health, and once closed it has written its last checkpoint and serves no more.
+   */
+  @Test
+  void theTrainerProcessServesMetricsAndHealthAndStopsWithACheckpoint() throws Exception {
+    Topics topics = topics();
+    Path store = dir.resolve("main-store");
+    List<PreferencePair> all = pairs("demo", 31, 200);
+    produce(topics, all);
+    java.util.concurrent.atomic.AtomicReference<String> ended =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    io.prefstream.service.Service trainer =
+        TrainerMain.start(
+            settings(topics, store).overriddenBy(Settings.of(Map.of("trainer.port", "0"))),
+            ended::set);
+    java.net.URI uri = java.net.URI.create(trainer.ready().replaceAll(".* uri=", ""));
+    var http = java.net.http.HttpClient.newHttpClient();
+    java.util.function.Function<String, java.net.http.HttpResponse<String>> get =
+        path -> {
+          try {
+            return http.send(
+                java.net.http.HttpRequest.newBuilder(uri.resolve(path)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        };
+    try {
+      assertThat(trainer.ready()).startsWith("store=" + store.toAbsolutePath());
+      await(
+          "pairs trained, as /healthz says",
+          Duration.ofMinutes(2),
+          () ->
+              get.apply("/healthz")
+                  .body()
+                  .contains("\"pairs_trained\":" + trainCount(all, "demo")));
+      assertThat(get.apply("/healthz").statusCode()).isEqualTo(200);
+      assertThat(get.apply("/metrics").body())
+          .contains("jvm_memory_used_bytes")
+          .contains("prefstream_trainer_");
+    } finally {
+      trainer.close();
+    }
+    assertThat(ended.get()).isNull(); // a stop asked for is no unexpected end
+    assertThat(newest(store, "demo").pairsSeen()).isEqualTo(trainCount(all, "demo"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> get.apply("/healthz"))
+        .hasCauseInstanceOf(java.net.ConnectException.class);
+  }
+
   @Test
   void anEncoderTrainsFromTheStreamAndResumesWithNoPairLostOrTrainedTwice() throws Exception {
     Topics topics = topics();

@@ -1,4 +1,4 @@
-package io.prefstream.launcher;
+package io.prefstream.trainer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
@@ -8,16 +8,17 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.schemas.JsonForm;
+import io.prefstream.service.ServiceException;
 import java.net.URI;
 import java.util.Map;
 
 /**
- * The HTTP side of a trainer run alone ({@code run trainer}): {@code GET /metrics} (its meters in
- * Prometheus' text format) and {@code GET /healthz} (200 with each tenant's version and pairs
- * trained while it trains, 503 once it has stopped), for a Prometheus scrape and a Kubernetes
- * probe. The trainer takes no requests: this is all it serves.
+ * The HTTP side of a trainer process: {@code GET /metrics} (its meters in Prometheus' text format)
+ * and {@code GET /healthz} (200 with each tenant's version and pairs trained while it trains, 503
+ * once it has stopped), for a Prometheus scrape and a Kubernetes probe. The trainer takes no
+ * requests: this is all it serves.
  */
-final class TrainerEndpoint implements AutoCloseable {
+public final class TrainerEndpoint implements AutoCloseable {
 
   private final Javalin app;
 
@@ -25,7 +26,12 @@ final class TrainerEndpoint implements AutoCloseable {
     this.app = app;
   }
 
-  static TrainerEndpoint start(int port, PrometheusMeterRegistry registry, LocalTrainer trainer) {
+  /**
+   * Serves {@code trainer}'s meters from {@code registry} (JVM and process meters are added) on
+   * {@code port}, 0 for a free one.
+   */
+  public static TrainerEndpoint start(
+      int port, PrometheusMeterRegistry registry, TrainerService trainer) {
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -52,20 +58,19 @@ final class TrainerEndpoint implements AutoCloseable {
     try {
       app.start(port);
     } catch (RuntimeException e) {
-      throw new UserError(
+      throw new ServiceException(
           "the trainer's metrics endpoint could not start on port " + port + ": " + e.getMessage(),
           e);
     }
     return new TrainerEndpoint(app);
   }
 
-  private static ObjectNode health(LocalTrainer trainer, boolean running) {
+  private static ObjectNode health(TrainerService trainer, boolean running) {
     ObjectNode body = JsonForm.mapper().createObjectNode();
     body.put("status", running ? "ok" : "stopped");
     body.put("checkpoints_written", trainer.checkpointsWritten());
     ObjectNode tenants = body.putObject("tenants");
-    for (Map.Entry<String, io.prefstream.trainer.OnlineTrainer.TenantStatus> e :
-        trainer.status().entrySet()) {
+    for (Map.Entry<String, OnlineTrainer.TenantStatus> e : trainer.status().entrySet()) {
       ObjectNode t = tenants.putObject(e.getKey());
       t.put("version", e.getValue().version());
       t.put("pairs_trained", e.getValue().pairsTrained());
@@ -73,7 +78,7 @@ final class TrainerEndpoint implements AutoCloseable {
     return body;
   }
 
-  URI uri() {
+  public URI uri() {
     return URI.create("http://localhost:" + app.port());
   }
 

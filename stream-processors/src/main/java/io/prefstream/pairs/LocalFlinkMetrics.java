@@ -1,4 +1,4 @@
-package io.prefstream.launcher;
+package io.prefstream.pairs;
 
 import java.util.Map;
 import java.util.Properties;
@@ -12,8 +12,8 @@ import org.apache.flink.metrics.reporter.MetricReporter;
 import org.apache.flink.metrics.reporter.MetricReporterFactory;
 
 /**
- * A Flink metric reporter that keeps the metrics of jobs on this process's MiniCluster where the
- * launcher can read them: how far the pair builder's source has read, what it has counted.
+ * A Flink metric reporter that keeps the metrics of jobs on this process's MiniCluster where this
+ * process can read them: how far the pair builder's source has read, what it has counted.
  * Configured by {@link #configure}; Flink instantiates it in this JVM.
  */
 public final class LocalFlinkMetrics implements MetricReporter {
@@ -21,12 +21,12 @@ public final class LocalFlinkMetrics implements MetricReporter {
   private static final Map<String, Metric> METRICS = new ConcurrentHashMap<>();
 
   /** The Flink settings ({@code flink.*} keys) that install this reporter. */
-  static Map<String, String> configure() {
+  public static Map<String, String> configure() {
     return Map.of("flink.metrics.reporter.prefstream.factory.class", Factory.class.getName());
   }
 
   /** The largest numeric value among the metrics whose identifier matches, or -1. */
-  static long max(Predicate<String> identifier) {
+  public static long max(Predicate<String> identifier) {
     long max = -1;
     for (Map.Entry<String, Metric> e : METRICS.entrySet()) {
       if (identifier.test(e.getKey())

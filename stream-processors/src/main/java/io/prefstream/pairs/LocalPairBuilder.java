@@ -1,10 +1,9 @@
-package io.prefstream.launcher;
+package io.prefstream.pairs;
 
 import io.prefstream.config.Settings;
-import io.prefstream.pairs.PairBuilderConfig;
-import io.prefstream.pairs.PairBuilderJob;
-import io.prefstream.pairs.PairBuilderOptions;
 import io.prefstream.schemas.Topics;
+import io.prefstream.service.Service;
+import io.prefstream.service.ServiceException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -26,11 +25,12 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * The pair-builder job on a Flink MiniCluster inside this process, as {@code up} and {@code demo}
- * run it. Checkpoints are kept in the state directory (the in-memory default is limited to 5 MB)
- * and a restart over the same directory resumes from the latest.
+ * The pair-builder job on a Flink MiniCluster inside this process, as {@link PairBuilderMain},
+ * {@code prefstream run pair-builder}, {@code up} and {@code demo} run it. Checkpoints are kept in
+ * {@code pairs.local-state-dir} (the in-memory default is limited to 5 MB) and a restart over the
+ * same directory resumes from the latest.
  */
-final class LocalPairBuilder implements AutoCloseable {
+public final class LocalPairBuilder implements Service {
 
   private final PairBuilderConfig config;
   private final Topics topics;
@@ -49,13 +49,18 @@ final class LocalPairBuilder implements AutoCloseable {
   /**
    * Submits the job.
    *
-   * @param bootstrap the broker
-   * @param topics the local stack's topics
-   * @param settings {@code pairs.*}, {@code flink.*} and {@code kafka.*} keys from the config file
-   *     and environment; the broker and topic prefix are the local stack's
-   * @param stateDir where checkpoints live; a restart over the same directory resumes
+   * @param settings {@code pairs.*}, {@code flink.*} and {@code kafka.*} keys, fully merged; the
+   *     local defaults (one task slot, Flink's REST endpoint on a free port, checkpoints in {@code
+   *     pairs.local-state-dir}) lie beneath them
+   * @throws ServiceException naming a bad setting, or when the job cannot start
    */
-  static LocalPairBuilder start(String bootstrap, Topics topics, Settings settings, Path stateDir) {
+  public static LocalPairBuilder start(Settings settings) {
+    Path stateDir;
+    try {
+      stateDir = Path.of(settings.get(PairBuilderOptions.LOCAL_STATE_DIR));
+    } catch (IllegalArgumentException e) {
+      throw new ServiceException("pair builder: " + e.getMessage(), e);
+    }
     Map<String, String> local = new HashMap<>(LocalFlinkMetrics.configure());
     // Flink's REST endpoint on a free port: 8081 is the scorer's.
     local.put("flink.rest.bind-port", "0");
@@ -73,31 +78,22 @@ final class LocalPairBuilder implements AutoCloseable {
       recoveredFrom = latest.get().toString();
       local.put("flink.execution.state-recovery.path", latest.get().toUri().toString());
     }
-    Map<String, String> forced =
-        Map.of(
-            PairBuilderOptions.BOOTSTRAP_SERVERS.key(),
-            bootstrap,
-            PairBuilderOptions.TOPIC_PREFIX.key(),
-            topics.prefix());
     PairBuilderConfig config;
     try {
-      config =
-          PairBuilderConfig.from(
-              Settings.of(local)
-                  .overriddenBy(settings)
-                  .overriddenBy(Settings.fromEnv(System.getenv(), PairBuilderOptions.ALL))
-                  .overriddenBy(Settings.of(forced)));
+      config = PairBuilderConfig.from(Settings.of(local).overriddenBy(settings));
     } catch (IllegalArgumentException e) {
-      throw new UserError("pair builder: " + e.getMessage(), e);
+      throw new ServiceException("pair builder: " + e.getMessage(), e);
     }
     try {
       StreamExecutionEnvironment env =
           StreamExecutionEnvironment.getExecutionEnvironment(
               PairBuilderJob.flinkConfiguration(config));
       JobClient job = PairBuilderJob.kafka(config).executeAsync(env);
-      return new LocalPairBuilder(config, topics, job, recoveredFrom);
+      return new LocalPairBuilder(
+          config, Topics.withPrefix(config.topicPrefix()), job, recoveredFrom);
     } catch (Exception e) {
-      throw new UserError("pair builder could not start on the local Flink cluster: " + e, e);
+      throw new ServiceException(
+          "pair builder could not start on the local Flink cluster: " + e, e);
     }
   }
 
@@ -105,7 +101,7 @@ final class LocalPairBuilder implements AutoCloseable {
    * Calls {@code report} with a one-line reason if the job ends on its own (it runs until stopped,
    * so an end means it failed beyond its restart strategy); a cancel by {@link #close} is quiet.
    */
-  void onUnexpectedEnd(java.util.function.Consumer<String> report) {
+  public void onUnexpectedEnd(java.util.function.Consumer<String> report) {
     job.getJobExecutionResult()
         .whenComplete(
             (result, error) -> {
@@ -125,15 +121,15 @@ final class LocalPairBuilder implements AutoCloseable {
   }
 
   /** The checkpoint a restart resumed from, if any. */
-  Optional<String> recoveredFrom() {
+  public Optional<String> recoveredFrom() {
     return Optional.ofNullable(recoveredFrom);
   }
 
-  PairBuilderConfig config() {
+  public PairBuilderConfig config() {
     return config;
   }
 
-  JobStatus status() {
+  public JobStatus status() {
     try {
       return job.getJobStatus().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -141,7 +137,7 @@ final class LocalPairBuilder implements AutoCloseable {
     }
   }
 
-  String jobId() {
+  public String jobId() {
     return job.getJobID().toString();
   }
 
@@ -151,7 +147,7 @@ final class LocalPairBuilder implements AutoCloseable {
    * of what it read. The consumer group's committed offsets would say the same, but the Kafka
    * source commits them only when its next poll returns, up to 10 s after the last record.
    */
-  boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+  public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     Map<Integer, Long> ends = new HashMap<>();
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", config.bootstrapServers()))) {
@@ -165,7 +161,7 @@ final class LocalPairBuilder implements AutoCloseable {
           .get()
           .forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
     } catch (java.util.concurrent.ExecutionException e) {
-      throw new UserError("pair builder: cannot read offsets: " + e.getCause(), e);
+      throw new ServiceException("pair builder: cannot read offsets: " + e.getCause(), e);
     }
     // The connector's metric group spells the topic with '_' for '.'.
     String prefix =
@@ -193,14 +189,19 @@ final class LocalPairBuilder implements AutoCloseable {
    * Stops the job with a final savepoint after advancing event time to its end, so every open
    * interaction becomes final and its derived pairs are committed (the demo's last step).
    */
-  void drain(Path savepointDir) {
+  public void drain(Path savepointDir) {
     closing = true;
     try {
       job.stopWithSavepoint(true, savepointDir.toUri().toString(), SavepointFormatType.CANONICAL)
           .get(2, TimeUnit.MINUTES);
     } catch (Exception e) {
-      throw new UserError("pair builder: could not drain the job: " + e, e);
+      throw new ServiceException("pair builder: could not drain the job: " + e, e);
     }
+  }
+
+  @Override
+  public String ready() {
+    return "job=" + jobId() + recoveredFrom().map(c -> " resumed=" + c).orElse(" resumed=none");
   }
 
   @Override
@@ -214,7 +215,7 @@ final class LocalPairBuilder implements AutoCloseable {
   }
 
   /** The newest completed checkpoint ({@code <job>/chk-N/_metadata}) under a directory. */
-  static Optional<Path> latestCheckpoint(Path dir) {
+  public static Optional<Path> latestCheckpoint(Path dir) {
     if (!Files.isDirectory(dir)) {
       return Optional.empty();
     }

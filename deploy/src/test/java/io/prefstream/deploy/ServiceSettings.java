@@ -5,7 +5,7 @@ import io.prefstream.config.Settings;
 import io.prefstream.ingest.ApiKeys;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.launcher.Prefstream;
-import io.prefstream.launcher.RunCommand;
+import io.prefstream.launcher.stack.RunCommand;
 import io.prefstream.launcher.stack.ServiceKind;
 import io.prefstream.monitor.MonitorConfig;
 import io.prefstream.pairs.PairBuilderConfig;

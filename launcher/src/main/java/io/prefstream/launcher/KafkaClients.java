@@ -111,7 +111,7 @@ public final class KafkaClients {
     return records;
   }
 
-  UserError unreachable(Exception e) {
+  public UserError unreachable(Exception e) {
     return new UserError(
         "Cannot reach Kafka at "
             + bootstrap

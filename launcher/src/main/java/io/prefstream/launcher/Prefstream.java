@@ -1,5 +1,15 @@
 package io.prefstream.launcher;
 
+import io.prefstream.launcher.bench.Bench;
+import io.prefstream.launcher.demo.DemoCommand;
+import io.prefstream.launcher.demo.SimulateCommand;
+import io.prefstream.launcher.ops.CheckpointCommand;
+import io.prefstream.launcher.ops.RolloutCommand;
+import io.prefstream.launcher.ops.TailCommand;
+import io.prefstream.launcher.ops.TopicsCommand;
+import io.prefstream.launcher.ops.TrainCommand;
+import io.prefstream.launcher.stack.RunCommand;
+import io.prefstream.launcher.stack.UpCommand;
 import io.prefstream.service.ServiceException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -10,50 +10,6 @@ import picocli.CommandLine;
 class PrefstreamTest {
 
   @Test
-  void defaultsToTheLocalBrokerAndTheDefaultPrefix() {
-    TopicsCommand topics = parse(TopicsCommand.class, "topics");
-
-    assertThat(topics.kafka.bootstrap)
-        .isEqualTo(System.getenv().getOrDefault("PREFSTREAM_BOOTSTRAP", "localhost:9092"));
-    assertThat(topics.kafka.topics().prefix())
-        .isEqualTo(System.getenv().getOrDefault("PREFSTREAM_TOPIC_PREFIX", "prefstream"));
-    assertThat(topics.kafka.clients().timeout()).hasSeconds(5);
-  }
-
-  @Test
-  void takesOverridesFromOptions() {
-    TailCommand tail =
-        parse(
-            TailCommand.class,
-            "tail",
-            "pairs",
-            "-b",
-            "k1:9092,k2:9092",
-            "--topic-prefix",
-            "staging",
-            "--timeout",
-            "9",
-            "--from-beginning",
-            "--max",
-            "3");
-
-    assertThat(tail.kafka.clients().bootstrap()).isEqualTo("k1:9092,k2:9092");
-    assertThat(tail.kafka.topics().pairs().name()).isEqualTo("staging.pairs");
-    assertThat(tail.kafka.clients().timeout()).hasSeconds(9);
-    assertThat(tail.fromBeginning).isTrue();
-    assertThat(tail.max).isEqualTo(3);
-  }
-
-  @Test
-  void localStackDefaultsToPort9092AndATemporaryDirectory() {
-    UpCommand up = parse(UpCommand.class, "up");
-
-    assertThat(up.local.kafkaPort)
-        .isEqualTo(Integer.parseInt(System.getenv().getOrDefault("PREFSTREAM_KAFKA_PORT", "9092")));
-    assertThat(up.local.dataDir).isNull();
-  }
-
-  @Test
   void exitsTwoWithUsageOnBadArguments() {
     StringWriter err = new StringWriter();
 
@@ -76,12 +32,6 @@ class PrefstreamTest {
     StringWriter timeout = new StringWriter();
     assertThat(run(timeout, "topics", "--timeout", "0")).isEqualTo(1);
     assertThat(timeout.toString()).contains("--timeout must be at least 1 second, got 0");
-  }
-
-  private static <T> T parse(Class<T> type, String... args) {
-    CommandLine cli = new CommandLine(new Prefstream());
-    CommandLine.ParseResult result = cli.parseArgs(args);
-    return type.cast(result.subcommand().commandSpec().userObject());
   }
 
   private static int run(StringWriter err, String... args) {

@@ -1,0 +1,452 @@
+package io.prefstream.launcher.bench;
+
+import io.prefstream.avro.CheckpointPublished;
+import io.prefstream.avro.PreferencePair;
+import io.prefstream.avro.Split;
+import io.prefstream.avro.TopicPartitionOffset;
+import io.prefstream.config.Settings;
+import io.prefstream.ingest.ApiKeys;
+import io.prefstream.ingest.EventStatus;
+import io.prefstream.ingest.FeedbackClient;
+import io.prefstream.ingest.IngestServer;
+import io.prefstream.launcher.UserError;
+import io.prefstream.launcher.stack.LocalStack;
+import io.prefstream.launcher.stack.ServiceKind;
+import io.prefstream.local.LocalKafka;
+import io.prefstream.pairs.LocalPairBuilder;
+import io.prefstream.schemas.Topics;
+import io.prefstream.scorer.Registry;
+import io.prefstream.scorer.ScorerServer;
+import io.prefstream.scorer.ServedModel;
+import io.prefstream.simulator.SimulatedEvent;
+import io.prefstream.simulator.Simulator;
+import io.prefstream.simulator.SimulatorConfig;
+import io.prefstream.trainer.TrainerService;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bench freshness}: how long after ingest accepts a feedback event a checkpoint trained on
+ * it is served (as champion, or on the candidate's arm), over every event that became a TRAIN pair;
+ * beside the time for the same events to reach {@code prefstream.pairs} alone, so the ratio shows
+ * what training, checkpointing and loading add. The whole local stack runs in this process with
+ * default settings unless {@code --set} changes them.
+ */
+@Command(
+    name = "freshness",
+    mixinStandardHelpOptions = true,
+    description =
+        "Time from a feedback event accepted to a checkpoint trained on it being served, p50/p99,"
+            + " beside the time to reach prefstream.pairs.")
+public final class BenchFreshnessCommand implements Runnable {
+
+  @Option(
+      names = "--seconds",
+      defaultValue = "60",
+      description =
+          "Seconds of events measured: those accepted after the warm-up and before the tail."
+              + " Default: ${DEFAULT-VALUE}.")
+  int seconds;
+
+  @Option(
+      names = "--warm-up",
+      defaultValue = "20",
+      description =
+          "Seconds of traffic before measured events (the first checkpoint is promoted at once,"
+              + " with nothing to compare). Default: ${DEFAULT-VALUE}.")
+  int warmUp;
+
+  @Option(
+      names = "--tail",
+      defaultValue = "60",
+      description =
+          "Seconds the product keeps sending after the measured events, so the checkpoints that"
+              + " trained on them are rolled out on fresh pairs as in a running product. An event"
+              + " not served by then counts as not served. Default: ${DEFAULT-VALUE}.")
+  int tail;
+
+  @Option(
+      names = "--rate",
+      defaultValue = "200",
+      description = "Feedback events per second. Default: ${DEFAULT-VALUE}.")
+  double rate;
+
+  @Option(
+      names = "--set",
+      description =
+          "A pairs.*, trainer.*, model.*, scorer.* or rollout.* setting, KEY=VALUE (repeatable),"
+              + " e.g. trainer.checkpoint-interval=5s.")
+  Map<String, String> settings = new HashMap<>();
+
+  @Spec CommandSpec spec;
+
+  /** An event whose pair no served checkpoint covered before the run ended. */
+  private static final long CENSORED = Long.MAX_VALUE; // the largest: min() prefers any served
+
+  private record Pair(int partition, long offset, Split split, List<String> events, long seenAt) {}
+
+  @Override
+  public void run() {
+    PrintWriter out = spec.commandLine().getOut();
+    Topics topics = Topics.withPrefix("fresh-" + UUID.randomUUID().toString().substring(0, 8));
+    Settings overrides = Settings.of(settings);
+    Map<String, Long> accepted = new ConcurrentHashMap<>();
+    List<Pair> pairs = new CopyOnWriteArrayList<>();
+    Map<Long, Map<Integer, Long>> covered = new ConcurrentHashMap<>();
+    Map<Long, Long> servedAt = new ConcurrentHashMap<>();
+    Map<Long, Long> announcedAt = new ConcurrentHashMap<>();
+    long t0 = System.nanoTime();
+    java.util.concurrent.atomic.AtomicBoolean stop =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    LocalStack.Builder plan =
+        LocalStack.builder(LocalKafka.builder().optPort(0).optTopics(topics).build().start())
+            .optServices(
+                ServiceKind.INGEST,
+                ServiceKind.PAIR_BUILDER,
+                ServiceKind.TRAINER,
+                ServiceKind.SCORER)
+            .optPort(ServiceKind.INGEST, 0)
+            .optPort(ServiceKind.SCORER, 0)
+            .optOut(out);
+    for (ServiceKind kind : ServiceKind.values()) {
+      plan.optDefaults(kind, overrides);
+    }
+    try (LocalStack stack = plan.start()) {
+      LocalKafka kafka = stack.kafka();
+      {
+        IngestServer ingest = stack.ingest();
+        LocalPairBuilder pairBuilder = stack.pairBuilder();
+        TrainerService trainer = stack.trainer();
+        ScorerServer scorer = stack.scorer();
+        String key = Registry.key(ApiKeys.DEMO_TENANT, trainer.config().modelName());
+        List<Thread> watchers = new ArrayList<>();
+        watchers.add(
+            watch(
+                "pairs",
+                () ->
+                    follow(
+                        kafka.bootstrapServers(),
+                        topics.pairs().name(),
+                        stop,
+                        r -> {
+                          PreferencePair p =
+                              topics.pairs().valueSerde().deserializer().deserialize("", r.value());
+                          pairs.add(
+                              new Pair(
+                                  r.partition(),
+                                  r.offset(),
+                                  p.getSplit(),
+                                  List.copyOf(p.getEventIds()),
+                                  System.nanoTime()));
+                        })));
+        watchers.add(
+            watch(
+                "checkpoints",
+                () ->
+                    follow(
+                        kafka.bootstrapServers(),
+                        topics.checkpoints().name(),
+                        stop,
+                        r -> {
+                          CheckpointPublished c =
+                              topics
+                                  .checkpoints()
+                                  .valueSerde()
+                                  .deserializer()
+                                  .deserialize("", r.value());
+                          Map<Integer, Long> offsets = new HashMap<>();
+                          for (TopicPartitionOffset o : c.getOffsets()) {
+                            offsets.put(o.getPartition(), o.getOffset());
+                          }
+                          covered.put(c.getVersion(), offsets);
+                          announcedAt.put(c.getVersion(), System.nanoTime());
+                        })));
+        watchers.add(
+            watch(
+                "serving",
+                () -> {
+                  while (!stop.get()) {
+                    var route = scorer.serving().route(key);
+                    if (route != null) {
+                      // Served: the champion, or a candidate taking traffic (a shadow only scores).
+                      List<ServedModel> serving = new ArrayList<>();
+                      serving.add(route.champion());
+                      if (route.candidateWeight() > 0) {
+                        serving.add(route.candidate());
+                      }
+                      for (ServedModel m : serving) {
+                        if (m != null) {
+                          servedAt.putIfAbsent(m.version(), System.nanoTime());
+                        }
+                      }
+                    }
+                    try {
+                      Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                      return;
+                    }
+                  }
+                }));
+        out.printf(
+            "bench freshness: the simulated product sends %.0f events/s for %d s; events accepted"
+                + " from %d s to %d s are measured (trainer checkpoint interval %s)%n",
+            rate,
+            warmUp + seconds + tail,
+            warmUp,
+            warmUp + seconds,
+            trainer.config().checkpointInterval());
+        long from = System.nanoTime() + Duration.ofSeconds(warmUp).toNanos();
+        long to = from + Duration.ofSeconds(seconds).toNanos();
+        send(ingest, accepted, warmUp + seconds + tail);
+        accepted.values().removeIf(at -> at < from || at >= to); // only the measured window
+        stop.set(true);
+        for (Thread w : watchers) {
+          w.join(10_000);
+        }
+        for (long v : new java.util.TreeSet<>(announcedAt.keySet())) {
+          Long served = servedAt.get(v);
+          out.printf(
+              "  v%d announced at %5.1f s, %s%n",
+              v,
+              (announcedAt.get(v) - t0) / 1e9,
+              served == null
+                  ? "never served (superseded or still in evaluation)"
+                  : String.format("served from %5.1f s", (served - t0) / 1e9));
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UserError("interrupted", e);
+    }
+    // After the stack has stopped, so that its shutdown does not print after the figures.
+    breakdown(out, pairs, covered, announcedAt, servedAt);
+    report(out, accepted, pairs, covered, servedAt);
+  }
+
+  private void send(IngestServer ingest, Map<String, Long> accepted, int total)
+      throws InterruptedException {
+    // Event time follows the wall clock: one interaction (about six events) per 6 / rate s.
+    Simulator simulator =
+        new Simulator(
+            SimulatorConfig.builder(Instant.now())
+                .optStep(Duration.ofMillis((long) (6000 / rate)))
+                .build());
+    try (FeedbackClient client =
+        FeedbackClient.builder(ingest.uri(), ApiKeys.DEMO_KEY)
+            .optLinger(Duration.ofMillis(5))
+            .build()) {
+      long started = System.nanoTime();
+      long end = started + Duration.ofSeconds(total).toNanos();
+      long count = 0;
+      while (System.nanoTime() < end) {
+        for (SimulatedEvent e : simulator.nextInteraction()) {
+          count++;
+          String id = e.event().getEventId();
+          client
+              .send(e.event())
+              .whenComplete(
+                  (r, error) -> {
+                    if (error == null && r.status() == EventStatus.ACCEPTED) {
+                      accepted.put(id, System.nanoTime());
+                    }
+                  });
+        }
+        long wait = started + (long) (count / rate * 1e9) - System.nanoTime();
+        if (wait > 0) {
+          Thread.sleep(wait / 1_000_000);
+        }
+      }
+      client.flush();
+    }
+  }
+
+  /** When the pair was first served: the earliest serve time of any version trained through it. */
+  private static long servedTime(
+      Pair p, Map<Long, Map<Integer, Long>> covered, Map<Long, Long> servedAt) {
+    long best = Long.MAX_VALUE;
+    for (Map.Entry<Long, Map<Integer, Long>> c : covered.entrySet()) {
+      if (c.getValue().getOrDefault(p.partition(), 0L) > p.offset()) {
+        Long t = servedAt.get(c.getKey());
+        if (t != null) {
+          best = Math.min(best, t);
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Where the time goes, per TRAIN pair: to the first checkpoint that covers it, then served. */
+  private static void breakdown(
+      PrintWriter out,
+      List<Pair> pairs,
+      Map<Long, Map<Integer, Long>> covered,
+      Map<Long, Long> announcedAt,
+      Map<Long, Long> servedAt) {
+    List<Long> toCheckpoint = new ArrayList<>();
+    List<Long> toServed = new ArrayList<>();
+    TreeMap<Long, Map<Integer, Long>> byVersion = new TreeMap<>(covered);
+    for (Pair p : pairs) {
+      if (p.split() != Split.TRAIN) {
+        continue;
+      }
+      for (Map.Entry<Long, Map<Integer, Long>> c : byVersion.entrySet()) {
+        if (c.getValue().getOrDefault(p.partition(), 0L) > p.offset()) {
+          toCheckpoint.add((announcedAt.get(c.getKey()) - p.seenAt()) / 1_000_000);
+          break;
+        }
+      }
+      long served = servedTime(p, covered, servedAt);
+      if (served != Long.MAX_VALUE) {
+        toServed.add((served - p.seenAt()) / 1_000_000);
+      }
+    }
+    long[] a = toCheckpoint.stream().mapToLong(Long::longValue).sorted().toArray();
+    long[] b = toServed.stream().mapToLong(Long::longValue).sorted().toArray();
+    out.printf(
+        "whole run: pair -> first checkpoint trained through it p50 %.1f s; pair -> served p50"
+            + " %.1f s (%d of %d TRAIN pairs served)%n",
+        Bench.percentile(a, 0.5) / 1000,
+        Bench.percentile(b, 0.5) / 1000,
+        b.length,
+        pairs.stream().filter(p -> p.split() == Split.TRAIN).count());
+  }
+
+  private void report(
+      PrintWriter out,
+      Map<String, Long> accepted,
+      List<Pair> pairs,
+      Map<Long, Map<Integer, Long>> covered,
+      Map<Long, Long> servedAt) {
+    Map<String, Long> toPair = new HashMap<>();
+    Map<String, Long> toServed = new HashMap<>();
+    long now = System.nanoTime();
+    for (Pair p : pairs) {
+      if (p.split() != Split.TRAIN) {
+        continue; // HOLDOUT pairs are never trained
+      }
+      long served = servedTime(p, covered, servedAt);
+      for (String id : p.events()) {
+        Long at = accepted.get(id);
+        if (at != null) {
+          toPair.merge(id, p.seenAt() - at, Math::min);
+          // Not served by the end of the run: censored at the run's end (a lower bound).
+          toServed.merge(id, served == Long.MAX_VALUE ? CENSORED : served - at, Math::min);
+        }
+      }
+    }
+    long censored = toServed.values().stream().filter(v -> v == CENSORED).count();
+    long[] fresh =
+        toServed.values().stream()
+            .mapToLong(v -> v == CENSORED ? CENSORED : Math.max(0, v) / 1_000_000)
+            .sorted()
+            .toArray();
+    long[] base =
+        toPair.values().stream().mapToLong(v -> Math.max(0, v) / 1_000_000).sorted().toArray();
+    if (fresh.length == 0 || censored == fresh.length) {
+      throw new UserError(
+          "bench freshness: no event was served within the run ("
+              + pairs.size()
+              + " pairs, "
+              + covered.size()
+              + " checkpoints, "
+              + servedAt.size()
+              + " versions served); run longer (--seconds)");
+    }
+    double p50 = Bench.percentile(fresh, 0.5);
+    double p99 = Bench.percentile(fresh, 0.99);
+    double b50 = Bench.percentile(base, 0.5);
+    double b99 = Bench.percentile(base, 0.99);
+    out.printf(
+        "%,d events accepted; %,d of them in TRAIN pairs (%,d pairs); %,d checkpoints announced,"
+            + " %d versions served; %,d events (%.0f%%) not served by a checkpoint before the run"
+            + " ended%n",
+        accepted.size(),
+        toPair.size(),
+        pairs.size(),
+        covered.size(),
+        servedAt.size(),
+        censored,
+        100.0 * censored / toServed.size());
+    out.printf(
+        "accepted -> pair in prefstream.pairs:   p50 %6.1f s   p99 %6.1f s%n",
+        b50 / 1000, b99 / 1000);
+    out.printf(
+        "accepted -> served by a checkpoint:    p50 %s   p99 %s%n", seconds(p50), seconds(p99));
+    // More than half not served within the run: no p50 to give (-1), see not_served.
+    var figures =
+        Bench.figures(
+            "freshness", p50 == Long.MAX_VALUE ? -1 : p50, "ms", "accepted_to_pairs_p50", b50);
+    figures.put("p99_ms", p99 == Long.MAX_VALUE ? -1 : Math.round(p99));
+    figures.put("not_served", censored);
+    figures.put("baseline_p99_ms", Math.round(b99));
+    figures.put("events", toServed.size());
+    figures.put("checkpoints", covered.size());
+    figures.put("rate", rate);
+    figures.put("seconds", seconds);
+    figures.putPOJO("settings", new TreeMap<>(settings));
+    out.println(figures);
+    out.flush();
+  }
+
+  private static String seconds(double ms) {
+    return ms == Long.MAX_VALUE ? "not served in the run" : String.format("%6.1f s", ms / 1000);
+  }
+
+  private static Thread watch(String name, Runnable body) {
+    Thread t = new Thread(body, "freshness-" + name);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  /** Reads a topic's committed records from the beginning until interrupted. */
+  private static void follow(
+      String bootstrap,
+      String topic,
+      java.util.concurrent.atomic.AtomicBoolean stop,
+      java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "freshness-" + UUID.randomUUID());
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(i -> new TopicPartition(topic, i.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      while (!stop.get()) {
+        consumer
+            .poll(Duration.ofMillis(100))
+            .forEach(
+                r -> {
+                  if (r.value() != null) {
+                    each.accept(r);
+                  }
+                });
+      }
+    }
+  }
+}

@@ -1,0 +1,307 @@
+package io.prefstream.launcher.demo;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.prefstream.avro.PreferencePair;
+import io.prefstream.avro.RolloutAction;
+import io.prefstream.avro.RolloutDecision;
+import io.prefstream.avro.RolloutState;
+import io.prefstream.avro.Split;
+import io.prefstream.launcher.KafkaClients;
+import io.prefstream.launcher.ops.CheckpointPublisher;
+import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
+import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.Topics;
+import io.prefstream.scorer.Registry;
+import io.prefstream.scorer.ScorerServer;
+import io.prefstream.scorer.rollout.Rollouts;
+import io.prefstream.simulator.DirectPairs;
+import io.prefstream.simulator.Simulator;
+import io.prefstream.simulator.SimulatorConfig;
+import io.prefstream.trainer.OfflineTrainer;
+import io.prefstream.trainer.TrainerMetrics;
+import io.prefstream.trainer.TrainerService;
+import io.prefstream.trainer.TrainingPair;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+
+/**
+ * The demo's poisoned-checkpoint scenario: once the scorer serves a champion, a checkpoint trained
+ * offline on poisoned data (the simulated users' own pairs with every label flipped, so it prefers
+ * what they like least) is published into the trainer's store and announced, as a bad offline run
+ * or a compromised pipeline would. It verifies (its digests are sound), so the rollout controller
+ * takes it as a candidate like any other; the scenario then watches what the controller decides and
+ * how much traffic the poisoned version ever got. The demo fails if it is promoted.
+ */
+final class PoisonedCheckpoint implements AutoCloseable {
+
+  /** Label-flipped pairs it is trained on: enough to learn the users' preferences backwards. */
+  static final int PAIRS = 3000;
+
+  /**
+   * Publications of it at most: each time the trainer checkpoints after it while a rollout is in
+   * progress, it is published again so that it is the newest when the controller next takes one.
+   */
+  static final int ATTEMPTS = 40;
+
+  private final PrintWriter out;
+  private final TrainerService trainer;
+  private final ScorerServer scorer;
+  private final KafkaClients kafka;
+  private final Topics topics;
+  private final SimulatorConfig simulation;
+  private final Path workDir;
+  private final String tenant;
+  private final String key;
+  private final long startedMillis = System.currentTimeMillis();
+  private final Thread thread;
+
+  private volatile long version;
+  private volatile long publishedMillis;
+  private volatile double holdoutAccuracy = Double.NaN;
+  private volatile String failure;
+  private final List<Long> skipped = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  PoisonedCheckpoint(
+      PrintWriter out,
+      TrainerService trainer,
+      ScorerServer scorer,
+      KafkaClients kafka,
+      Topics topics,
+      SimulatorConfig simulation,
+      Path workDir) {
+    this.out = out;
+    this.trainer = trainer;
+    this.scorer = scorer;
+    this.kafka = kafka;
+    this.topics = topics;
+    this.simulation = simulation;
+    this.workDir = workDir;
+    this.tenant = simulation.tenant();
+    this.key = Registry.key(tenant, trainer.config().modelName());
+    this.thread = new Thread(this::run, "prefstream-poisoner");
+    this.thread.setDaemon(true);
+  }
+
+  /**
+   * Starts: trains it, then publishes it as soon as a champion serves, and again whenever a newer
+   * version is announced before the controller takes it.
+   */
+  PoisonedCheckpoint start() {
+    thread.start();
+    return this;
+  }
+
+  private void run() {
+    try {
+      Path poisoned = train();
+      try (KafkaProducer<byte[], byte[]> producer = kafka.producer()) {
+        awaitChampion();
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+          CheckpointPublisher.Published p =
+              CheckpointPublisher.publish(
+                  new DirectoryCheckpointStore(trainer.store()),
+                  poisoned,
+                  tenant,
+                  trainer.config().modelName(),
+                  producer,
+                  topics,
+                  Duration.ofSeconds(30));
+          if (version == 0) {
+            out.printf(
+                "poisoned checkpoint: published v%d, trained on %d label-flipped pairs (holdout"
+                    + " accuracy %.3f), its digests sound; the rollout controller judges it next%n",
+                p.manifest().version(), PAIRS, holdoutAccuracy);
+            out.flush();
+          }
+          version = p.manifest().version();
+          publishedMillis = System.currentTimeMillis();
+          if (awaitTakenOrOvertaken()) {
+            return;
+          }
+          // The trainer checkpointed after it: the controller takes the newest when its rollout
+          // in progress ends and passes over older ones, so publish it again as the newest.
+          skipped.add(version);
+          if (attempt == ATTEMPTS) {
+            failure =
+                "overtaken "
+                    + ATTEMPTS
+                    + " times by the trainer's newer checkpoints before it was taken";
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      failure = e.toString();
+      out.println("poisoned checkpoint: could not publish it: " + e);
+      out.flush();
+    }
+  }
+
+  /** Waits for a champion to compare against. */
+  private void awaitChampion() throws InterruptedException {
+    while (true) {
+      RolloutState s = scorer.registryFollower().rollout(key);
+      if (s != null && s.getChampionVersion() != null) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /**
+   * Waits until the controller takes the published version as its candidate (true) or a newer
+   * version is announced or taken before it is (false: it would be passed over).
+   */
+  private boolean awaitTakenOrOvertaken() throws InterruptedException {
+    while (true) {
+      RolloutState s = scorer.registryFollower().rollout(key);
+      if (decision() != null || (s != null && Rollouts.decidedThrough(s) == version)) {
+        return true;
+      }
+      var announced = scorer.registryFollower().checkpoints(key);
+      if ((s != null && Rollouts.decidedThrough(s) > version)
+          || (!announced.isEmpty() && announced.lastKey() > version)) {
+        return false;
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  /** Offline training on the simulated users' pairs with chosen and rejected swapped. */
+  private Path train() throws Exception {
+    Simulator users = new Simulator(simulation.withSeed(simulation.seed() + 4242));
+    List<TrainingPair> train = new ArrayList<>();
+    List<TrainingPair> holdout = new ArrayList<>();
+    for (PreferencePair pair : new DirectPairs(users, 20).next(PAIRS)) {
+      PreferencePair flipped =
+          PreferencePair.newBuilder(pair)
+              .setChosen(pair.getRejected())
+              .setRejected(pair.getChosen())
+              .build();
+      // Its holdout is honest (unflipped): the accuracy its manifest reports is the real one.
+      (pair.getSplit() == Split.HOLDOUT ? holdout : train)
+          .add(TrainingPair.of(pair.getSplit() == Split.HOLDOUT ? pair : flipped));
+    }
+    OfflineTrainer offline = new OfflineTrainer(trainer.config(), TrainerMetrics.inMemory());
+    OfflineTrainer.Result result =
+        offline.train(tenant, train, holdout, Map.of(), 1, new DirectoryCheckpointStore(workDir));
+    holdoutAccuracy = result.holdoutAccuracy();
+    if (result.checkpoint() == null) {
+      throw new IllegalStateException("the offline run wrote no checkpoint");
+    }
+    return Path.of(result.checkpoint());
+  }
+
+  /** The published version, 0 before. */
+  long version() {
+    return version;
+  }
+
+  /** The controller's final decision on the poisoned version, or null while it has none. */
+  RolloutDecision decision() {
+    RolloutState s = scorer.registryFollower().rollout(key);
+    if (s == null || version == 0) {
+      return null;
+    }
+    for (RolloutDecision d : s.getHistory()) {
+      if (d.getVersion() == version
+          && (d.getAction() == RolloutAction.ROLLBACK || d.getAction() == RolloutAction.PROMOTE)) {
+        return d;
+      }
+    }
+    return null;
+  }
+
+  /** Waits until it has been published and decided on, or the timeout passes. */
+  boolean awaitDecision(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (failure != null) {
+        return false;
+      }
+      if (decision() != null) {
+        return true;
+      }
+      Thread.sleep(200);
+    }
+    return false;
+  }
+
+  /** Whether it could not be published or taken. */
+  boolean failed() {
+    return failure != null;
+  }
+
+  /** Whether it is over: decided, or failed to be published. */
+  boolean settled() {
+    return failure != null || decision() != null;
+  }
+
+  /** Why it was not published or judged: the failure, or no champion served. */
+  String problem() {
+    return failure != null ? failure : "never published: no champion served";
+  }
+
+  /**
+   * The scenario's figures: the version, when it was published and decided, the decision and its
+   * reason, the evidence, and the largest traffic share it was given.
+   *
+   * @param served best-of-N answers the live product got from the poisoned version
+   */
+  ObjectNode report(long served) {
+    ObjectNode n = JsonForm.mapper().createObjectNode();
+    n.put("version", version);
+    if (failure != null) {
+      n.put("failure", failure);
+    }
+    n.put("trained_on_flipped_pairs", PAIRS);
+    var passedOver = n.putArray("passed_over_versions");
+    skipped.forEach(passedOver::add);
+    DemoCommand.putFigure(n, "holdout_accuracy", holdoutAccuracy);
+    if (version > 0) {
+      n.put("published_at_s", (publishedMillis - startedMillis) / 1000.0);
+    }
+    RolloutState s = scorer.registryFollower().rollout(key);
+    double maxWeight = 0;
+    if (s != null) {
+      for (RolloutDecision d : s.getHistory()) {
+        if (d.getVersion() == version
+            && (d.getAction() == RolloutAction.CANDIDATE || d.getAction() == RolloutAction.STEP)) {
+          maxWeight = Math.max(maxWeight, d.getWeight());
+        }
+      }
+    }
+    n.put("max_traffic_share", maxWeight);
+    n.put("served_best_of_n", served);
+    RolloutDecision d = decision();
+    n.put(
+        "outcome",
+        d == null
+            ? "undecided"
+            : d.getAction() == RolloutAction.ROLLBACK ? "rolled_back" : "promoted");
+    if (d != null) {
+      n.put("reason", d.getReason());
+      n.put("decided_after_s", (d.getAt().toEpochMilli() - publishedMillis) / 1000.0);
+      if (d.getEvidence() != null) {
+        n.put("evidence_pairs", d.getEvidence().getPairs());
+        DemoCommand.putFigure(n, "candidate_accuracy", d.getEvidence().getCandidateAccuracy());
+        DemoCommand.putFigure(n, "champion_accuracy", d.getEvidence().getChampionAccuracy());
+        if (d.getEvidence().getPValue() != null) {
+          n.put("p_value", d.getEvidence().getPValue());
+        }
+      }
+    }
+    return n;
+  }
+
+  @Override
+  public void close() {
+    thread.interrupt();
+  }
+}

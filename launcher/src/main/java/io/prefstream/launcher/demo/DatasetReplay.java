@@ -1,7 +1,6 @@
 package io.prefstream.launcher.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.avro.Annotator;
 import io.prefstream.avro.AnnotatorKind;
 import io.prefstream.avro.FeedbackEvent;
@@ -171,11 +170,25 @@ final class DatasetReplay {
   }
 
   /**
-   * Asks the scorer to rank each held-back pair (in alternating order) and returns the share where
-   * it ranked the dataset's chosen reply first; figures go into {@code served}.
+   * How the scorer ranked the held-back pairs.
+   *
+   * @param ranked pairs the scorer ranked
+   * @param chosenFirst the share where it ranked the dataset's chosen reply first, NaN of none
    */
-  double judge(ScorerServer scorer, ObjectNode served, PrintWriter out)
-      throws InterruptedException {
+  record Judged(int ranked, double chosenFirst) {
+
+    /** The serving figures with these added (the share rounded to 3 decimals). */
+    DemoSummary.Serving into(DemoSummary.Serving served) {
+      return served.withHeldBack(
+          ranked, ranked > 0 ? Math.round(1000.0 * chosenFirst) / 1000.0 : null);
+    }
+  }
+
+  /**
+   * Asks the scorer to rank each held-back pair (in alternating order): the share where it ranked
+   * the dataset's chosen reply first.
+   */
+  Judged judge(ScorerServer scorer, PrintWriter out) throws InterruptedException {
     HttpClient http = HttpClient.newHttpClient();
     int asked = 0;
     int agreed = 0;
@@ -203,13 +216,9 @@ final class DatasetReplay {
       }
     }
     double share = asked == 0 ? Double.NaN : (double) agreed / asked;
-    served.put("held_back_pairs_ranked", asked);
-    if (asked > 0) {
-      served.put("held_back_chosen_ranked_first", Math.round(1000.0 * share) / 1000.0);
-    }
     out.printf(
         "scorer: ranked the dataset's chosen reply first in %d of %d held-back pairs of %s%n",
         agreed, asked, file.getFileName());
-    return share;
+    return new Judged(asked, share);
   }
 }

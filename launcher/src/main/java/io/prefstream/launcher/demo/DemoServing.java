@@ -1,7 +1,6 @@
 package io.prefstream.launcher.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.avro.RolloutAction;
 import io.prefstream.avro.RolloutDecision;
 import io.prefstream.avro.RolloutState;
@@ -14,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -23,7 +23,7 @@ import java.util.List;
  * @param rollouts promoted and rolled-back counts, reasons, and the champion
  * @param served best-of-N figures
  */
-record DemoServing(ObjectNode rollouts, ObjectNode served) {
+record DemoServing(DemoSummary.Rollouts rollouts, DemoSummary.Serving served) {
 
   private static final int INTERACTIONS = 50;
 
@@ -43,11 +43,10 @@ record DemoServing(ObjectNode rollouts, ObjectNode served) {
       }
       Thread.sleep(100);
     }
-    ObjectNode rollouts = JsonForm.mapper().createObjectNode();
     RolloutState state = scorer.registryFollower().rollout(key);
     long promoted = 0;
     long rolledBack = 0;
-    var reasons = rollouts.putArray("reasons");
+    List<String> reasons = new ArrayList<>();
     if (state != null) {
       for (RolloutDecision d : state.getHistory()) {
         promoted += d.getAction() == RolloutAction.PROMOTE ? 1 : 0;
@@ -57,22 +56,19 @@ record DemoServing(ObjectNode rollouts, ObjectNode served) {
         }
       }
     }
-    rollouts.put("promoted", promoted);
-    rollouts.put("rolled_back", rolledBack);
-    rollouts.put(
-        "champion",
-        state == null || state.getChampionVersion() == null ? 0 : state.getChampionVersion());
-    rollouts.put(
-        "candidate",
-        state == null || state.getCandidateVersion() == null ? 0 : state.getCandidateVersion());
-    rollouts.put("phase", state == null ? "NONE" : state.getPhase().name());
-
-    ObjectNode served = JsonForm.mapper().createObjectNode();
+    DemoSummary.Rollouts rollouts =
+        new DemoSummary.Rollouts(
+            List.copyOf(reasons),
+            promoted,
+            rolledBack,
+            state == null || state.getChampionVersion() == null ? 0 : state.getChampionVersion(),
+            state == null || state.getCandidateVersion() == null ? 0 : state.getCandidateVersion(),
+            state == null ? "NONE" : state.getPhase().name());
     if (simulator == null) { // a dataset replay: judged on its held-back pairs instead
       out.printf(
           "scorer: champion v%d (%d promoted, %d rolled back, phase %s)%n",
-          rollouts.get("champion").asLong(), promoted, rolledBack, rollouts.get("phase").asText());
-      return new DemoServing(rollouts, served);
+          rollouts.champion(), promoted, rolledBack, rollouts.phase());
+      return new DemoServing(rollouts, DemoSummary.Serving.none());
     }
     HttpClient http = HttpClient.newHttpClient();
     int asked = 0;
@@ -110,19 +106,22 @@ record DemoServing(ObjectNode rollouts, ObjectNode served) {
       trulyBest += simulator.trueUtility(prompt, responses.get(best), at) >= bestUtility ? 1 : 0;
       chance += 1.0 / responses.size();
     }
-    served.put("best_of_n_requests", asked);
-    served.put("version", version);
-    if (asked > 0) {
-      served.put("best_of_n_truly_best", Math.round(1000.0 * trulyBest / asked) / 1000.0);
-      served.put("best_of_n_by_chance", Math.round(1000.0 * chance / asked) / 1000.0);
-    }
+    DemoSummary.Serving served =
+        new DemoSummary.Serving(
+            asked,
+            version,
+            asked > 0 ? Math.round(1000.0 * trulyBest / asked) / 1000.0 : null,
+            asked > 0 ? Math.round(1000.0 * chance / asked) / 1000.0 : null,
+            null,
+            null,
+            null);
     out.printf(
         "scorer: champion v%d (%d promoted, %d rolled back, phase %s); best-of-N over HTTP picked"
             + " the truly best response in %d of %d fresh interactions (%.0f%% by chance)%n",
-        rollouts.get("champion").asLong(),
+        rollouts.champion(),
         promoted,
         rolledBack,
-        rollouts.get("phase").asText(),
+        rollouts.phase(),
         trulyBest,
         asked,
         asked == 0 ? 0 : 100 * chance / asked);

@@ -1,6 +1,5 @@
 package io.prefstream.launcher.demo;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.RolloutAction;
 import io.prefstream.avro.RolloutDecision;
@@ -9,7 +8,6 @@ import io.prefstream.avro.Split;
 import io.prefstream.launcher.KafkaClients;
 import io.prefstream.launcher.ops.CheckpointPublisher;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
-import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
 import io.prefstream.scorer.Registry;
 import io.prefstream.scorer.ScorerServer;
@@ -254,19 +252,7 @@ final class PoisonedCheckpoint implements AutoCloseable {
    *
    * @param served best-of-N answers the live product got from the poisoned version
    */
-  ObjectNode report(long served) {
-    ObjectNode n = JsonForm.mapper().createObjectNode();
-    n.put("version", version);
-    if (failure != null) {
-      n.put("failure", failure);
-    }
-    n.put("trained_on_flipped_pairs", PAIRS);
-    var passedOver = n.putArray("passed_over_versions");
-    skipped.forEach(passedOver::add);
-    DemoCommand.putFigure(n, "holdout_accuracy", holdoutAccuracy);
-    if (version > 0) {
-      n.put("published_at_s", (publishedMillis - startedMillis) / 1000.0);
-    }
+  DemoSummary.Poisoned report(long served) {
     RolloutState s = scorer.registryFollower().rollout(key);
     double maxWeight = 0;
     if (s != null) {
@@ -277,27 +263,26 @@ final class PoisonedCheckpoint implements AutoCloseable {
         }
       }
     }
-    n.put("max_traffic_share", maxWeight);
-    n.put("served_best_of_n", served);
     RolloutDecision d = decision();
-    n.put(
-        "outcome",
+    var evidence = d == null ? null : d.getEvidence();
+    return new DemoSummary.Poisoned(
+        version,
+        failure,
+        PAIRS,
+        List.copyOf(skipped),
+        DemoSummary.Figure.of(holdoutAccuracy),
+        version > 0 ? (publishedMillis - startedMillis) / 1000.0 : null,
+        maxWeight,
+        served,
         d == null
             ? "undecided"
-            : d.getAction() == RolloutAction.ROLLBACK ? "rolled_back" : "promoted");
-    if (d != null) {
-      n.put("reason", d.getReason());
-      n.put("decided_after_s", (d.getAt().toEpochMilli() - publishedMillis) / 1000.0);
-      if (d.getEvidence() != null) {
-        n.put("evidence_pairs", d.getEvidence().getPairs());
-        DemoCommand.putFigure(n, "candidate_accuracy", d.getEvidence().getCandidateAccuracy());
-        DemoCommand.putFigure(n, "champion_accuracy", d.getEvidence().getChampionAccuracy());
-        if (d.getEvidence().getPValue() != null) {
-          n.put("p_value", d.getEvidence().getPValue());
-        }
-      }
-    }
-    return n;
+            : d.getAction() == RolloutAction.ROLLBACK ? "rolled_back" : "promoted",
+        d == null ? null : d.getReason(),
+        d == null ? null : (d.getAt().toEpochMilli() - publishedMillis) / 1000.0,
+        evidence == null ? null : (long) evidence.getPairs(),
+        evidence == null ? null : DemoSummary.Figure.of(evidence.getCandidateAccuracy()),
+        evidence == null ? null : DemoSummary.Figure.of(evidence.getChampionAccuracy()),
+        evidence == null ? null : evidence.getPValue());
   }
 
   @Override

@@ -1,0 +1,413 @@
+package io.prefstream.launcher.demo;
+
+import io.prefstream.avro.AlertLevel;
+import io.prefstream.ingest.EventResult;
+import io.prefstream.ingest.EventStatus;
+import io.prefstream.ingest.FeedbackClient;
+import io.prefstream.ingest.IngestServer;
+import io.prefstream.launcher.KafkaClients;
+import io.prefstream.launcher.UserError;
+import io.prefstream.launcher.stack.LocalStack;
+import io.prefstream.local.LocalKafka;
+import io.prefstream.model.checkpoint.CheckpointId;
+import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
+import io.prefstream.monitor.MonitorServer;
+import io.prefstream.pairs.LocalPairBuilder;
+import io.prefstream.scorer.ScorerServer;
+import io.prefstream.simulator.ProductRun;
+import io.prefstream.simulator.SimulatedEvent;
+import io.prefstream.simulator.Simulator;
+import io.prefstream.simulator.SimulatorConfig;
+import io.prefstream.trainer.OnlineTrainer;
+import io.prefstream.trainer.TrainerService;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * One demo run of a {@link DemoPlan}: the local stack, the product sending over HTTP (with the
+ * scenario's extras), then the events again, the reconciliation with Kafka, the drained pair
+ * builder, the trained model judged, and the {@link DemoSummary} of it all. Progress goes to {@code
+ * out}; the summary and what went wrong come back as a {@link Result}.
+ */
+final class DemoRun {
+
+  /** Valid events sent a second time, to show idempotency. */
+  static final int RESENT = 100;
+
+  /** How long the product may send past --events for the poisoned checkpoint to be judged. */
+  static final Duration JUDGING = Duration.ofMinutes(3);
+
+  /**
+   * What a run did, and why it failed if it did (an event lost, a pair not trained, a server error,
+   * a poison not rolled back): the command prints the summary either way.
+   */
+  record Result(DemoSummary summary, Optional<String> failure) {}
+
+  private final DemoPlan plan;
+  private final PrintWriter out;
+
+  DemoRun(DemoPlan plan, PrintWriter out) {
+    this.plan = plan;
+    this.out = out;
+  }
+
+  /** Runs the demo on the broker {@code kafka} starts (once the plan's dataset is read). */
+  Result run(Supplier<LocalKafka> startKafka) {
+    long started = System.nanoTime();
+    SimulatorConfig users = plan.users();
+    boolean untilStopped = plan.untilStopped();
+    DatasetReplay replayed =
+        plan.dataset() == null
+            ? null
+            : DatasetReplay.read(
+                plan.dataset(), users.tenant(), untilStopped ? Integer.MAX_VALUE : plan.events());
+    try (LocalStack stack = plan.stack(startKafka.get(), out).start()) {
+      LocalKafka kafka = stack.kafka();
+      IngestServer ingest = stack.ingest();
+      LocalPairBuilder pairBuilder = stack.pairBuilder();
+      TrainerService trainer = stack.trainer();
+      ScorerServer scorer = stack.scorer();
+      MonitorServer monitor = stack.monitor();
+      out.println("prefstream demo: Kafka broker (KRaft) at " + kafka.bootstrapServers());
+      out.println("prefstream demo: ingest API at " + ingest.uri());
+      out.println(
+          "prefstream demo: pair builder (Flink job "
+              + pairBuilder.jobId()
+              + ") on a local MiniCluster");
+      out.println(
+          "prefstream demo: trainer ("
+              + trainer.config().model().type()
+              + ") checkpoints in "
+              + trainer.store());
+      out.println("prefstream demo: scorer API at " + scorer.uri());
+      out.println("prefstream demo: drift monitor at " + monitor.uri() + "/v1/drift");
+      out.println("prefstream demo: dashboard at " + monitor.uri() + "/");
+      Simulator simulator = new Simulator(users);
+      Simulator replay = new Simulator(users);
+      ProductRun.Progress progress = new ProductRun.Progress();
+      String tenant = users.tenant();
+      DemoLive live =
+          new DemoLive(
+                  out,
+                  progress,
+                  trainer,
+                  scorer,
+                  tenant,
+                  trainer.config().modelName(),
+                  new Simulator(users.withSeed(users.seed() + 1)),
+                  replayed == null ? plan.rankRate() : 0,
+                  Duration.ofSeconds(5))
+              .start();
+      PoisonedCheckpoint poison =
+          plan.poisoning()
+              ? new PoisonedCheckpoint(
+                      out,
+                      trainer,
+                      scorer,
+                      new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30)),
+                      kafka.topics(),
+                      users,
+                      kafka.dataDir().resolve("poisoned"))
+                  .start()
+              : null;
+      Sent sent = send(ingest, simulator, replay, replayed, poison, progress);
+      Set<String> distinct = new HashSet<>();
+      long records = readFeedback(kafka, distinct);
+      if (!pairBuilder.awaitCaughtUp(Duration.ofMinutes(2))) {
+        throw new UserError(
+            "demo: the pair builder did not read every event within 2 minutes (job "
+                + pairBuilder.status()
+                + ")");
+      }
+      // The product has stopped: end event time so every interaction is final.
+      pairBuilder.drain(kafka.dataDir().resolve("flink-savepoints"));
+      PairCounts pairs = PairCounts.read(kafka.bootstrapServers(), kafka.topics());
+      out.printf(
+          "pair builder: %d pairs (%d holdout) by source %s%n",
+          pairs.total(), pairs.holdout(), pairs.bySource());
+      long trainPairs = pairs.total() - pairs.holdout();
+      if (!trainer.awaitTrained(tenant, trainPairs, Duration.ofMinutes(5))) {
+        throw new UserError(
+            "demo: the trainer stopped, or trained nothing for 5 minutes, before it had trained"
+                + " all "
+                + trainPairs
+                + " pairs");
+      }
+      if (poison != null && !poison.awaitDecision(Duration.ofMinutes(1))) {
+        out.println(
+            "poisoned checkpoint: "
+                + (poison.version() == 0 || poison.failed()
+                    ? poison.problem()
+                    : "v" + poison.version() + " not judged within a minute of the last pair"));
+      }
+      live.close();
+      out.println(live.line());
+      OnlineTrainer.TenantStatus trained = trainer.stop(Duration.ofMinutes(2)).get(tenant);
+      Optional<Double> agreement =
+          replayed != null || trained == null || trained.version() == 0
+              ? Optional.empty() // real data has no true utility: judged on held-back pairs
+              : TruePreference.agreement(
+                  new DirectoryCheckpointStore(trainer.store()),
+                  new CheckpointId(tenant, trainer.config().modelName(), trained.version()),
+                  users,
+                  simulator.now(),
+                  2000);
+      out.printf(
+          "trainer: %d pairs trained, %d checkpoint(s), prequential accuracy %.3f, holdout %.3f%s%n",
+          trained == null ? 0 : trained.pairsTrained(),
+          trainer.checkpointsWritten(),
+          trained == null ? Double.NaN : trained.prequentialAccuracy(),
+          trained == null ? Double.NaN : trained.holdoutAccuracy(),
+          agreement
+              .map(a -> String.format(", agreement with the users' true preferences %.3f", a))
+              .orElse(""));
+      DemoServing serving =
+          DemoServing.report(
+              scorer,
+              tenant,
+              trainer.config().modelName(),
+              replayed == null ? simulator : null,
+              out);
+      DatasetReplay.Judged judged = replayed == null ? null : replayed.judge(scorer, out);
+      DemoSummary.Poisoned poisoned = null;
+      if (poison != null) {
+        poisoned = poison.report(live.servedBy(poison.version()));
+        out.printf(
+            "poisoned checkpoint: v%d %s%s; largest traffic share %.0f%%, %d best-of-N answers"
+                + " from it%n",
+            poison.version(),
+            poisoned.outcome(),
+            poisoned.reason() != null ? " (" + poisoned.reason() + ")" : "",
+            100 * poisoned.maxTrafficShare(),
+            poisoned.servedBestOfN());
+        poison.close();
+      }
+      long pairsTrained = trained == null ? 0 : trained.pairsTrained();
+      long lost = sent.report().accepted() - distinct.size();
+      DemoSummary summary =
+          new DemoSummary(
+              "pairs",
+              plan.scenario(),
+              replayed == null ? null : replayed.file().toString(),
+              new DemoSummary.Events(
+                  sent.report().sent() + RESENT,
+                  sent.report().accepted(),
+                  sent.report().rejected(),
+                  sent.report().duplicate() + sent.duplicates(),
+                  sent.report().malformedSent()),
+              new DemoSummary.Pairs(pairs.bySource(), pairs.total(), pairs.holdout(), pairsTrained),
+              trainer.checkpointsWritten(),
+              new DemoSummary.Accuracy(
+                  DemoSummary.Figure.of(
+                      trained == null ? Double.NaN : trained.prequentialAccuracy()),
+                  DemoSummary.Figure.of(trained == null ? Double.NaN : trained.holdoutAccuracy()),
+                  DemoSummary.Figure.of(agreement.orElse(Double.NaN)),
+                  judged == null ? null : DemoSummary.Figure.of(judged.chosenFirst())),
+              trainer.config().model().type(),
+              serving.rollouts(),
+              poisoned,
+              (judged == null ? serving.served() : judged.into(serving.served()))
+                  .withLive(live.ranked()),
+              driftAlerts(monitor),
+              pairs.deadLetters().values().stream().mapToLong(Long::longValue).sum(),
+              sent.garbage() == null ? null : badInput(sent.garbage()),
+              pairs.deadLetters(),
+              new DemoSummary.InKafka(records, distinct.size()),
+              new DemoSummary.Lost(lost, trainPairs - pairsTrained),
+              Math.round((System.nanoTime() - started) / 1e9 * 100) / 100.0);
+      return new Result(
+          summary, failure(summary, sent.report().validRejected(), sent.report().unanswered()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UserError("interrupted", e);
+    } catch (IOException e) {
+      throw new UserError("demo: reading the checkpoint store failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * What the product sent and how it was answered.
+   *
+   * @param duplicates the resent events answered duplicate
+   * @param garbage the bad-input scenario's garbage requests, or null
+   */
+  private record Sent(ProductRun.Report report, long duplicates, BadInput.Result garbage) {}
+
+  /** The product (or the dataset) sends, with the scenario's extras; then some events again. */
+  private Sent send(
+      IngestServer ingest,
+      Simulator simulator,
+      Simulator replay,
+      DatasetReplay replayed,
+      PoisonedCheckpoint poison,
+      ProductRun.Progress progress)
+      throws InterruptedException {
+    boolean untilStopped = plan.untilStopped();
+    out.println(
+        untilStopped
+            ? "prefstream demo: sending until Ctrl-C; then it drains, reconciles and sums up"
+            : "prefstream demo: sending "
+                + (replayed == null ? plan.events() + " events" : "the dataset")
+                + "; Ctrl-C stops early, and the summary still follows");
+    out.flush();
+    try (FeedbackClient client = FeedbackClient.builder(ingest.uri(), "demo-key").build();
+        CtrlC stop = CtrlC.install(out, "stopping the product; draining and summing up")) {
+      BadInput bad = plan.badInput() ? BadInput.start(ingest.uri()) : null;
+      ProductRun.Report report;
+      if (replayed != null) {
+        out.printf(
+            "replaying %d pairs of %s as labeled-pair events (%d left out: too long or"
+                + " unusable)%n",
+            replayed.size(), replayed.file(), replayed.skipped());
+        report = replayed.run(client, plan.rate(), progress, stop);
+      } else {
+        report =
+            ProductRun.run(
+                simulator,
+                client,
+                untilStopped ? Integer.MAX_VALUE : plan.events(),
+                plan.rate(),
+                progress,
+                stop);
+        if (poison != null && !untilStopped && !stop.getAsBoolean() && !poison.settled()) {
+          // The poison is judged on fresh holdout pairs, which come only while users send: the
+          // product sends on past --events until it is decided, for at most JUDGING.
+          out.printf(
+              "poisoned checkpoint: %s; the product keeps sending until it is judged (at most"
+                  + " %d s more)%n",
+              poison.version() == 0 ? "not published yet" : "v" + poison.version() + " undecided",
+              JUDGING.toSeconds());
+          out.flush();
+          long deadline = System.nanoTime() + JUDGING.toNanos();
+          BooleanSupplier judged =
+              () -> stop.getAsBoolean() || poison.settled() || System.nanoTime() > deadline;
+          report =
+              report.plus(
+                  ProductRun.run(
+                      simulator, client, Integer.MAX_VALUE, plan.rate(), progress, judged));
+        }
+      }
+      BadInput.Result garbage = null;
+      if (bad != null) {
+        garbage = bad.stop();
+        out.printf(
+            "bad input: %d garbage requests answered %s; %d closed unanswered (an oversized"
+                + " body); %d server errors%n",
+            garbage.sent(),
+            garbage.byStatus(),
+            garbage.unanswered().size(),
+            garbage.serverErrors().size());
+        garbage.serverErrors().stream().limit(5).forEach(e -> out.println("  " + e));
+      }
+      out.printf(
+          "%s sent %d events: %d accepted, %d rejected (%d deliberately malformed)%n",
+          replayed == null ? "simulated product" : "dataset replay",
+          report.sent(),
+          report.accepted(),
+          report.rejected(),
+          report.malformedSent());
+      long duplicates = replayed == null ? resend(replay, client) : replayed.resend(client, RESENT);
+      out.printf(
+          "sent the first %d valid events again: %d answered duplicate%n", RESENT, duplicates);
+      return new Sent(report, duplicates, garbage);
+    }
+  }
+
+  /**
+   * Why a run with this summary failed, if it did: an accepted event not in Kafka (or there twice),
+   * a TRAIN pair not trained, a valid event rejected, a request unanswered or answered with a
+   * server error, or a poisoned checkpoint that was not rolled back.
+   */
+  static Optional<String> failure(DemoSummary s, long validRejected, long unanswered) {
+    boolean serverErrors =
+        s.badInput() != null && s.badInput().getOrDefault("server_errors", 0L) > 0;
+    if (s.lost().events() != 0
+        || s.lost().pairs() != 0
+        || s.kafka().feedbackRecords() != s.kafka().distinctEventIds()
+        || validRejected > 0
+        || serverErrors
+        || unanswered > 0) {
+      return Optional.of(
+          "demo: accepted "
+              + s.events().accepted()
+              + ", in Kafka "
+              + s.kafka().feedbackRecords()
+              + " records of "
+              + s.kafka().distinctEventIds()
+              + " distinct events; see above");
+    }
+    if (s.poisonedCheckpoint() != null && !s.poisonedCheckpoint().outcome().equals("rolled_back")) {
+      return Optional.of(
+          "demo: the poisoned checkpoint v"
+              + s.poisonedCheckpoint().version()
+              + " was "
+              + s.poisonedCheckpoint().outcome()
+              + ", not rolled back");
+    }
+    return Optional.empty();
+  }
+
+  /** The garbage requests' figures, in the summary's order: answers by status in between. */
+  static Map<String, Long> badInput(BadInput.Result garbage) {
+    Map<String, Long> figures = new LinkedHashMap<>();
+    figures.put("garbage_requests", garbage.sent());
+    garbage.byStatus().forEach((status, n) -> figures.put("answered_" + status, n));
+    figures.put("closed_unanswered", (long) garbage.unanswered().size());
+    figures.put("server_errors", (long) garbage.serverErrors().size());
+    return figures;
+  }
+
+  /** The monitor's reports at WARN or ALERT now. */
+  private static List<DemoSummary.DriftAlert> driftAlerts(MonitorServer monitor) {
+    List<DemoSummary.DriftAlert> alerts = new ArrayList<>();
+    for (var r : monitor.latest()) {
+      if (r.getLevel() != AlertLevel.OK) {
+        alerts.add(
+            new DemoSummary.DriftAlert(
+                r.getModel() + "/" + r.getMetric(),
+                Math.round(r.getValue() * 10000) / 10000.0,
+                r.getLevel() == AlertLevel.ALERT ? r.getAlertThreshold() : r.getWarnThreshold(),
+                r.getLevel().name(),
+                r.getWindowEnd().toString()));
+      }
+    }
+    return alerts;
+  }
+
+  private static long resend(Simulator replay, FeedbackClient client) throws InterruptedException {
+    List<CompletableFuture<EventResult>> answers = new ArrayList<>();
+    while (answers.size() < RESENT) {
+      for (SimulatedEvent e : replay.nextInteraction()) {
+        if (!e.isMalformed() && answers.size() < RESENT) {
+          answers.add(client.send(e.event()));
+        }
+      }
+    }
+    long duplicates = 0;
+    for (CompletableFuture<EventResult> answer : answers) {
+      try {
+        duplicates += answer.get().status() == EventStatus.DUPLICATE ? 1 : 0;
+      } catch (ExecutionException e) {
+        // counted as not duplicate; the summary shows it
+      }
+    }
+    return duplicates;
+  }
+
+  private static long readFeedback(LocalKafka kafka, Set<String> eventIds) {
+    return new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30))
+        .readCommitted(kafka.topics().feedback(), event -> eventIds.add(event.getEventId()));
+  }
+}

@@ -3,22 +3,18 @@ package io.prefstream.scorer;
 import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.RolloutState;
 import io.prefstream.schemas.Topic;
+import io.prefstream.schemas.TopicFollower;
 import io.prefstream.schemas.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +28,7 @@ public final class Registry implements Runnable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Registry.class);
 
-  private final Consumer<String, byte[]> consumer;
+  private final TopicFollower<String, byte[]> follower;
   private final Topic<CheckpointPublished> checkpointsTopic;
   private final Topic<RolloutState> rolloutsTopic;
   private final Map<String, NavigableMap<Long, CheckpointPublished>> checkpoints =
@@ -42,14 +38,22 @@ public final class Registry implements Runnable {
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<BiConsumer<String, CheckpointPublished>> checkpointListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final CountDownLatch caughtUp = new CountDownLatch(1);
-  private volatile boolean running = true;
-  private volatile String problem;
 
   public Registry(Consumer<String, byte[]> consumer, Topics topics) {
-    this.consumer = consumer;
     this.checkpointsTopic = topics.checkpoints();
     this.rolloutsTopic = topics.rollouts();
+    this.follower =
+        new TopicFollower<>(
+                consumer,
+                List.of(checkpointsTopic.name(), rolloutsTopic.name()),
+                TopicFollower.Start.beginning(),
+                this::apply)
+            .onCaughtUp(
+                () ->
+                    LOG.info(
+                        "Registry read: {} model(s) with checkpoints, {} rollout state(s)",
+                        checkpoints.size(),
+                        rollouts.size()));
   }
 
   /** The key of a tenant's model in the registries. */
@@ -89,60 +93,28 @@ public final class Registry implements Runnable {
   }
 
   public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
-    return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return follower.awaitCaughtUp(timeout);
   }
 
   public boolean caughtUp() {
-    return caughtUp.getCount() == 0;
+    return follower.caughtUp();
   }
 
   /** Why following stopped working, or null. */
   public String problem() {
-    return problem;
+    String problem = follower.problem();
+    return problem == null ? null : "registry follower stopped: " + problem;
   }
 
   public void stop() {
-    running = false;
-    consumer.wakeup();
+    follower.stop();
   }
 
   @Override
   public void run() {
-    try {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (Topic<?> t : List.of(checkpointsTopic, rolloutsTopic)) {
-        for (var info : consumer.partitionsFor(t.name(), Duration.ofSeconds(30))) {
-          partitions.add(new TopicPartition(info.topic(), info.partition()));
-        }
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> ends = new HashMap<>(consumer.endOffsets(partitions));
-      while (running) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          apply(r);
-        }
-        problem = null;
-        if (caughtUp.getCount() > 0) {
-          ends.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
-          if (ends.isEmpty()) {
-            caughtUp.countDown();
-            LOG.info(
-                "Registry read: {} model(s) with checkpoints, {} rollout state(s)",
-                checkpoints.size(),
-                rollouts.size());
-          }
-        }
-      }
-    } catch (WakeupException e) {
-      if (running) {
-        throw e;
-      }
-    } catch (RuntimeException e) {
-      problem = "registry follower stopped: " + e;
-      LOG.error("Registry follower stopped", e);
-    } finally {
-      consumer.close();
+    follower.run();
+    if (follower.problem() != null) {
+      LOG.error("Registry follower stopped: {}", follower.problem());
     }
   }
 

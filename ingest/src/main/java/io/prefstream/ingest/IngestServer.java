@@ -11,13 +11,14 @@ import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prefstream.http.HttpErrors;
+import io.prefstream.http.RequestError;
 import io.prefstream.ingest.internal.DedupFollower;
 import io.prefstream.ingest.internal.EventIdWindow;
 import io.prefstream.ingest.internal.EventsHandler;
 import io.prefstream.ingest.internal.FeedbackWriter;
 import io.prefstream.ingest.internal.IngestMetrics;
 import io.prefstream.ingest.internal.KafkaHealth;
-import io.prefstream.ingest.internal.RequestError;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.TopicAdmin;
@@ -213,7 +214,6 @@ public final class IngestServer implements Service {
           cfg.startup.showJavalinBanner = false;
           cfg.startup.showOldJavalinVersionWarning = false;
           cfg.jetty.threadPool = threads;
-          cfg.http.prefer405over404 = true;
           cfg.routes.post("/v1/events", ctx -> postEvents(ctx, events, metrics));
           cfg.routes.get("/healthz", this::health);
           cfg.routes.get(
@@ -223,33 +223,7 @@ public final class IngestServer implements Service {
                       .result(registry.scrape()));
           cfg.routes.get(
               "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
-          cfg.routes.exception(
-              Exception.class,
-              (e, ctx) -> {
-                LOG.error("ingest: unexpected error on {} {}", ctx.method(), ctx.path(), e);
-                error(
-                    ctx,
-                    new RequestError(
-                        500, "internal", null, "unexpected error; see the ingest log"));
-              });
-          cfg.routes.error(
-              404,
-              "*",
-              ctx ->
-                  error(
-                      ctx,
-                      new RequestError(404, "not_found", null, "no such path: " + ctx.path())));
-          cfg.routes.error(
-              405,
-              "*",
-              ctx ->
-                  error(
-                      ctx,
-                      new RequestError(
-                          405,
-                          "method_not_allowed",
-                          null,
-                          ctx.method() + " is not allowed on " + ctx.path())));
+          HttpErrors.install(cfg, "ingest", LOG);
         });
   }
 
@@ -268,11 +242,11 @@ public final class IngestServer implements Service {
       if (answer.retryAfterSeconds() > 0) {
         ctx.header("Retry-After", Long.toString(answer.retryAfterSeconds()));
       }
-      ctx.status(status).contentType("application/json").result(write(answer.body()));
+      ctx.status(status).contentType("application/json").result(HttpErrors.json(answer.body()));
     } catch (RequestError e) {
       status = e.status();
       drain(ctx);
-      error(ctx, e);
+      HttpErrors.answer(ctx, e);
     }
     metrics.request(status, System.nanoTime() - start);
   }
@@ -310,28 +284,7 @@ public final class IngestServer implements Service {
       dedup.put("problem", followerProblem);
     }
     body.put("in_flight_bytes", writer.inFlightBytes());
-    ctx.status(ok ? 200 : 503).contentType("application/json").result(write(body));
-  }
-
-  private static void error(Context ctx, RequestError e) {
-    ObjectNode body = JsonForm.mapper().createObjectNode();
-    body.put("error", e.error());
-    if (e.field() != null) {
-      body.put("field", e.field());
-    }
-    body.put("reason", e.getMessage());
-    if (e.retryAfterSeconds() > 0) {
-      ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
-    }
-    ctx.status(e.status()).contentType("application/json").result(write(body));
-  }
-
-  private static byte[] write(ObjectNode body) {
-    try {
-      return JsonForm.mapper().writeValueAsBytes(body);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    ctx.status(ok ? 200 : 503).contentType("application/json").result(HttpErrors.json(body));
   }
 
   private void checkTopics() {

@@ -2,6 +2,7 @@ package io.prefstream.scorer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.prefstream.http.RequestError;
 import io.prefstream.schemas.JsonForm;
 import java.io.IOException;
 import java.util.ArrayList;

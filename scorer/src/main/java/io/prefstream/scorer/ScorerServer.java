@@ -15,6 +15,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.avro.Arm;
 import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.RolloutState;
+import io.prefstream.http.BearerAuth;
+import io.prefstream.http.Bodies;
+import io.prefstream.http.HttpErrors;
+import io.prefstream.http.RequestError;
 import io.prefstream.ingest.ApiKeys;
 import io.prefstream.model.Candidate;
 import io.prefstream.schemas.JsonForm;
@@ -23,7 +27,6 @@ import io.prefstream.scorer.rollout.RolloutController;
 import io.prefstream.service.Service;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,7 +63,6 @@ import org.slf4j.LoggerFactory;
 public final class ScorerServer implements Service {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScorerServer.class);
-  private static final String ANSWERED = "prefstream.answered";
   private static final JsonForm<RolloutState> ROLLOUT_JSON = JsonForm.of(RolloutState.class);
 
   private final ScorerConfig config;
@@ -178,7 +180,6 @@ public final class ScorerServer implements Service {
           cfg.startup.showJavalinBanner = false;
           cfg.startup.showOldJavalinVersionWarning = false;
           cfg.jetty.threadPool = pool;
-          cfg.http.prefer405over404 = true;
           cfg.routes.post("/v1/score", ctx -> handle(ctx, "score", false));
           cfg.routes.post("/v1/rank", ctx -> handle(ctx, "rank", true));
           cfg.routes.get("/v1/models", this::models);
@@ -188,33 +189,7 @@ public final class ScorerServer implements Service {
               ctx ->
                   ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                       .result(registry.scrape()));
-          cfg.routes.exception(
-              Exception.class,
-              (e, ctx) -> {
-                LOG.error("scorer: unexpected error on {} {}", ctx.method(), ctx.path(), e);
-                error(
-                    ctx, new RequestError(500, "internal", null, "unexpected error; see the log"));
-              });
-          cfg.routes.error(
-              404,
-              "*",
-              ctx -> {
-                if (ctx.attribute(ANSWERED) == null) { // not one of ours (no_model is a 404 too)
-                  error(
-                      ctx, new RequestError(404, "not_found", null, "no such path: " + ctx.path()));
-                }
-              });
-          cfg.routes.error(
-              405,
-              "*",
-              ctx ->
-                  error(
-                      ctx,
-                      new RequestError(
-                          405,
-                          "method_not_allowed",
-                          null,
-                          ctx.method() + " is not allowed on " + ctx.path())));
+          HttpErrors.install(cfg, "scorer", LOG);
         });
   }
 
@@ -224,10 +199,10 @@ public final class ScorerServer implements Service {
     try {
       ObjectNode body = score(ctx, rank);
       status = 200;
-      ctx.status(200).contentType("application/json").result(write(body));
+      ctx.status(200).contentType("application/json").result(HttpErrors.json(body));
     } catch (RequestError e) {
       status = e.status();
-      error(ctx, e);
+      HttpErrors.answer(ctx, e);
     }
     Timer.builder("prefstream.scorer.requests")
         .tag("endpoint", endpoint)
@@ -412,29 +387,21 @@ public final class ScorerServer implements Service {
   private byte[] body(Context ctx) {
     long limit = (long) config.maxChars() * 4 * (config.maxResponses() + 1) + 64 * 1024;
     try (InputStream in = ctx.bodyInputStream()) {
-      byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
-      if (bytes.length > limit) {
-        throw new RequestError(
-            413, "too_large", null, "the body is larger than " + limit + " bytes");
-      }
-      return bytes;
+      return Bodies.readBounded(
+          in,
+          -1,
+          limit,
+          size ->
+              new RequestError(
+                  413, "too_large", null, "the body is larger than " + limit + " bytes"),
+          e -> new RequestError(400, "unreadable", null, "could not read the body: " + e));
     } catch (IOException e) {
       throw new RequestError(400, "unreadable", null, "could not read the body: " + e);
     }
   }
 
   private String tenantOf(String authorization) {
-    if (authorization == null || authorization.isBlank()) {
-      throw new RequestError(
-          401, "unauthorized", "Authorization", "missing header 'Authorization: Bearer KEY'");
-    }
-    if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      throw new RequestError(
-          401, "unauthorized", "Authorization", "expected the Bearer scheme: 'Bearer KEY'");
-    }
-    return keys.tenantOf(authorization.substring(7).strip())
-        .orElseThrow(
-            () -> new RequestError(401, "unauthorized", "Authorization", "unknown API key"));
+    return BearerAuth.tenantOf(authorization, keys::tenantOf);
   }
 
   private void models(Context ctx) {
@@ -442,7 +409,7 @@ public final class ScorerServer implements Service {
     try {
       tenant = tenantOf(ctx.header("Authorization"));
     } catch (RequestError e) {
-      error(ctx, e);
+      HttpErrors.answer(ctx, e);
       return;
     }
     String modelTenant = config.modelTenant(tenant);
@@ -478,7 +445,7 @@ public final class ScorerServer implements Service {
       m.set("history", ROLLOUT_JSON.toJson(state).get("history"));
       m.put("updated_at", state.getUpdatedAt().toString());
     }
-    ctx.status(200).contentType("application/json").result(write(body));
+    ctx.status(200).contentType("application/json").result(HttpErrors.json(body));
   }
 
   private ObjectNode version(String key, Long version, Serving.Route route, boolean champion) {
@@ -523,29 +490,7 @@ public final class ScorerServer implements Service {
     if (controller != null) {
       body.put("controller", controller.active() ? "active" : "standby");
     }
-    ctx.status(ok ? 200 : 503).contentType("application/json").result(write(body));
-  }
-
-  private static void error(Context ctx, RequestError e) {
-    ctx.attribute(ANSWERED, true);
-    ObjectNode body = JsonForm.mapper().createObjectNode();
-    body.put("error", e.error());
-    if (e.field() != null) {
-      body.put("field", e.field());
-    }
-    body.put("reason", e.getMessage());
-    if (e.retryAfterSeconds() > 0) {
-      ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
-    }
-    ctx.status(e.status()).contentType("application/json").result(write(body));
-  }
-
-  private static byte[] write(ObjectNode body) {
-    try {
-      return JsonForm.mapper().writeValueAsBytes(body);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    ctx.status(ok ? 200 : 503).contentType("application/json").result(HttpErrors.json(body));
   }
 
   private void registerMeters() {

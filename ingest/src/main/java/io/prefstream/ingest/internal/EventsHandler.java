@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.avro.DeadLetter;
 import io.prefstream.avro.FeedbackEvent;
+import io.prefstream.http.BearerAuth;
+import io.prefstream.http.Bodies;
+import io.prefstream.http.RequestError;
 import io.prefstream.ingest.ApiKeys;
 import io.prefstream.ingest.EventResult;
 import io.prefstream.ingest.EventStatus;
@@ -126,18 +129,7 @@ public final class EventsHandler {
   }
 
   private String authenticate(String authorization) {
-    if (authorization == null || authorization.isBlank()) {
-      throw new RequestError(
-          401, "unauthorized", "Authorization", "missing header 'Authorization: Bearer KEY'");
-    }
-    String value = authorization.strip();
-    if (!value.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      throw new RequestError(
-          401, "unauthorized", "Authorization", "expected the Bearer scheme: 'Bearer KEY'");
-    }
-    return keys.tenantOf(value.substring(7).strip())
-        .orElseThrow(
-            () -> new RequestError(401, "unauthorized", "Authorization", "unknown API key"));
+    return BearerAuth.tenantOf(authorization, keys::tenantOf);
   }
 
   /** True for NDJSON, false for JSON; anything else is 415. */
@@ -168,19 +160,12 @@ public final class EventsHandler {
   }
 
   private byte[] readBounded(long contentLength, InputStream body) {
-    long max = config.maxBodyBytes();
-    if (contentLength > max) {
-      throw tooLarge(contentLength);
-    }
-    try {
-      byte[] bytes = body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
-      if (bytes.length > max) {
-        throw tooLarge(-1);
-      }
-      return bytes;
-    } catch (IOException e) {
-      throw new RequestError(400, "unreadable_body", "$", "the body could not be read: " + e);
-    }
+    return Bodies.readBounded(
+        body,
+        contentLength,
+        config.maxBodyBytes(),
+        this::tooLarge,
+        e -> new RequestError(400, "unreadable_body", "$", "the body could not be read: " + e));
   }
 
   private RequestError tooLarge(long size) {

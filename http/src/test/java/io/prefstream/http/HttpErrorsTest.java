@@ -1,0 +1,103 @@
+package io.prefstream.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.Javalin;
+import io.prefstream.schemas.JsonForm;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** The answers on a real Javalin server, read by a real HTTP client. */
+class HttpErrorsTest {
+
+  private Javalin app;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeEach
+  void start() {
+    app =
+        Javalin.create(
+                cfg -> {
+                  cfg.startup.showJavalinBanner = false;
+                  cfg.routes.get("/ok", ctx -> ctx.result("ok"));
+                  cfg.routes.get(
+                      "/busy",
+                      ctx ->
+                          HttpErrors.answer(
+                              ctx, new RequestError(429, "overloaded", null, "retry shortly", 2)));
+                  cfg.routes.get(
+                      "/model",
+                      ctx ->
+                          HttpErrors.answer(
+                              ctx, new RequestError(404, "no_model", "model", "none promoted")));
+                  cfg.routes.get(
+                      "/boom",
+                      ctx -> {
+                        throw new IllegalStateException("a bug");
+                      });
+                  HttpErrors.install(cfg, "test", LoggerFactory.getLogger(HttpErrorsTest.class));
+                })
+            .start(0);
+  }
+
+  @AfterEach
+  void stop() {
+    app.stop();
+  }
+
+  private HttpResponse<String> send(String method, String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://localhost:" + app.port() + path))
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonNode json(HttpResponse<String> r) throws Exception {
+    assertThat(r.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+    return JsonForm.mapper().readTree(r.body());
+  }
+
+  @Test
+  void anErrorIsJsonNamingTheFieldWithRetryAfterWhenItHasOne() throws Exception {
+    var busy = send("GET", "/busy");
+
+    assertThat(busy.statusCode()).isEqualTo(429);
+    assertThat(busy.headers().firstValue("Retry-After")).hasValue("2");
+    assertThat(json(busy).toString())
+        .isEqualTo("{\"error\":\"overloaded\",\"reason\":\"retry shortly\"}");
+  }
+
+  @Test
+  void aHandlersOwn404IsKeptAndAnUnknownPathGetsNotFound() throws Exception {
+    var model = send("GET", "/model");
+    var nowhere = send("GET", "/nowhere");
+
+    assertThat(model.statusCode()).isEqualTo(404);
+    assertThat(json(model).toString())
+        .isEqualTo("{\"error\":\"no_model\",\"field\":\"model\",\"reason\":\"none promoted\"}");
+    assertThat(nowhere.statusCode()).isEqualTo(404);
+    assertThat(json(nowhere).get("reason").asText()).isEqualTo("no such path: /nowhere");
+  }
+
+  @Test
+  void aMethodAPathDoesNotTakeIs405AndABugIsA500ThatPointsAtTheLog() throws Exception {
+    var post = send("POST", "/ok");
+    var boom = send("GET", "/boom");
+
+    assertThat(post.statusCode()).isEqualTo(405);
+    assertThat(json(post).get("error").asText()).isEqualTo("method_not_allowed");
+    assertThat(json(post).get("reason").asText()).isEqualTo("POST is not allowed on /ok");
+    assertThat(boom.statusCode()).isEqualTo(500);
+    assertThat(json(boom).get("reason").asText()).isEqualTo("unexpected error; see the test log");
+    assertThat(boom.body()).doesNotContain("a bug");
+  }
+}

@@ -22,14 +22,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
-import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -62,35 +61,22 @@ public final class MonitorServer implements Service {
             t.setDaemon(true);
             return t;
           });
-  private final ScoreArms arms = new ScoreArms(registry);
-  private final Dashboard dashboard = new Dashboard(registry, arms);
+  private final MonitorTopology topology;
+  private final Dashboard dashboard;
   private KafkaStreams streams;
   private Javalin app;
 
   public MonitorServer(MonitorConfig config) {
     this.config = config;
     this.topics = Topics.withPrefix(config.topicPrefix());
+    this.topology = new MonitorTopology(config, registry);
+    this.dashboard = new Dashboard(registry, topology.arms());
   }
 
   public synchronized MonitorServer start() {
-    Properties p = new Properties();
-    p.putAll(config.kafka());
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, topics.prefix() + ".monitor");
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-    p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toAbsolutePath().toString());
-    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
     streams =
         new KafkaStreams(
-            MonitorTopology.build(
-                topics,
-                config.window(),
-                config.grace(),
-                config.thresholds(),
-                config.concept(),
-                config.quality(),
-                registry,
-                arms),
-            p);
+            topology.buildTopology(new StreamsBuilder()), MonitorTopology.streamsConfig(config));
     streams.setUncaughtExceptionHandler(
         e -> {
           LOG.error("drift monitor stream thread failed; replacing it", e);

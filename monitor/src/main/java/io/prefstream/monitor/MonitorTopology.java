@@ -1,8 +1,6 @@
 package io.prefstream.monitor;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.prefstream.avro.AlertLevel;
 import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.DeadLetter;
 import io.prefstream.avro.DriftReport;
@@ -12,7 +10,6 @@ import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.ScoreRecord;
 import io.prefstream.avro.Split;
 import io.prefstream.monitor.stats.Drift;
-import io.prefstream.monitor.stats.Hysteresis;
 import io.prefstream.schemas.Topics;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,10 +17,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.GlobalKTable;
@@ -35,10 +34,6 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
-import org.apache.kafka.streams.processor.api.Processor;
-import org.apache.kafka.streams.processor.api.ProcessorContext;
-import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 
@@ -70,8 +65,8 @@ public final class MonitorTopology {
   public static final String ROLLOUTS = "rollouts";
   static final String FEEDBACK_WINDOWS = "feedback-windows";
   static final String PAIR_WINDOWS = "pair-windows";
-  private static final String LONGER_REFERENCES = "longer-references";
-  private static final String REFERENCES = "feedback-references";
+  static final String LONGER_REFERENCES = "longer-references";
+  static final String REFERENCES = "feedback-references";
 
   /** The span the decayed input reference covers: about the last hour. */
   static final Duration REFERENCE_SPAN = Duration.ofHours(1);
@@ -79,18 +74,7 @@ public final class MonitorTopology {
   /** Model name of reports about a tenant's inputs and labels rather than one model. */
   public static final String INPUTS = "inputs";
 
-  private static final String LEVELS = "drift-levels";
-
-  private MonitorTopology() {}
-
-  /**
-   * @param window tumbling window size
-   * @param grace how late a score may arrive and still count in its window
-   */
-  public static Topology build(
-      Topics topics, Duration window, Duration grace, Thresholds thresholds) {
-    return build(topics, window, grace, thresholds, Concept.defaults());
-  }
+  static final String LEVELS = "drift-levels";
 
   /**
    * How concept drift is judged.
@@ -119,40 +103,62 @@ public final class MonitorTopology {
     }
   }
 
-  public static Topology build(
-      Topics topics, Duration window, Duration grace, Thresholds thresholds, Concept concept) {
-    return build(
-        topics, window, grace, thresholds, concept, Quality.defaults(), new SimpleMeterRegistry());
+  private final MonitorConfig config;
+  private final Topics topics;
+  private final MeterRegistry meters;
+  private final ScoreArms arms;
+
+  /**
+   * The topology of {@code config}, counting in {@code meters} the feedback by tenant and signal
+   * kind ({@code prefstream.monitor.events}), dead letters, and pairs by tenant, source and split
+   * ({@code prefstream.monitor.pairs}), and keeping the latest served scores by arm ({@link
+   * #arms()}) for the dashboard.
+   */
+  public MonitorTopology(MonitorConfig config, MeterRegistry meters) {
+    this.config = config;
+    this.topics = Topics.withPrefix(config.topicPrefix());
+    this.meters = meters;
+    this.arms = new ScoreArms(meters);
+  }
+
+  /** The latest served scores by arm, as the score-drift pipeline sees them. */
+  public ScoreArms arms() {
+    return arms;
   }
 
   /**
-   * As above, counting in {@code meters} the feedback by tenant and signal kind ({@code
-   * prefstream.monitor.events}) and the pairs by tenant, source and split ({@code
-   * prefstream.monitor.pairs}), for rates on dashboards.
+   * The Kafka Streams settings of the monitor: its application id ({@code PREFIX.monitor}), broker,
+   * state directory, a 1 s commit interval, and the {@code kafka.*} keys.
    */
-  public static Topology build(
-      Topics topics,
-      Duration window,
-      Duration grace,
-      Thresholds thresholds,
-      Concept concept,
-      Quality quality,
-      MeterRegistry meters) {
-    return build(
-        topics, window, grace, thresholds, concept, quality, meters, new ScoreArms(meters));
+  public static Properties streamsConfig(MonitorConfig config) {
+    Properties p = new Properties();
+    p.putAll(config.kafka());
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.topicPrefix() + ".monitor");
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toAbsolutePath().toString());
+    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
+    return p;
   }
 
-  /** As above, also keeping the latest served scores by arm in {@code arms}. */
-  static Topology build(
-      Topics topics,
-      Duration window,
-      Duration grace,
-      Thresholds thresholds,
-      Concept concept,
-      Quality quality,
-      MeterRegistry meters,
-      ScoreArms arms) {
-    StreamsBuilder b = new StreamsBuilder();
+  /**
+   * The whole topology: score drift, feedback quality and input drift, concept drift, and the
+   * reward-hacking sign in pairs, each a pipeline of its own whose reports meet in {@link #levels}.
+   */
+  public Topology buildTopology(StreamsBuilder b) {
+    stores(b);
+    GlobalKTable<String, CheckpointPublished> checkpoints = registries(b);
+    KStream<String, PreferencePair> pairs = pairs(b);
+    levels(
+        scoreDrift(b, checkpoints)
+            .merge(feedbackQuality(b))
+            .merge(conceptDrift(pairs))
+            .merge(longerWins(pairs)));
+    return b.build();
+  }
+
+  /** The stores the processors share by name. */
+  private void stores(StreamsBuilder b) {
+    Duration dedup = config.quality().dedupWindow();
     b.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(DataQuality.EVENT_TIME),
@@ -160,14 +166,12 @@ public final class MonitorTopology {
             Serdes.Long()));
     b.addStateStore(
         Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(
-                DataQuality.SEEN, quality.dedupWindow(), quality.dedupWindow(), false),
+            Stores.persistentWindowStore(DataQuality.SEEN, dedup, dedup, false),
             Serdes.String(),
             Serdes.Long()));
     b.addStateStore(
         Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(
-                DataQuality.LABELS, quality.dedupWindow(), quality.dedupWindow(), false),
+            Stores.persistentWindowStore(DataQuality.LABELS, dedup, dedup, false),
             Serdes.String(),
             Serdes.ByteArray()));
     b.addStateStore(
@@ -189,6 +193,10 @@ public final class MonitorTopology {
     b.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(LATEST), Serdes.String(), topics.drift().valueSerde()));
+  }
+
+  /** The compacted registries as global tables: checkpoints (joined) and rollouts (queried). */
+  private GlobalKTable<String, CheckpointPublished> registries(StreamsBuilder b) {
     GlobalKTable<String, CheckpointPublished> checkpoints =
         b.globalTable(
             topics.checkpoints().name(),
@@ -198,39 +206,53 @@ public final class MonitorTopology {
         topics.rollouts().name(),
         Consumed.with(Serdes.String(), topics.rollouts().valueSerde()),
         Materialized.as(ROLLOUTS));
-    KStream<String, ScoreRecord> scores =
-        b.stream(
+    return checkpoints;
+  }
+
+  /**
+   * Score drift per model version: served scores against the checkpoint's reference histogram, and
+   * reward against response length, per closed window.
+   */
+  private KStream<String, DriftReport> scoreDrift(
+      StreamsBuilder b, GlobalKTable<String, CheckpointPublished> checkpoints) {
+    return b.stream(
             topics.scores().name(),
             Consumed.with(Serdes.String(), topics.scores().valueSerde())
                 .withTimestampExtractor(
                     (record, partition) ->
                         record.value() instanceof ScoreRecord s
                             ? s.getAt().toEpochMilli()
-                            : partition));
-    KStream<String, DriftReport> scoreReports =
-        scores
-            .peek(
-                (key, s) -> {
-                  if (s != null) {
-                    arms.add(s);
-                  }
-                })
-            .leftJoin(
-                checkpoints,
-                (key, s) -> s.getTenantId() + "/" + s.getModel() + "/" + s.getVersion(),
-                (s, c) -> new Scored(s, c == null ? null : c.getReferenceHistogram()))
-            // Scores are keyed tenant/model/version already: grouped without a repartition.
-            .groupByKey(Grouped.with(Serdes.String(), Scored.SERDE))
-            .windowedBy(TimeWindows.ofSizeAndGrace(window, grace))
-            .aggregate(
-                ScoreWindow::new,
-                (key, v, w) -> w.add(v.score(), edges(v.reference()), counts(v.reference())),
-                Materialized.<String, ScoreWindow, WindowStore<Bytes, byte[]>>as(WINDOWS)
-                    .withKeySerde(Serdes.String())
-                    .withValueSerde(ScoreWindow.SERDE))
-            .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
-            .toStream()
-            .flatMap((key, w) -> reports(key, w));
+                            : partition))
+        .peek(
+            (key, s) -> {
+              if (s != null) {
+                arms.add(s);
+              }
+            })
+        .leftJoin(
+            checkpoints,
+            (key, s) -> s.getTenantId() + "/" + s.getModel() + "/" + s.getVersion(),
+            (s, c) -> new Scored(s, c == null ? null : c.getReferenceHistogram()))
+        // Scores are keyed tenant/model/version already: grouped without a repartition.
+        .groupByKey(Grouped.with(Serdes.String(), Scored.SERDE))
+        .windowedBy(TimeWindows.ofSizeAndGrace(config.window(), config.grace()))
+        .aggregate(
+            ScoreWindow::new,
+            (key, v, w) -> w.add(v.score(), edges(v.reference()), counts(v.reference())),
+            Materialized.<String, ScoreWindow, WindowStore<Bytes, byte[]>>as(WINDOWS)
+                .withKeySerde(Serdes.String())
+                .withValueSerde(ScoreWindow.SERDE))
+        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+        .toStream()
+        .flatMap((key, w) -> reports(key, w));
+  }
+
+  /**
+   * Feedback quality and input drift per tenant: events (late ones marked) and dead letters,
+   * checked for duplicates and annotator disagreement, per closed window against the tenant's
+   * decayed reference ({@link InputDrift}).
+   */
+  private KStream<String, DriftReport> feedbackQuality(StreamsBuilder b) {
     KStream<String, Signal> events =
         b.stream(
                 topics.feedback().name(),
@@ -252,7 +274,8 @@ public final class MonitorTopology {
                         .increment())
             .mapValues(e -> new Signal(e, null))
             .processValues(
-                () -> new DataQuality.Lateness(quality.lateAfter()), DataQuality.EVENT_TIME);
+                () -> new DataQuality.Lateness(config.quality().lateAfter()),
+                DataQuality.EVENT_TIME);
     KStream<String, Signal> deadLetters =
         b.stream(
                 topics.feedbackDlq().name(),
@@ -275,92 +298,107 @@ public final class MonitorTopology {
                 })
             .filter((key, d) -> d != null && d.getTenantId() != null)
             .mapValues(d -> new Signal(null, d));
-    KStream<String, DriftReport> feedbackReports =
-        events
-            .merge(deadLetters)
-            // One task sees all of a tenant's feedback: duplicates and annotators across
-            // interactions.
-            .selectKey((key, signal) -> signal.tenant())
-            .repartition(
-                Repartitioned.with(Serdes.String(), Signal.SERDE).withName("feedback-by-tenant"))
-            .processValues(
-                () -> new DataQuality.Checks(quality.dedupWindow()),
-                DataQuality.SEEN,
-                DataQuality.LABELS)
-            .groupByKey(Grouped.with(Serdes.String(), Signal.SERDE))
-            .windowedBy(TimeWindows.ofSizeAndGrace(window, grace))
-            .aggregate(
-                FeedbackWindow::new,
-                (tenant, signal, w) -> w.add(signal),
-                Materialized.<String, FeedbackWindow, WindowStore<Bytes, byte[]>>as(
-                        FEEDBACK_WINDOWS)
-                    .withKeySerde(Serdes.String())
-                    .withValueSerde(FeedbackWindow.SERDE))
-            .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
-            .toStream()
-            .process(() -> new InputDrift(referenceKeep(window)), REFERENCES);
-    KStream<String, PreferencePair> pairs =
-        b.stream(topics.pairs().name(), Consumed.with(Serdes.String(), topics.pairs().valueSerde()))
-            .peek(
-                (key, pair) -> {
-                  if (pair != null) {
-                    meters
-                        .counter(
-                            "prefstream.monitor.pairs",
-                            "tenant",
-                            pair.getTenantId(),
-                            "source",
-                            pair.getSource().name().toLowerCase(java.util.Locale.ROOT),
-                            "split",
-                            pair.getSplit().name().toLowerCase(java.util.Locale.ROOT))
-                        .increment();
-                  }
-                });
-    KStream<String, DriftReport> conceptReports =
-        pairs
-            .filter((key, pair) -> pair != null && pair.getSplit() == Split.HOLDOUT)
-            // One task sees all of a tenant's pairs, so one detector judges its champion.
-            .selectKey((key, pair) -> pair.getTenantId())
-            .repartition(
-                Repartitioned.with(Serdes.String(), topics.pairs().valueSerde())
-                    .withName("holdout-by-tenant"))
-            .process(
-                () ->
-                    new ConceptDrift(
-                        concept.modelName(), concept.delta(), concept.lambda(), concept.minPairs()),
-                ConceptDrift.STATE);
-    KStream<String, DriftReport> longerReports =
-        pairs
-            .filter((key, pair) -> pair != null)
-            .groupBy(
-                (key, pair) -> pair.getTenantId(),
-                Grouped.with(Serdes.String(), topics.pairs().valueSerde())
-                    .withName("pairs-by-tenant"))
-            .windowedBy(TimeWindows.ofSizeAndGrace(window, grace))
-            .aggregate(
-                () -> new double[2],
-                (tenant, pair, counts) -> {
-                  counts[0]++;
-                  counts[1] += pair.getChosen().length() > pair.getRejected().length() ? 1 : 0;
-                  return counts;
-                },
-                Materialized.<String, double[], WindowStore<Bytes, byte[]>>as(PAIR_WINDOWS)
-                    .withKeySerde(Serdes.String())
-                    .withValueSerde(ConceptDrift.DOUBLES))
-            .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
-            .toStream()
-            .process(() -> new LongerWins(referenceKeep(window)), LONGER_REFERENCES);
-    scoreReports
-        .merge(feedbackReports)
-        .merge(conceptReports)
-        .merge(longerReports)
+    return events
+        .merge(deadLetters)
+        // One task sees all of a tenant's feedback: duplicates and annotators across interactions.
+        .selectKey((key, signal) -> signal.tenant())
+        .repartition(
+            Repartitioned.with(Serdes.String(), Signal.SERDE).withName("feedback-by-tenant"))
+        .processValues(
+            () -> new DataQuality.Checks(config.quality().dedupWindow()),
+            DataQuality.SEEN,
+            DataQuality.LABELS)
+        .groupByKey(Grouped.with(Serdes.String(), Signal.SERDE))
+        .windowedBy(TimeWindows.ofSizeAndGrace(config.window(), config.grace()))
+        .aggregate(
+            FeedbackWindow::new,
+            (tenant, signal, w) -> w.add(signal),
+            Materialized.<String, FeedbackWindow, WindowStore<Bytes, byte[]>>as(FEEDBACK_WINDOWS)
+                .withKeySerde(Serdes.String())
+                .withValueSerde(FeedbackWindow.SERDE))
+        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+        .toStream()
+        .process(() -> new InputDrift(referenceKeep(config.window())), REFERENCES);
+  }
+
+  /** The pairs, counted by tenant, source and split. */
+  private KStream<String, PreferencePair> pairs(StreamsBuilder b) {
+    return b.stream(
+            topics.pairs().name(), Consumed.with(Serdes.String(), topics.pairs().valueSerde()))
+        .peek(
+            (key, pair) -> {
+              if (pair != null) {
+                meters
+                    .counter(
+                        "prefstream.monitor.pairs",
+                        "tenant",
+                        pair.getTenantId(),
+                        "source",
+                        pair.getSource().name().toLowerCase(java.util.Locale.ROOT),
+                        "split",
+                        pair.getSplit().name().toLowerCase(java.util.Locale.ROOT))
+                    .increment();
+              }
+            });
+  }
+
+  /**
+   * Concept drift: the serving champion's accuracy on fresh HOLDOUT pairs ({@link ConceptDrift}).
+   */
+  private KStream<String, DriftReport> conceptDrift(KStream<String, PreferencePair> pairs) {
+    MonitorTopology.Concept concept = config.concept();
+    return pairs
+        .filter((key, pair) -> pair != null && pair.getSplit() == Split.HOLDOUT)
+        // One task sees all of a tenant's pairs, so one detector judges its champion.
+        .selectKey((key, pair) -> pair.getTenantId())
+        .repartition(
+            Repartitioned.with(Serdes.String(), topics.pairs().valueSerde())
+                .withName("holdout-by-tenant"))
+        .process(
+            () ->
+                new ConceptDrift(
+                    concept.modelName(), concept.delta(), concept.lambda(), concept.minPairs()),
+            ConceptDrift.STATE);
+  }
+
+  /**
+   * A reward-hacking sign in the labels: the share of pairs whose chosen reply is the longer one,
+   * per closed window against its decayed reference ({@link LongerWins}).
+   */
+  private KStream<String, DriftReport> longerWins(KStream<String, PreferencePair> pairs) {
+    return pairs
+        .filter((key, pair) -> pair != null)
+        .groupBy(
+            (key, pair) -> pair.getTenantId(),
+            Grouped.with(Serdes.String(), topics.pairs().valueSerde()).withName("pairs-by-tenant"))
+        .windowedBy(TimeWindows.ofSizeAndGrace(config.window(), config.grace()))
+        .aggregate(
+            () -> new double[2],
+            (tenant, pair, counts) -> {
+              counts[0]++;
+              counts[1] += pair.getChosen().length() > pair.getRejected().length() ? 1 : 0;
+              return counts;
+            },
+            Materialized.<String, double[], WindowStore<Bytes, byte[]>>as(PAIR_WINDOWS)
+                .withKeySerde(Serdes.String())
+                .withValueSerde(ConceptDrift.DOUBLES))
+        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+        .toStream()
+        .process(() -> new LongerWins(referenceKeep(config.window())), LONGER_REFERENCES);
+  }
+
+  /**
+   * Every report's level, with hysteresis per tenant/model/metric ({@link Levels}), onto {@code
+   * prefstream.drift}.
+   */
+  private void levels(KStream<String, DriftReport> reports) {
+    reports
         // One task per tenant/model/metric, so its level carries from window to window.
         .repartition(
             Repartitioned.with(Serdes.String(), topics.drift().valueSerde())
                 .withName("drift-reports"))
-        .process(() -> new Levels(thresholds), LEVELS, LATEST)
+        .process(() -> new Levels(config.thresholds()), LEVELS, LATEST)
         .to(topics.drift().name(), Produced.with(Serdes.String(), topics.drift().valueSerde()));
-    return b.build();
   }
 
   /** Each window, the reference keeps this share of itself: e^(−window / span). */
@@ -444,251 +482,5 @@ public final class MonitorTopology {
   /** The key of a report on prefstream.drift and in the stores: tenant/model/metric. */
   static String key(DriftReport r) {
     return r.getTenantId() + "/" + r.getModel() + "/" + r.getMetric();
-  }
-
-  /**
-   * Sets each report's thresholds and level, with hysteresis across windows (the level of each
-   * tenant/model/metric is kept in a store), and keeps the latest report for queries.
-   */
-  static final class Levels implements Processor<String, DriftReport, String, DriftReport> {
-    private final Thresholds thresholds;
-    private ProcessorContext<String, DriftReport> context;
-    private KeyValueStore<String, String> levels;
-    private KeyValueStore<String, DriftReport> latest;
-
-    Levels(Thresholds thresholds) {
-      this.thresholds = thresholds;
-    }
-
-    @Override
-    public void init(ProcessorContext<String, DriftReport> context) {
-      this.context = context;
-      this.levels = context.getStateStore(LEVELS);
-      this.latest = context.getStateStore(LATEST);
-    }
-
-    @Override
-    public void process(Record<String, DriftReport> record) {
-      DriftReport r = record.value();
-      Thresholds.Pair t = thresholds.of(r.getTenantId(), r.getMetric());
-      if (!Double.isNaN(t.warn())) {
-        String previous = levels.get(record.key());
-        Hysteresis h =
-            Hysteresis.of(t.warn(), t.alert(), thresholds.leaveShare())
-                .at(previous == null ? Hysteresis.Level.OK : Hysteresis.Level.valueOf(previous));
-        Hysteresis.Level level = h.update(r.getValue());
-        levels.put(record.key(), level.name());
-        r.setWarnThreshold(t.warn());
-        r.setAlertThreshold(t.alert());
-        r.setLevel(AlertLevel.valueOf(level.name()));
-      }
-      latest.put(record.key(), r);
-      context.forward(record);
-    }
-  }
-
-  /**
-   * Compares each closed feedback window of a tenant with its decayed reference (about the last
-   * hour, kept in a store), then folds the window into the reference: signal-kind and script mix
-   * (Jensen-Shannon), prompt and response lengths (PSI), thumbs-up rate and mean rating (absolute
-   * change). Reports the window's own data quality too: dead-letter, duplicate and late rates and
-   * annotator disagreement. Rates need {@link #MIN_WINDOW} events, distributions {@link
-   * #MIN_DISTRIBUTION} (a mix of a few dozen events differs from any reference by chance alone).
-   */
-  static final class InputDrift
-      implements Processor<Windowed<String>, FeedbackWindow, String, DriftReport> {
-    static final double MIN_REFERENCE = 50;
-    static final double MIN_WINDOW = 100;
-    static final double MIN_DISTRIBUTION = 200;
-    static final double MIN_LABELS = 20;
-    static final double MIN_COMPARISONS = 20;
-    private final double keep;
-    private ProcessorContext<String, DriftReport> context;
-    private KeyValueStore<String, FeedbackWindow> references;
-
-    InputDrift(double keep) {
-      this.keep = keep;
-    }
-
-    @Override
-    public void init(ProcessorContext<String, DriftReport> context) {
-      this.context = context;
-      this.references = context.getStateStore(REFERENCES);
-    }
-
-    @Override
-    public void process(Record<Windowed<String>, FeedbackWindow> record) {
-      String tenant = record.key().key();
-      FeedbackWindow w = record.value();
-      FeedbackWindow ref = references.get(tenant);
-      Instant start = record.key().window().startTime();
-      Instant end = record.key().window().endTime();
-      double offered = w.events + w.deadLetters;
-      if (offered >= MIN_WINDOW) {
-        emit(
-            tenant,
-            "dead_letter_rate",
-            w.deadLetters / offered,
-            offered,
-            start,
-            end,
-            Map.of("dead_letters", w.deadLetters, "accepted", w.events));
-      }
-      if (w.events >= MIN_WINDOW) {
-        emit(
-            tenant,
-            "duplicate_rate",
-            (w.duplicateIds + w.duplicateContent) / w.events,
-            w.events,
-            start,
-            end,
-            Map.of("by_event_id", w.duplicateIds, "by_content", w.duplicateContent));
-        emit(
-            tenant,
-            "late_rate",
-            w.late / w.events,
-            w.events,
-            start,
-            end,
-            Map.of("late", w.late, "dropped_late", w.droppedLate));
-      }
-      double comparisons = w.agreements + w.disagreements;
-      if (comparisons >= MIN_COMPARISONS) {
-        emit(
-            tenant,
-            "annotator_disagreement",
-            w.disagreements / comparisons,
-            (long) comparisons,
-            start,
-            end,
-            Map.of("agreements", w.agreements, "disagreements", w.disagreements));
-      }
-      if (ref != null && ref.events >= MIN_REFERENCE && w.events >= MIN_DISTRIBUTION) {
-        emit(
-            tenant,
-            "signal_kind_js",
-            Drift.jensenShannon(ref.kinds, w.kinds),
-            w.events,
-            start,
-            end,
-            Map.of());
-        emit(
-            tenant,
-            "prompt_length_psi",
-            Drift.psi(ref.promptLengths, w.promptLengths),
-            sum(w.promptLengths),
-            start,
-            end,
-            Map.of());
-        emit(
-            tenant,
-            "response_length_psi",
-            Drift.psi(ref.responseLengths, w.responseLengths),
-            sum(w.responseLengths),
-            start,
-            end,
-            Map.of());
-        emit(
-            tenant,
-            "script_mix_js",
-            Drift.jensenShannon(ref.scripts, w.scripts),
-            sum(w.scripts),
-            start,
-            end,
-            Map.of());
-        if (w.thumbs >= MIN_LABELS && ref.thumbs >= MIN_LABELS) {
-          emit(
-              tenant,
-              "thumbs_up_rate_change",
-              Math.abs(w.thumbsUpRate() - ref.thumbsUpRate()),
-              w.thumbs,
-              start,
-              end,
-              Map.of("rate", w.thumbsUpRate(), "reference", ref.thumbsUpRate()));
-        }
-        if (w.ratings >= MIN_LABELS && ref.ratings >= MIN_LABELS) {
-          emit(
-              tenant,
-              "rating_mean_change",
-              Math.abs(w.ratingMean() - ref.ratingMean()),
-              w.ratings,
-              start,
-              end,
-              Map.of("mean", w.ratingMean(), "reference", ref.ratingMean()));
-        }
-      }
-      references.put(tenant, (ref == null ? new FeedbackWindow() : ref).decayInto(w, keep));
-    }
-
-    private void emit(
-        String tenant,
-        String metric,
-        double value,
-        double n,
-        Instant start,
-        Instant end,
-        Map<String, Double> details) {
-      DriftReport r = report(tenant, INPUTS, null, metric, value, (long) n, start, end, details);
-      context.forward(new Record<>(key(r), r, end.toEpochMilli()));
-    }
-
-    private static double sum(double[] v) {
-      double s = 0;
-      for (double x : v) {
-        s += x;
-      }
-      return s;
-    }
-  }
-
-  /**
-   * Label drift in pairs: the share of a tenant's pairs in a window whose chosen reply is the
-   * longer one, against its decayed reference (about the last hour): {@code
-   * longer_wins_share_change}, the absolute change, with share and reference in the details (at
-   * least 20 pairs on both sides).
-   */
-  static final class LongerWins
-      implements Processor<Windowed<String>, double[], String, DriftReport> {
-    private final double keep;
-    private ProcessorContext<String, DriftReport> context;
-    private KeyValueStore<String, double[]> references;
-
-    LongerWins(double keep) {
-      this.keep = keep;
-    }
-
-    @Override
-    public void init(ProcessorContext<String, DriftReport> context) {
-      this.context = context;
-      this.references = context.getStateStore(LONGER_REFERENCES);
-    }
-
-    @Override
-    public void process(Record<Windowed<String>, double[]> record) {
-      String tenant = record.key().key();
-      double[] w = record.value();
-      double[] ref = references.get(tenant);
-      Instant end = record.key().window().endTime();
-      if (ref != null && ref[0] >= 20 && w[0] >= 20) {
-        double share = w[1] / w[0];
-        double reference = ref[1] / ref[0];
-        DriftReport r =
-            report(
-                tenant,
-                INPUTS,
-                null,
-                "longer_wins_share_change",
-                Math.abs(share - reference),
-                (long) w[0],
-                record.key().window().startTime(),
-                end,
-                Map.of("share", share, "reference", reference));
-        context.forward(new Record<>(key(r), r, end.toEpochMilli()));
-      }
-      double[] next = ref == null ? new double[2] : ref;
-      next[0] = next[0] * keep + w[0];
-      next[1] = next[1] * keep + w[1];
-      references.put(tenant, next);
-    }
   }
 }

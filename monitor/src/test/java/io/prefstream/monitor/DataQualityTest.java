@@ -15,14 +15,11 @@ import io.prefstream.avro.Ranking;
 import io.prefstream.avro.Thumb;
 import io.prefstream.schemas.Topics;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -35,6 +32,7 @@ class DataQualityTest {
 
   private static final Instant T0 = Instant.parse("2026-11-24T00:00:00Z");
   private final Topics topics = Topics.withPrefix("t");
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
   private TopologyTestDriver driver;
   private TestInputTopic<String, FeedbackEvent> feedback;
   private TestInputTopic<String, DeadLetter> letters;
@@ -43,18 +41,7 @@ class DataQualityTest {
 
   @BeforeEach
   void setUp() {
-    Properties p = new Properties();
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, "quality-test");
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    driver =
-        new TopologyTestDriver(
-            MonitorTopology.build(
-                topics,
-                Duration.ofMinutes(1),
-                Duration.ZERO,
-                Thresholds.defaults(),
-                MonitorTopology.Concept.defaults()),
-            p);
+    driver = TestTopology.driver(topics, stateDir);
     feedback =
         driver.createInputTopic(
             topics.feedback().name(), Serdes.String().serializer(), topics.feedback().valueSerde());

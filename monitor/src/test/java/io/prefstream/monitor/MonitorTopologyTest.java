@@ -11,15 +11,12 @@ import io.prefstream.avro.Histogram;
 import io.prefstream.avro.ScoreRecord;
 import io.prefstream.monitor.stats.Drift;
 import io.prefstream.schemas.Topics;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -32,20 +29,14 @@ class MonitorTopologyTest {
 
   private static final Instant T0 = Instant.parse("2026-11-24T00:00:00Z");
   private final Topics topics = Topics.withPrefix("t");
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
   private TopologyTestDriver driver;
   private TestInputTopic<String, ScoreRecord> scores;
   private TestOutputTopic<String, DriftReport> drift;
 
   @BeforeEach
   void setUp() {
-    Properties p = new Properties();
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, "monitor-test");
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    driver =
-        new TopologyTestDriver(
-            MonitorTopology.build(
-                topics, Duration.ofMinutes(1), Duration.ZERO, Thresholds.defaults()),
-            p);
+    driver = TestTopology.driver(topics, stateDir);
     var checkpoints =
         driver.createInputTopic(
             topics.checkpoints().name(),

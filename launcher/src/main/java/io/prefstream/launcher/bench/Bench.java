@@ -1,9 +1,7 @@
 package io.prefstream.launcher.bench;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.launcher.UserError;
 import io.prefstream.local.LocalKafka;
-import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.TopicAdmin;
 import io.prefstream.schemas.Topics;
 import java.time.Duration;
@@ -41,29 +39,6 @@ public final class Bench implements Runnable {
       new TopicAdmin(admin, Duration.ofSeconds(30)).createMissing(topics.all(), (short) 1);
     } catch (Exception e) {
       throw new UserError("bench: cannot create topics: " + e, e);
-    }
-  }
-
-  /** The figures every benchmark's last line starts with: value, baseline and their ratio. */
-  static ObjectNode figures(
-      String bench, double value, String unit, String baselineName, double baseline) {
-    ObjectNode figures = JsonForm.mapper().createObjectNode();
-    figures.put("bench", bench);
-    putRounded(figures, "value", value);
-    figures.put("unit", unit);
-    figures.put("baseline_name", baselineName);
-    putRounded(figures, "baseline", baseline);
-    figures.put("ratio", Math.round(value / baseline * 1000) / 1000.0);
-    return figures;
-  }
-
-  /** A rate as printed: whole from 100 up, else three significant digits (6.09, not 6). */
-  static void putRounded(ObjectNode figures, String key, double value) {
-    if (!Double.isFinite(value) || Math.abs(value) >= 100 || value == 0) {
-      figures.put(key, Math.round(value));
-    } else {
-      figures.put(
-          key, new java.math.BigDecimal(value).round(new java.math.MathContext(3)).doubleValue());
     }
   }
 

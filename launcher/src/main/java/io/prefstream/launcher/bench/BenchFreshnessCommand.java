@@ -392,17 +392,17 @@ public final class BenchFreshnessCommand implements Runnable {
     out.printf(
         "accepted -> served by a checkpoint:    p50 %s   p99 %s%n", seconds(p50), seconds(p99));
     // More than half not served within the run: no p50 to give (-1), see not_served.
-    var figures =
-        Bench.figures(
+    BenchLine figures =
+        BenchLine.of(
             "freshness", p50 == Long.MAX_VALUE ? -1 : p50, "ms", "accepted_to_pairs_p50", b50);
-    figures.put("p99_ms", p99 == Long.MAX_VALUE ? -1 : Math.round(p99));
-    figures.put("not_served", censored);
-    figures.put("baseline_p99_ms", Math.round(b99));
-    figures.put("events", toServed.size());
-    figures.put("checkpoints", covered.size());
-    figures.put("rate", rate);
-    figures.put("seconds", seconds);
-    figures.putPOJO("settings", new TreeMap<>(settings));
+    figures.with("p99_ms", p99 == Long.MAX_VALUE ? -1 : Math.round(p99));
+    figures.with("not_served", censored);
+    figures.with("baseline_p99_ms", Math.round(b99));
+    figures.with("events", toServed.size());
+    figures.with("checkpoints", covered.size());
+    figures.with("rate", rate);
+    figures.with("seconds", seconds);
+    figures.with("settings", new TreeMap<>(settings));
     out.println(figures);
     out.flush();
   }

@@ -1,6 +1,5 @@
 package io.prefstream.launcher.bench;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.config.Settings;
 import io.prefstream.ingest.ApiKeys;
@@ -128,12 +127,12 @@ public final class BenchIngestCommand implements Runnable {
         out.printf(
             "ingest request latency (%d events each): p50 %.1f ms, p99 %.1f ms over %d requests%n",
             batch, p50, p99, sorted.length);
-        ObjectNode figures =
-            Bench.figures("ingest", ingestMedian, "events/s", "raw_kafka_producer", rawMedian);
-        figures.put("p50_ms", Math.round(p50 * 10) / 10.0);
-        figures.put("p99_ms", Math.round(p99 * 10) / 10.0);
-        figures.put("batch", batch);
-        figures.put("threads", threads);
+        BenchLine figures =
+            BenchLine.of("ingest", ingestMedian, "events/s", "raw_kafka_producer", rawMedian);
+        figures.with("p50_ms", Math.round(p50 * 10) / 10.0);
+        figures.with("p99_ms", Math.round(p99 * 10) / 10.0);
+        figures.with("batch", batch);
+        figures.with("threads", threads);
         out.println(figures);
         out.flush();
       }

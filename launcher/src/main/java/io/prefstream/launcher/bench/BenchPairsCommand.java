@@ -1,6 +1,5 @@
 package io.prefstream.launcher.bench;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.SourceKind;
@@ -165,16 +164,15 @@ public final class BenchPairsCommand implements Runnable {
           "stated pairs, occurrence to visible (read_committed) at %,d events/s offered (%,.0f"
               + " sent): p50 %.0f ms, p99 %.0f ms over %,d pairs%n",
           rate, latency.sentPerSecond, latency.p50Ms, latency.p99Ms, latency.count);
-      ObjectNode figures =
-          Bench.figures(
-              "pairs", pairsMedian, "events/s", "flink_copy_job_exactly_once", copyMedian);
-      figures.put("paired_ratio_median", Math.round(pairedMedian * 1000) / 1000.0);
-      figures.put("events", written);
-      figures.put("pairs", pairCount);
-      figures.put("parallelism", parallelism);
-      figures.put("latency_rate", rate);
-      figures.put("p50_stated_pair_latency_ms", Math.round(latency.p50Ms));
-      figures.put("p99_stated_pair_latency_ms", Math.round(latency.p99Ms));
+      BenchLine figures =
+          BenchLine.of("pairs", pairsMedian, "events/s", "flink_copy_job_exactly_once", copyMedian);
+      figures.with("paired_ratio_median", Math.round(pairedMedian * 1000) / 1000.0);
+      figures.with("events", written);
+      figures.with("pairs", pairCount);
+      figures.with("parallelism", parallelism);
+      figures.with("latency_rate", rate);
+      figures.with("p50_stated_pair_latency_ms", Math.round(latency.p50Ms));
+      figures.with("p99_stated_pair_latency_ms", Math.round(latency.p99Ms));
       out.println(figures);
       out.flush();
     } catch (InterruptedException e) {

@@ -129,7 +129,7 @@ public final class BenchScoreCommand implements Runnable {
             config.maxBatch(),
             clients);
         List<Request> requests = requests(400);
-        ObjectNode figures = null;
+        BenchLine figures = null;
         for (int n : new int[] {1, 8}) {
           List<String> bodies = new ArrayList<>();
           for (Request r : requests) {
@@ -172,18 +172,18 @@ public final class BenchScoreCommand implements Runnable {
               max.failed() + half.failed());
           if (n == 8) {
             figures =
-                Bench.figures(
+                BenchLine.of(
                     "score",
                     httpCandidates,
                     "candidates/s",
                     "the model in process with the same batches (candidates/s)",
                     inProcess);
-            Bench.putRounded(figures, "requests_per_s", max.perSecond());
-            figures.put("responses_per_request", n);
-            figures.put("p99_ms_at_half_max", Math.round(half.p99() * 100) / 100.0);
-            figures.put("p50_ms_at_half_max", Math.round(half.p50() * 100) / 100.0);
-            figures.put("mean_batch", Math.round(meanBatch * 10) / 10.0);
-            figures.put("model", trainer.model().type());
+            figures.withRounded("requests_per_s", max.perSecond());
+            figures.with("responses_per_request", n);
+            figures.with("p99_ms_at_half_max", Math.round(half.p99() * 100) / 100.0);
+            figures.with("p50_ms_at_half_max", Math.round(half.p50() * 100) / 100.0);
+            figures.with("mean_batch", Math.round(meanBatch * 10) / 10.0);
+            figures.with("model", trainer.model().type());
           }
         }
         out.println(figures);

@@ -178,7 +178,7 @@ public final class BenchTrainCommand implements Runnable {
         }
       }
       double rate = Bench.median(rates);
-      ObjectNode figures;
+      BenchLine figures;
       double gflops = encoder ? Double.NaN : Bench.median(matmul);
       if (encoder) {
         double raw = Bench.median(raws);
@@ -186,7 +186,7 @@ public final class BenchTrainCommand implements Runnable {
             "median: %,.2f pairs/s = %.3f of the raw forward+backward's %,.2f pairs/s%n",
             rate, rate / raw, raw);
         figures =
-            Bench.figures(
+            BenchLine.of(
                 "train",
                 rate,
                 "pairs/s",
@@ -205,33 +205,33 @@ public final class BenchTrainCommand implements Runnable {
           // Value: pairs/s with a cold cache; baseline: the pairs/s the encoder alone could feed.
           double encoderPairs = encoderTextsPerSecond / Math.max(1e-9, encodedPerPair);
           figures =
-              Bench.figures(
+              BenchLine.of(
                   "train",
                   coldRate,
                   "pairs/s",
                   "pairs/s the raw encoder alone can feed",
                   encoderPairs);
-          figures.put("encoder_texts_per_s", Math.round(encoderTextsPerSecond));
-          figures.put("encoded_texts_per_pair", Math.round(encodedPerPair * 1000) / 1000.0);
-          figures.put("cache_hit_share", Math.round(hitShare * 1000) / 1000.0);
-          figures.put("cached_head_pairs_per_s", Math.round(rate));
-          figures.put("cached_head_flops_ratio", Math.round(rate / atMatmul * 1000) / 1000.0);
+          figures.with("encoder_texts_per_s", Math.round(encoderTextsPerSecond));
+          figures.with("encoded_texts_per_pair", Math.round(encodedPerPair * 1000) / 1000.0);
+          figures.with("cache_hit_share", Math.round(hitShare * 1000) / 1000.0);
+          figures.with("cached_head_pairs_per_s", Math.round(rate));
+          figures.with("cached_head_flops_ratio", Math.round(rate / atMatmul * 1000) / 1000.0);
         } else {
           figures =
-              Bench.figures(
+              BenchLine.of(
                   "train", rate, "pairs/s", "pairs/s at plain libtorch matmul FLOP/s", atMatmul);
         }
-        figures.put("matmul_gflops", Math.round(gflops * 100) / 100.0);
+        figures.with("matmul_gflops", Math.round(gflops * 100) / 100.0);
       }
       ObjectNode quality = qualityPairs > 0 ? quality(base, out) : null;
-      figures.put("model", model.type());
-      figures.put("achieved_gflops", Math.round(rate * flopsPerPair / 1e7) / 100.0);
-      figures.put("flops_per_pair", Math.round(flopsPerPair));
-      figures.put("pairs", train);
-      figures.put("rounds", rounds);
-      figures.put("warm_up_rounds", warmUps);
+      figures.with("model", model.type());
+      figures.with("achieved_gflops", Math.round(rate * flopsPerPair / 1e7) / 100.0);
+      figures.with("flops_per_pair", Math.round(flopsPerPair));
+      figures.with("pairs", train);
+      figures.with("rounds", rounds);
+      figures.with("warm_up_rounds", warmUps);
       if (quality != null) {
-        figures.set("quality", quality);
+        figures.with("quality", quality);
       }
       out.println(figures);
     } catch (Exception e) {

@@ -1,0 +1,170 @@
+package io.prefstream.ingest.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.prefstream.avro.FeedbackEvent;
+import io.prefstream.http.RequestError;
+import io.prefstream.ingest.ApiKeys;
+import io.prefstream.ingest.IngestConfig;
+import io.prefstream.schemas.Examples;
+import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.Topics;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code POST /v1/events} as a plain function: a real window and rules, and Kafka's MockProducer
+ * behind the writer, so what is published (and what is not) can be read back record by record.
+ */
+class EventsHandlerTest {
+
+  private static final Instant START = Instant.parse("2026-11-23T10:00:00Z");
+  private static final Topics TOPICS = Topics.withPrefix("t");
+  private static final JsonForm<FeedbackEvent> FORM = JsonForm.of(FeedbackEvent.class);
+
+  private final Clock clock = Clock.fixed(START.plusSeconds(60), ZoneOffset.UTC);
+  private final MockProducer<byte[], byte[]> producer =
+      new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+  private final List<FeedbackEvent> events = Examples.oneOfEachPayload("demo", "i-1", START);
+
+  private EventsHandler handler(MockProducer<byte[], byte[]> producer) {
+    IngestConfig config = IngestConfig.defaults();
+    return new EventsHandler(
+        config,
+        ApiKeys.localDefault(),
+        TOPICS,
+        new EventIdWindow(Duration.ofHours(1), 1000, clock),
+        new FeedbackWriter(producer, config.maxInFlightBytes()),
+        new KafkaHealth(null, Duration.ofSeconds(1), Duration.ofSeconds(1)), // never probed here
+        () -> true,
+        new IngestMetrics(new SimpleMeterRegistry()),
+        clock);
+  }
+
+  private static EventsHandler.Answer post(EventsHandler h, String contentType, String body)
+      throws InterruptedException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    return h.handle(
+        "Bearer " + ApiKeys.DEMO_KEY, contentType, bytes.length, new ByteArrayInputStream(bytes));
+  }
+
+  private List<ProducerRecord<byte[], byte[]>> on(String topic) {
+    return producer.history().stream().filter(r -> r.topic().equals(topic)).toList();
+  }
+
+  @Test
+  void aValidEventIsPublishedOnceStampedWithItsIdsAsHeadersAndAgainIsADuplicate() throws Exception {
+    EventsHandler h = handler(producer);
+    String one = FORM.print(events.get(1));
+
+    EventsHandler.Answer first = post(h, EventsHandler.JSON, one);
+    EventsHandler.Answer again = post(h, EventsHandler.JSON, one);
+
+    assertThat(first.status()).isEqualTo(200);
+    assertThat(first.body().get("accepted").asInt()).isEqualTo(1);
+    assertThat(again.status()).isEqualTo(200);
+    assertThat(again.body().at("/results/0/status").asText()).isEqualTo("duplicate");
+    List<ProducerRecord<byte[], byte[]>> published = on(TOPICS.feedback().name());
+    assertThat(published).hasSize(1);
+    ProducerRecord<byte[], byte[]> record = published.get(0);
+    assertThat(new String(record.headers().lastHeader(DedupFollower.EVENT_ID_HEADER).value()))
+        .isEqualTo(events.get(1).getEventId());
+    FeedbackEvent stored =
+        TOPICS.feedback().valueSerde().deserialize(record.topic(), record.value());
+    assertThat(stored.getReceivedAt()).isEqualTo(clock.instant()); // stamped by ingest's clock
+    stored.setReceivedAt(null);
+    assertThat(stored).isEqualTo(events.get(1));
+  }
+
+  @Test
+  void anNdjsonBatchIsAnsweredEventByEventAndARejectedOneGoesToTheDeadLetters() throws Exception {
+    EventsHandler h = handler(producer);
+    JsonNode broken = FORM.toJson(events.get(2)).deepCopy();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) broken).remove("tenant_id");
+    String body = FORM.print(events.get(0)) + "\n" + broken + "\n" + FORM.print(events.get(3));
+
+    EventsHandler.Answer answer = post(h, EventsHandler.NDJSON, body);
+
+    assertThat(answer.status()).isEqualTo(200);
+    assertThat(answer.body().get("accepted").asInt()).isEqualTo(2);
+    assertThat(answer.body().get("rejected").asInt()).isEqualTo(1);
+    JsonNode rejected = answer.body().at("/results/1");
+    assertThat(rejected.get("status").asText()).isEqualTo("rejected");
+    assertThat(rejected.get("field").asText()).contains("tenant_id");
+    assertThat(on(TOPICS.feedback().name())).hasSize(2);
+    assertThat(on(TOPICS.feedbackDlq().name())).hasSize(1);
+  }
+
+  @Test
+  void anUnacknowledgedWriteIs503AndTheIdIsFreeForTheRetry() throws Exception {
+    MockProducer<byte[], byte[]> failing =
+        new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
+    EventsHandler h = handler(failing);
+    String one = FORM.print(events.get(4));
+    Thread broker =
+        new Thread(
+            () -> {
+              while (failing.history().isEmpty()) {
+                Thread.onSpinWait();
+              }
+              failing.errorNext(new TimeoutException("broker gone"));
+            });
+    broker.start();
+
+    EventsHandler.Answer down = post(h, EventsHandler.JSON, one);
+    broker.join(10_000);
+
+    assertThat(down.status()).isEqualTo(503);
+    assertThat(down.body().get("error").asText()).isEqualTo("kafka_unavailable");
+    assertThat(down.retryAfterSeconds()).isPositive();
+
+    EventsHandler healthy = handler(producer);
+    assertThat(post(healthy, EventsHandler.JSON, one).body().get("accepted").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void requestLevelRefusalsNameTheirFieldAndPublishNothing() {
+    EventsHandler h = handler(producer);
+    byte[] bytes = FORM.print(events.get(1)).getBytes(StandardCharsets.UTF_8);
+
+    assertThatThrownBy(
+            () -> h.handle(null, EventsHandler.JSON, bytes.length, new ByteArrayInputStream(bytes)))
+        .isInstanceOfSatisfying(
+            RequestError.class, e -> assertThat(e.field()).isEqualTo("Authorization"))
+        .hasMessageContaining("missing header");
+    assertThatThrownBy(() -> post(h, "text/plain", "{}"))
+        .isInstanceOfSatisfying(
+            RequestError.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(415);
+              assertThat(e.field()).isEqualTo("Content-Type");
+            });
+    assertThatThrownBy(
+            () ->
+                h.handle(
+                    "Bearer " + ApiKeys.DEMO_KEY,
+                    EventsHandler.JSON,
+                    10L << 20,
+                    new ByteArrayInputStream(bytes)))
+        .isInstanceOfSatisfying(
+            RequestError.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(413);
+              assertThat(e.error()).isEqualTo("body_too_large");
+            });
+    assertThat(producer.history()).isEmpty();
+  }
+}

@@ -1,45 +1,23 @@
 package io.prefstream.scorer;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
-import io.javalin.http.Context;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.prefstream.avro.Arm;
-import io.prefstream.avro.CheckpointPublished;
-import io.prefstream.avro.RolloutState;
-import io.prefstream.http.BearerAuth;
-import io.prefstream.http.Bodies;
-import io.prefstream.http.HttpErrors;
-import io.prefstream.http.RequestError;
 import io.prefstream.ingest.ApiKeys;
-import io.prefstream.model.Candidate;
-import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
 import io.prefstream.scorer.rollout.RolloutController;
 import io.prefstream.service.Service;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -63,7 +41,6 @@ import org.slf4j.LoggerFactory;
 public final class ScorerServer implements Service {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScorerServer.class);
-  private static final JsonForm<RolloutState> ROLLOUT_JSON = JsonForm.of(RolloutState.class);
 
   private final ScorerConfig config;
   private final ApiKeys keys;
@@ -180,317 +157,9 @@ public final class ScorerServer implements Service {
           cfg.startup.showJavalinBanner = false;
           cfg.startup.showOldJavalinVersionWarning = false;
           cfg.jetty.threadPool = pool;
-          cfg.routes.post("/v1/score", ctx -> handle(ctx, "score", false));
-          cfg.routes.post("/v1/rank", ctx -> handle(ctx, "rank", true));
-          cfg.routes.get("/v1/models", this::models);
-          cfg.routes.get("/healthz", this::health);
-          cfg.routes.get(
-              "/metrics",
-              ctx ->
-                  ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                      .result(registry.scrape()));
-          HttpErrors.install(cfg, "scorer", LOG);
+          new ScorerRoutes(config, keys, serving, follower, sampler, controller, registry)
+              .install(cfg);
         });
-  }
-
-  private void handle(Context ctx, String endpoint, boolean rank) {
-    long start = System.nanoTime();
-    int status;
-    try {
-      ObjectNode body = score(ctx, rank);
-      status = 200;
-      ctx.status(200).contentType("application/json").result(HttpErrors.json(body));
-    } catch (RequestError e) {
-      status = e.status();
-      HttpErrors.answer(ctx, e);
-    }
-    Timer.builder("prefstream.scorer.requests")
-        .tag("endpoint", endpoint)
-        .tag("status", Integer.toString(status))
-        .publishPercentileHistogram()
-        .register(registry)
-        .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-  }
-
-  private ObjectNode score(Context ctx, boolean rank) {
-    String tenant = tenantOf(ctx.header("Authorization"));
-    String contentType = ctx.header("Content-Type");
-    if (contentType != null && !contentType.toLowerCase().startsWith("application/json")) {
-      throw new RequestError(
-          415,
-          "unsupported_media_type",
-          "Content-Type",
-          "expected application/json, got " + contentType);
-    }
-    ScoreRequest request = ScoreRequest.parse(body(ctx), config);
-    String modelName = request.model() != null ? request.model() : config.modelName();
-    String key = Registry.key(config.modelTenant(tenant), modelName);
-    List<Candidate> candidates = new ArrayList<>(request.responses().size());
-    for (String r : request.responses()) {
-      candidates.add(new Candidate(request.prompt(), r));
-    }
-    for (int attempt = 0; ; attempt++) {
-      Serving.Route route = serving.route(key);
-      if (route == null || route.champion() == null) {
-        throw noModel(key, modelName, tenant);
-      }
-      String who = request.stickyKey();
-      double weight = route.candidateWeight();
-      boolean toCandidate =
-          who != null
-              ? Serving.toCandidate(key, who, weight)
-              : ThreadLocalRandom.current().nextDouble() < weight;
-      ServedModel model = toCandidate ? route.candidate() : route.champion();
-      Arm arm = toCandidate ? Arm.CANDIDATE : Arm.CHAMPION;
-      if (!model.acquire()) {
-        if (attempt < 5) {
-          continue; // swapped out this instant: take the new route
-        }
-        throw new RequestError(503, "swapping", null, "the model is being swapped; retry", 1);
-      }
-      float[] raw;
-      try {
-        raw = await(model, candidates);
-      } finally {
-        model.release();
-      }
-      if (route.shadow()) {
-        shadow(route.candidate(), request, candidates);
-      }
-      double[] scores = normalise(model, raw);
-      sampler.sample(
-          model, arm, request.prompt(), request.responses(), raw, scores, request.requestId());
-      return answer(model, arm, request, scores, rank);
-    }
-  }
-
-  private float[] await(ServedModel model, List<Candidate> candidates) {
-    CompletableFuture<float[]> scored = null;
-    try {
-      scored = model.score(candidates);
-      return scored.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ScoringQueue.Overloaded e) {
-      registry.counter("prefstream.scorer.overloaded").increment();
-      throw new RequestError(429, "overloaded", null, e.getMessage() + "; retry shortly", 1);
-    } catch (TimeoutException e) {
-      // Nobody waits for it any more: a queued job is dropped unscored, so an overloaded slow
-      // model does not spend itself on answers that can no longer be given.
-      scored.cancel(false);
-      registry.counter("prefstream.scorer.timeouts").increment();
-      throw new RequestError(
-          503,
-          "timeout",
-          null,
-          "not scored within " + config.requestTimeout().toMillis() + " ms; retry",
-          1);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new RequestError(503, "interrupted", null, "the scorer is stopping", 1);
-    } catch (ExecutionException e) {
-      LOG.error("scoring failed", e.getCause());
-      throw new RequestError(500, "internal", null, "scoring failed; see the scorer log");
-    }
-  }
-
-  /** Scores the shadow candidate too, without waiting and only where its queue has room. */
-  private void shadow(ServedModel candidate, ScoreRequest request, List<Candidate> candidates) {
-    if (candidate == null || !candidate.acquire()) {
-      return;
-    }
-    try {
-      candidate
-          .score(candidates)
-          .whenComplete(
-              (raw, error) -> {
-                candidate.release();
-                if (error == null) {
-                  sampler.sample(
-                      candidate,
-                      Arm.SHADOW,
-                      request.prompt(),
-                      request.responses(),
-                      raw,
-                      normalise(candidate, raw),
-                      request.requestId());
-                }
-              });
-    } catch (RuntimeException e) {
-      candidate.release(); // full: shadow scoring is best-effort
-    }
-  }
-
-  private static double[] normalise(ServedModel model, float[] raw) {
-    double[] out = new double[raw.length];
-    for (int i = 0; i < raw.length; i++) {
-      out[i] = model.normaliser().apply(raw[i]);
-    }
-    return out;
-  }
-
-  private ObjectNode answer(
-      ServedModel model, Arm arm, ScoreRequest request, double[] scores, boolean rank) {
-    ObjectNode body = JsonForm.mapper().createObjectNode();
-    body.put("model", model.checkpoint().getModel());
-    body.put("version", model.version());
-    body.put("arm", arm.name().toLowerCase());
-    if (request.requestId() != null) {
-      body.put("request_id", request.requestId());
-    }
-    if (!rank) {
-      ArrayNode array = body.putArray("scores");
-      for (double s : scores) {
-        array.add(round(s));
-      }
-      return body;
-    }
-    List<Integer> order = new ArrayList<>();
-    for (int i = 0; i < scores.length; i++) {
-      order.add(i);
-    }
-    order.sort(
-        Comparator.comparingDouble((Integer i) -> scores[i]).reversed().thenComparing(i -> i));
-    body.put("best", order.get(0));
-    ArrayNode ranking = body.putArray("ranking");
-    for (int i : order) {
-      ObjectNode item = ranking.addObject();
-      item.put("index", i);
-      item.put("score", round(scores[i]));
-      item.put("response", request.responses().get(i));
-    }
-    return body;
-  }
-
-  private static double round(double v) {
-    return Double.isFinite(v) ? Math.round(v * 1e6) / 1e6 : 0;
-  }
-
-  private RequestError noModel(String key, String modelName, String tenant) {
-    var versions = follower.checkpoints(key);
-    String why;
-    if (!follower.caughtUp()) {
-      why = "the scorer is still reading the model registry";
-    } else if (versions.isEmpty()) {
-      why = "no checkpoint of model '" + modelName + "' has been published for tenant " + tenant;
-    } else if (follower.rollout(key) == null) {
-      why = "no version has been promoted yet (the rollout controller decides)";
-    } else {
-      why = "the champion is loading or was refused: " + serving.refused();
-    }
-    return new RequestError(
-        versions.isEmpty() && follower.caughtUp() ? 404 : 503,
-        "no_model",
-        "model",
-        why,
-        versions.isEmpty() ? 0 : 1);
-  }
-
-  private byte[] body(Context ctx) {
-    long limit = (long) config.maxChars() * 4 * (config.maxResponses() + 1) + 64 * 1024;
-    try (InputStream in = ctx.bodyInputStream()) {
-      return Bodies.readBounded(
-          in,
-          -1,
-          limit,
-          size ->
-              new RequestError(
-                  413, "too_large", null, "the body is larger than " + limit + " bytes"),
-          e -> new RequestError(400, "unreadable", null, "could not read the body: " + e));
-    } catch (IOException e) {
-      throw new RequestError(400, "unreadable", null, "could not read the body: " + e);
-    }
-  }
-
-  private String tenantOf(String authorization) {
-    return BearerAuth.tenantOf(authorization, keys::tenantOf);
-  }
-
-  private void models(Context ctx) {
-    String tenant;
-    try {
-      tenant = tenantOf(ctx.header("Authorization"));
-    } catch (RequestError e) {
-      HttpErrors.answer(ctx, e);
-      return;
-    }
-    String modelTenant = config.modelTenant(tenant);
-    ObjectNode body = JsonForm.mapper().createObjectNode();
-    body.put("tenant", tenant);
-    ArrayNode list = body.putArray("models");
-    Map<String, Object> keysSeen = new TreeMap<>();
-    for (String key : follower.models()) {
-      keysSeen.put(key, null);
-    }
-    follower.rollouts().keySet().forEach(k -> keysSeen.put(k, null));
-    for (String key : keysSeen.keySet()) {
-      if (!key.startsWith(modelTenant + "/")) {
-        continue;
-      }
-      ObjectNode m = list.addObject();
-      m.put("model", key.substring(modelTenant.length() + 1));
-      RolloutState state = follower.rollout(key);
-      Serving.Route route = serving.route(key);
-      var versions = follower.checkpoints(key);
-      m.put("versions", versions.size());
-      m.put("latest_version", versions.isEmpty() ? 0 : versions.lastKey());
-      if (state == null) {
-        m.put("phase", "NONE");
-        continue;
-      }
-      m.put("phase", state.getPhase().name());
-      m.set("champion", version(key, state.getChampionVersion(), route, true));
-      m.set("candidate", version(key, state.getCandidateVersion(), route, false));
-      m.put("candidate_weight", state.getCandidateWeight());
-      m.put("step", state.getStep());
-      m.putPOJO("steps", config.rollout().steps());
-      m.set("history", ROLLOUT_JSON.toJson(state).get("history"));
-      m.put("updated_at", state.getUpdatedAt().toString());
-    }
-    ctx.status(200).contentType("application/json").result(HttpErrors.json(body));
-  }
-
-  private ObjectNode version(String key, Long version, Serving.Route route, boolean champion) {
-    if (version == null) {
-      return null;
-    }
-    ObjectNode v = JsonForm.mapper().createObjectNode();
-    v.put("version", version);
-    CheckpointPublished c = follower.checkpoint(key, version);
-    if (c != null) {
-      v.put("model_type", c.getModelType());
-      v.put("published_at", c.getPublishedAt().toString());
-      v.putPOJO("metrics", new TreeMap<>(c.getMetrics()));
-      v.put("pairs_seen", c.getPairsSeen());
-    }
-    ServedModel served = route == null ? null : champion ? route.champion() : route.candidate();
-    v.put("loaded", served != null && served.version() == version);
-    String refusal = serving.refused().get(key + "/v" + version);
-    if (refusal != null) {
-      v.put("refused", refusal);
-    }
-    return v;
-  }
-
-  private void health(Context ctx) {
-    ObjectNode body = JsonForm.mapper().createObjectNode();
-    boolean ready = follower.caughtUp();
-    String problem = follower.problem();
-    boolean ok = ready && problem == null;
-    body.put("status", ok ? "ok" : ready ? "degraded" : "starting");
-    body.put("registry", problem == null ? (ready ? "ok" : "reading") : problem);
-    ObjectNode served = body.putObject("serving");
-    for (var e : new TreeMap<>(serving.routes()).entrySet()) {
-      Serving.Route r = e.getValue();
-      ObjectNode m = served.putObject(e.getKey());
-      m.put("champion", r.champion() == null ? null : r.champion().version());
-      m.put("candidate", r.candidate() == null ? null : r.candidate().version());
-      m.put("phase", r.state().getPhase().name());
-      m.put("candidate_weight", r.candidateWeight());
-    }
-    body.putPOJO("refused", new TreeMap<>(serving.refused()));
-    if (controller != null) {
-      body.put("controller", controller.active() ? "active" : "standby");
-    }
-    ctx.status(ok ? 200 : 503).contentType("application/json").result(HttpErrors.json(body));
   }
 
   private void registerMeters() {

@@ -1,0 +1,131 @@
+package io.prefstream.scorer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.Javalin;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prefstream.ingest.ApiKeys;
+import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.Topics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The scorer's handlers on a real server with nothing served yet: a registry that has not been read
+ * (its consumer a MockConsumer never polled) and a MockProducer for sampled scores. What a request
+ * gets wrong is answered before any model is needed; ScorerIT scores through real models.
+ */
+class ScorerRoutesTest {
+
+  private static final Topics TOPICS = Topics.withPrefix("t");
+  private static final String KEY = "Bearer " + ApiKeys.DEMO_KEY;
+
+  private final MockProducer<String, byte[]> producer =
+      new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+  private final HttpClient http = HttpClient.newHttpClient();
+  private Javalin app;
+
+  @BeforeEach
+  void start() {
+    ScorerConfig config = ScorerConfig.defaults();
+    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Registry follower = new Registry(new MockConsumer<>("earliest"), TOPICS);
+    ScorerRoutes routes =
+        new ScorerRoutes(
+            config,
+            ApiKeys.localDefault(),
+            new Serving(follower, new ModelLoader(config), meters),
+            follower,
+            new ScoreSampler(producer, TOPICS.scores(), 1.0, meters),
+            null,
+            meters);
+    app =
+        Javalin.create(
+                cfg -> {
+                  cfg.startup.showJavalinBanner = false;
+                  routes.install(cfg);
+                })
+            .start(0);
+  }
+
+  @AfterEach
+  void stop() {
+    app.stop();
+  }
+
+  private HttpResponse<String> send(String method, String path, String auth, String body)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://localhost:" + app.port() + path))
+            .header("Content-Type", "application/json")
+            .method(method, HttpRequest.BodyPublishers.ofString(body));
+    if (auth != null) {
+      b.header("Authorization", auth);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void assertError(HttpResponse<String> r, int status, String error, String field)
+      throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    JsonNode body = JsonForm.mapper().readTree(r.body());
+    assertThat(body.get("error").asText()).isEqualTo(error);
+    if (field == null) {
+      assertThat(body.has("field")).isFalse();
+    } else {
+      assertThat(body.get("field").asText()).isEqualTo(field);
+    }
+    assertThat(body.get("reason").asText()).isNotBlank();
+  }
+
+  @Test
+  void eachBadRequestIsNamedBeforeAnyModelIsNeeded() throws Exception {
+    String good = "{\"prompt\":\"p\",\"responses\":[\"a\",\"b\"]}";
+
+    assertError(send("POST", "/v1/score", null, good), 401, "unauthorized", "Authorization");
+    assertError(
+        send("POST", "/v1/score", "Bearer nope", good), 401, "unauthorized", "Authorization");
+    assertError(send("POST", "/v1/score", KEY, "{"), 400, "invalid_json", null);
+    assertError(
+        send("POST", "/v1/rank", KEY, "{\"responses\":[\"a\"]}"), 400, "missing_field", "prompt");
+    assertError(
+        send("POST", "/v1/score", KEY, "{\"prompt\":\"p\",\"responses\":[]}"),
+        400,
+        "invalid_field",
+        "responses");
+    assertError(
+        send("POST", "/v1/score", KEY, "{\"prompt\":\"" + "x".repeat(10 << 20) + "\"}"),
+        413,
+        "too_large",
+        null);
+    assertError(send("DELETE", "/v1/score", KEY, ""), 405, "method_not_allowed", null);
+    assertError(send("GET", "/v1/scores", KEY, ""), 404, "not_found", null);
+    assertThat(producer.history()).isEmpty();
+  }
+
+  @Test
+  void aGoodRequestBeforeTheRegistryIsReadIs503AndHealthSaysStarting() throws Exception {
+    var score = send("POST", "/v1/score", KEY, "{\"prompt\":\"p\",\"responses\":[\"a\"]}");
+    var health = send("GET", "/healthz", null, "");
+    var metrics = send("GET", "/metrics", null, "");
+
+    assertError(score, 503, "no_model", "model");
+    assertThat(health.statusCode()).isEqualTo(503);
+    assertThat(JsonForm.mapper().readTree(health.body()).get("status").asText())
+        .isEqualTo("starting");
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+  }
+}

@@ -80,8 +80,15 @@ class DashboardBrowserIT {
                                 + " === 'bar'); return c.length ? c[0].data.datasets.length : 0")
                     >= 2);
         wait.until(d -> championScores(d) >= 100);
-        // Drift and quality figures against their thresholds.
+        // Drift and quality figures against their thresholds: the score, concept and feedback
+        // pipelines close their windows independently, so wait for the feedback ones by name.
         wait.until(d -> d.findElements(By.cssSelector("#drift tr")).size() > 3);
+        wait.until(
+            d ->
+                d.findElements(By.cssSelector("#drift tr td:nth-child(2)")).stream()
+                    .map(e -> e.getText())
+                    .toList()
+                    .containsAll(List.of("dead_letter_rate", "duplicate_rate", "late_rate")));
 
         String updated = browser.findElement(By.id("updated")).getText();
         wait.until(d -> !d.findElement(By.id("updated")).getText().equals(updated));

@@ -145,14 +145,16 @@ public final class MonitorTopology {
    * reward-hacking sign in pairs, each a pipeline of its own whose reports meet in {@link #levels}.
    */
   public Topology buildTopology(StreamsBuilder b) {
+    // Built in this order so the topology's generated names (and so its tasks and internal
+    // topics) are those it had as one method: a restart over old state finds its stores.
     stores(b);
     GlobalKTable<String, CheckpointPublished> checkpoints = registries(b);
+    KStream<String, DriftReport> scores = scoreDrift(b, checkpoints);
+    KStream<String, DriftReport> feedback = feedbackQuality(b);
     KStream<String, PreferencePair> pairs = pairs(b);
-    levels(
-        scoreDrift(b, checkpoints)
-            .merge(feedbackQuality(b))
-            .merge(conceptDrift(pairs))
-            .merge(longerWins(pairs)));
+    KStream<String, DriftReport> concept = conceptDrift(pairs);
+    KStream<String, DriftReport> longer = longerWins(pairs);
+    levels(scores.merge(feedback).merge(concept).merge(longer));
     return b.build();
   }
 

@@ -87,14 +87,17 @@ class TrainerIT {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      // One at a time, each acknowledged: a retried batch is then always the broker's newest
+      // (a CI run saw a retry of an old batch refused as out of sequence and its pairs lost).
       for (PreferencePair pair : pairs) {
-        producer.send(
-            new ProducerRecord<>(
-                topics.pairs().name(),
-                topics.pairs().key(pair),
-                topics.pairs().valueSerde().serialize(topics.pairs().name(), pair)));
+        producer
+            .send(
+                new ProducerRecord<>(
+                    topics.pairs().name(),
+                    topics.pairs().key(pair),
+                    topics.pairs().valueSerde().serialize(topics.pairs().name(), pair)))
+            .get(60, TimeUnit.SECONDS);
       }
-      producer.flush();
     }
   }
 

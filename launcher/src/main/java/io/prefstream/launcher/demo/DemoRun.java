@@ -183,7 +183,7 @@ final class DemoRun {
       DatasetReplay.Judged judged = replayed == null ? null : replayed.judge(scorer, out);
       DemoSummary.Poisoned poisoned = null;
       if (poison != null) {
-        poisoned = poison.report(live.servedBy(poison.version()));
+        poisoned = poison.report(poison.versions().stream().mapToLong(live::servedBy).sum());
         out.printf(
             "poisoned checkpoint: v%d %s%s; largest traffic share %.0f%%, %d best-of-N answers"
                 + " from it%n",

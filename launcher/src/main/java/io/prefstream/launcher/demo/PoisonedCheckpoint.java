@@ -58,11 +58,12 @@ final class PoisonedCheckpoint implements AutoCloseable {
   private final long startedMillis = System.currentTimeMillis();
   private final Thread thread;
 
-  private volatile long version;
-  private volatile long publishedMillis;
+  /** Every version it was published as, oldest first: any of them may be the one judged. */
+  private final List<Long> published = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  private final Map<Long, Long> publishedMillis = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile double holdoutAccuracy = Double.NaN;
   private volatile String failure;
-  private final List<Long> skipped = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   PoisonedCheckpoint(
       PrintWriter out,
@@ -109,21 +110,22 @@ final class PoisonedCheckpoint implements AutoCloseable {
                   producer,
                   topics,
                   Duration.ofSeconds(30));
-          if (version == 0) {
+          if (published.isEmpty()) {
             out.printf(
                 "poisoned checkpoint: published v%d, trained on %d label-flipped pairs (holdout"
                     + " accuracy %.3f), its digests sound; the rollout controller judges it next%n",
                 p.manifest().version(), PAIRS, holdoutAccuracy);
             out.flush();
           }
-          version = p.manifest().version();
-          publishedMillis = System.currentTimeMillis();
+          publishedMillis.put(p.manifest().version(), System.currentTimeMillis());
+          published.add(p.manifest().version());
           if (awaitTakenOrOvertaken()) {
             return;
           }
           // The trainer checkpointed after it: the controller takes the newest when its rollout
-          // in progress ends and passes over older ones, so publish it again as the newest.
-          skipped.add(version);
+          // in progress ends and passes over older ones, so publish it again as the newest. An
+          // older publication may still be the one taken (the controller's state can reach the
+          // scorer's follower after the newer announcement): every publication is watched.
           if (attempt == ATTEMPTS) {
             failure =
                 "overtaken "
@@ -153,22 +155,37 @@ final class PoisonedCheckpoint implements AutoCloseable {
   }
 
   /**
-   * Waits until the controller takes the published version as its candidate (true) or a newer
-   * version is announced or taken before it is (false: it would be passed over).
+   * Waits until the controller takes one of its publications as its candidate (true) or a newer
+   * version is announced or taken before the latest one is (false: it would be passed over).
    */
   private boolean awaitTakenOrOvertaken() throws InterruptedException {
+    long latest = published.get(published.size() - 1);
     while (true) {
       RolloutState s = scorer.registryFollower().rollout(key);
-      if (decision() != null || (s != null && Rollouts.decidedThrough(s) == version)) {
+      if (taken(s) != 0) {
         return true;
       }
       var announced = scorer.registryFollower().checkpoints(key);
-      if ((s != null && Rollouts.decidedThrough(s) > version)
-          || (!announced.isEmpty() && announced.lastKey() > version)) {
+      if ((s != null && Rollouts.decidedThrough(s) > latest)
+          || (!announced.isEmpty() && announced.lastKey() > latest)) {
         return false;
       }
       Thread.sleep(50);
     }
+  }
+
+  /** The first of its publications the controller took as a candidate or decided on, else 0. */
+  private long taken(RolloutState s) {
+    if (s == null) {
+      return 0;
+    }
+    for (RolloutDecision d : s.getHistory()) {
+      if (published.contains(d.getVersion())) {
+        return d.getVersion();
+      }
+    }
+    Long candidate = s.getCandidateVersion();
+    return candidate != null && published.contains(candidate) ? candidate : 0;
   }
 
   /** Offline training on the simulated users' pairs with chosen and rejected swapped. */
@@ -196,24 +213,49 @@ final class PoisonedCheckpoint implements AutoCloseable {
     return Path.of(result.checkpoint());
   }
 
-  /** The published version, 0 before. */
+  /**
+   * The poisoned version: the publication the controller took, else the latest one, 0 before the
+   * first.
+   */
   long version() {
-    return version;
+    RolloutDecision decided = decision();
+    if (decided != null) {
+      return decided.getVersion();
+    }
+    long taken = taken(scorer.registryFollower().rollout(key));
+    if (taken != 0) {
+      return taken;
+    }
+    return published.isEmpty() ? 0 : published.get(published.size() - 1);
   }
 
-  /** The controller's final decision on the poisoned version, or null while it has none. */
+  /** Every version it was published as. */
+  List<Long> versions() {
+    return List.copyOf(published);
+  }
+
+  /**
+   * The controller's final decision on a publication of it, or null while it has none: a promotion
+   * of any publication, else the first rollback.
+   */
   RolloutDecision decision() {
     RolloutState s = scorer.registryFollower().rollout(key);
-    if (s == null || version == 0) {
+    if (s == null || published.isEmpty()) {
       return null;
     }
+    RolloutDecision first = null;
     for (RolloutDecision d : s.getHistory()) {
-      if (d.getVersion() == version
-          && (d.getAction() == RolloutAction.ROLLBACK || d.getAction() == RolloutAction.PROMOTE)) {
+      if (!published.contains(d.getVersion())) {
+        continue;
+      }
+      if (d.getAction() == RolloutAction.PROMOTE) {
         return d;
       }
+      if (d.getAction() == RolloutAction.ROLLBACK && first == null) {
+        first = d;
+      }
     }
-    return null;
+    return first;
   }
 
   /** Waits until it has been published and decided on, or the timeout passes. */
@@ -250,35 +292,38 @@ final class PoisonedCheckpoint implements AutoCloseable {
    * The scenario's figures: the version, when it was published and decided, the decision and its
    * reason, the evidence, and the largest traffic share it was given.
    *
-   * @param served best-of-N answers the live product got from the poisoned version
+   * @param served best-of-N answers the live product got from any publication of it
    */
   DemoSummary.Poisoned report(long served) {
     RolloutState s = scorer.registryFollower().rollout(key);
     double maxWeight = 0;
     if (s != null) {
       for (RolloutDecision d : s.getHistory()) {
-        if (d.getVersion() == version
+        if (published.contains(d.getVersion())
             && (d.getAction() == RolloutAction.CANDIDATE || d.getAction() == RolloutAction.STEP)) {
           maxWeight = Math.max(maxWeight, d.getWeight());
         }
       }
     }
+    long version = version();
+    List<Long> passedOver = published.stream().filter(v -> v != version).toList();
     RolloutDecision d = decision();
     var evidence = d == null ? null : d.getEvidence();
+    Long publishedAt = publishedMillis.get(version);
     return new DemoSummary.Poisoned(
         version,
         failure,
         PAIRS,
-        List.copyOf(skipped),
+        passedOver,
         DemoSummary.Figure.of(holdoutAccuracy),
-        version > 0 ? (publishedMillis - startedMillis) / 1000.0 : null,
+        publishedAt != null ? (publishedAt - startedMillis) / 1000.0 : null,
         maxWeight,
         served,
         d == null
             ? "undecided"
             : d.getAction() == RolloutAction.ROLLBACK ? "rolled_back" : "promoted",
         d == null ? null : d.getReason(),
-        d == null ? null : (d.getAt().toEpochMilli() - publishedMillis) / 1000.0,
+        d == null || publishedAt == null ? null : (d.getAt().toEpochMilli() - publishedAt) / 1000.0,
         evidence == null ? null : (long) evidence.getPairs(),
         evidence == null ? null : DemoSummary.Figure.of(evidence.getCandidateAccuracy()),
         evidence == null ? null : DemoSummary.Figure.of(evidence.getChampionAccuracy()),

@@ -15,6 +15,7 @@ import io.prefstream.http.HttpErrors;
 import io.prefstream.http.RequestError;
 import io.prefstream.ingest.internal.DedupFollower;
 import io.prefstream.ingest.internal.EventIdWindow;
+import io.prefstream.ingest.internal.EventsAnswer;
 import io.prefstream.ingest.internal.EventsHandler;
 import io.prefstream.ingest.internal.FeedbackWriter;
 import io.prefstream.ingest.internal.IngestMetrics;
@@ -232,7 +233,7 @@ public final class IngestServer implements Service {
     long start = System.nanoTime();
     int status;
     try {
-      EventsHandler.Answer answer =
+      EventsAnswer answer =
           events.handle(
               ctx.header("Authorization"),
               ctx.header("Content-Type"),

@@ -54,7 +54,7 @@ class EventsHandlerTest {
         clock);
   }
 
-  private static EventsHandler.Answer post(EventsHandler h, String contentType, String body)
+  private static EventsAnswer post(EventsHandler h, String contentType, String body)
       throws InterruptedException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     return h.handle(
@@ -70,8 +70,8 @@ class EventsHandlerTest {
     EventsHandler h = handler(producer);
     String one = FORM.print(events.get(1));
 
-    EventsHandler.Answer first = post(h, EventsHandler.JSON, one);
-    EventsHandler.Answer again = post(h, EventsHandler.JSON, one);
+    EventsAnswer first = post(h, EventsHandler.JSON, one);
+    EventsAnswer again = post(h, EventsHandler.JSON, one);
 
     assertThat(first.status()).isEqualTo(200);
     assertThat(first.body().get("accepted").asInt()).isEqualTo(1);
@@ -96,7 +96,7 @@ class EventsHandlerTest {
     ((com.fasterxml.jackson.databind.node.ObjectNode) broken).remove("tenant_id");
     String body = FORM.print(events.get(0)) + "\n" + broken + "\n" + FORM.print(events.get(3));
 
-    EventsHandler.Answer answer = post(h, EventsHandler.NDJSON, body);
+    EventsAnswer answer = post(h, EventsHandler.NDJSON, body);
 
     assertThat(answer.status()).isEqualTo(200);
     assertThat(answer.body().get("accepted").asInt()).isEqualTo(2);
@@ -124,7 +124,7 @@ class EventsHandlerTest {
             });
     broker.start();
 
-    EventsHandler.Answer down = post(h, EventsHandler.JSON, one);
+    EventsAnswer down = post(h, EventsHandler.JSON, one);
     broker.join(10_000);
 
     assertThat(down.status()).isEqualTo(503);

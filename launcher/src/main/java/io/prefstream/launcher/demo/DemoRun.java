@@ -13,7 +13,6 @@ import io.prefstream.model.checkpoint.CheckpointId;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.monitor.MonitorServer;
 import io.prefstream.pairs.LocalPairBuilder;
-import io.prefstream.scorer.ScorerServer;
 import io.prefstream.simulator.ProductRun;
 import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
@@ -67,165 +66,68 @@ final class DemoRun {
   Result run(Supplier<LocalKafka> startKafka) {
     long started = System.nanoTime();
     SimulatorConfig users = plan.users();
-    boolean untilStopped = plan.untilStopped();
     DatasetReplay replayed =
         plan.dataset() == null
             ? null
             : DatasetReplay.read(
-                plan.dataset(), users.tenant(), untilStopped ? Integer.MAX_VALUE : plan.events());
+                plan.dataset(),
+                users.tenant(),
+                plan.untilStopped() ? Integer.MAX_VALUE : plan.events());
     try (LocalStack stack = plan.stack(startKafka.get(), out).start()) {
-      LocalKafka kafka = stack.kafka();
-      IngestServer ingest = stack.ingest();
-      LocalPairBuilder pairBuilder = stack.pairBuilder();
+      announce(stack);
       TrainerService trainer = stack.trainer();
-      ScorerServer scorer = stack.scorer();
-      MonitorServer monitor = stack.monitor();
-      out.println("prefstream demo: Kafka broker (KRaft) at " + kafka.bootstrapServers());
-      out.println("prefstream demo: ingest API at " + ingest.uri());
-      out.println(
-          "prefstream demo: pair builder (Flink job "
-              + pairBuilder.jobId()
-              + ") on a local MiniCluster");
-      out.println(
-          "prefstream demo: trainer ("
-              + trainer.config().model().type()
-              + ") checkpoints in "
-              + trainer.store());
-      out.println("prefstream demo: scorer API at " + scorer.uri());
-      out.println("prefstream demo: drift monitor at " + monitor.uri() + "/v1/drift");
-      out.println("prefstream demo: dashboard at " + monitor.uri() + "/");
-      Simulator simulator = new Simulator(users);
-      Simulator replay = new Simulator(users);
-      ProductRun.Progress progress = new ProductRun.Progress();
       String tenant = users.tenant();
+      String model = trainer.config().modelName();
+      Simulator simulator = new Simulator(users);
+      ProductRun.Progress progress = new ProductRun.Progress();
       DemoLive live =
           new DemoLive(
                   out,
                   progress,
                   trainer,
-                  scorer,
+                  stack.scorer(),
                   tenant,
-                  trainer.config().modelName(),
+                  model,
                   new Simulator(users.withSeed(users.seed() + 1)),
                   replayed == null ? plan.rankRate() : 0,
                   Duration.ofSeconds(5))
               .start();
-      PoisonedCheckpoint poison =
-          plan.poisoning()
-              ? new PoisonedCheckpoint(
-                      out,
-                      trainer,
-                      scorer,
-                      new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30)),
-                      kafka.topics(),
-                      users,
-                      kafka.dataDir().resolve("poisoned"))
-                  .start()
-              : null;
-      Sent sent = send(ingest, simulator, replay, replayed, poison, progress);
-      Set<String> distinct = new HashSet<>();
-      long records = readFeedback(kafka, distinct);
-      if (!pairBuilder.awaitCaughtUp(Duration.ofMinutes(2))) {
-        throw new UserError(
-            "demo: the pair builder did not read every event within 2 minutes (job "
-                + pairBuilder.status()
-                + ")");
-      }
-      // The product has stopped: end event time so every interaction is final.
-      pairBuilder.drain(kafka.dataDir().resolve("flink-savepoints"));
-      PairCounts pairs = PairCounts.read(kafka.bootstrapServers(), kafka.topics());
-      out.printf(
-          "pair builder: %d pairs (%d holdout) by source %s%n",
-          pairs.total(), pairs.holdout(), pairs.bySource());
-      long trainPairs = pairs.total() - pairs.holdout();
-      if (!trainer.awaitTrained(tenant, trainPairs, Duration.ofMinutes(5))) {
-        throw new UserError(
-            "demo: the trainer stopped, or trained nothing for 5 minutes, before it had trained"
-                + " all "
-                + trainPairs
-                + " pairs");
-      }
-      if (poison != null && !poison.awaitDecision(Duration.ofMinutes(1))) {
-        out.println(
-            "poisoned checkpoint: "
-                + (poison.version() == 0 || poison.failed()
-                    ? poison.problem()
-                    : "v" + poison.version() + " not judged within a minute of the last pair"));
-      }
+      PoisonedCheckpoint poison = plan.poisoning() ? poison(stack) : null;
+      Sent sent = send(stack.ingest(), simulator, new Simulator(users), replayed, poison, progress);
+      Reconciled reconciled = reconcile(stack);
+      awaitTrained(trainer, tenant, reconciled.trainPairs(), poison);
       live.close();
       out.println(live.line());
-      OnlineTrainer.TenantStatus trained = trainer.stop(Duration.ofMinutes(2)).get(tenant);
-      Optional<Double> agreement =
-          replayed != null || trained == null || trained.version() == 0
-              ? Optional.empty() // real data has no true utility: judged on held-back pairs
-              : TruePreference.agreement(
-                  new DirectoryCheckpointStore(trainer.store()),
-                  new CheckpointId(tenant, trainer.config().modelName(), trained.version()),
-                  users,
-                  simulator.now(),
-                  2000);
-      out.printf(
-          "trainer: %d pairs trained, %d checkpoint(s), prequential accuracy %.3f, holdout %.3f%s%n",
-          trained == null ? 0 : trained.pairsTrained(),
-          trainer.checkpointsWritten(),
-          trained == null ? Double.NaN : trained.prequentialAccuracy(),
-          trained == null ? Double.NaN : trained.holdoutAccuracy(),
-          agreement
-              .map(a -> String.format(", agreement with the users' true preferences %.3f", a))
-              .orElse(""));
+      Trained trained = stopTrainer(trainer, tenant, replayed == null ? simulator : null);
       DemoServing serving =
           DemoServing.report(
-              scorer,
-              tenant,
-              trainer.config().modelName(),
-              replayed == null ? simulator : null,
-              out);
-      DatasetReplay.Judged judged = replayed == null ? null : replayed.judge(scorer, out);
-      DemoSummary.Poisoned poisoned = null;
-      if (poison != null) {
-        poisoned = poison.report(poison.versions().stream().mapToLong(live::servedBy).sum());
-        out.printf(
-            "poisoned checkpoint: v%d %s%s; largest traffic share %.0f%%, %d best-of-N answers"
-                + " from it%n",
-            poison.version(),
-            poisoned.outcome(),
-            poisoned.reason() != null ? " (" + poisoned.reason() + ")" : "",
-            100 * poisoned.maxTrafficShare(),
-            poisoned.servedBestOfN());
-        poison.close();
-      }
-      long pairsTrained = trained == null ? 0 : trained.pairsTrained();
-      long lost = sent.report().accepted() - distinct.size();
+              stack.scorer(), tenant, model, replayed == null ? simulator : null, out);
+      DatasetReplay.Judged judged = replayed == null ? null : replayed.judge(stack.scorer(), out);
+      DemoSummary.Poisoned poisoned = poison == null ? null : poisonReport(poison, live);
+      DemoSummary.Serving served =
+          (judged == null ? serving.served() : judged.into(serving.served()))
+              .withLive(live.ranked());
       DemoSummary summary =
           new DemoSummary(
               "pairs",
               plan.scenario(),
               replayed == null ? null : replayed.file().toString(),
-              new DemoSummary.Events(
-                  sent.report().sent() + RESENT,
-                  sent.report().accepted(),
-                  sent.report().rejected(),
-                  sent.report().duplicate() + sent.duplicates(),
-                  sent.report().malformedSent()),
-              new DemoSummary.Pairs(pairs.bySource(), pairs.total(), pairs.holdout(), pairsTrained),
+              sent.events(),
+              reconciled.pairs(trained.pairsTrained()),
               trainer.checkpointsWritten(),
-              new DemoSummary.Accuracy(
-                  DemoSummary.Figure.of(
-                      trained == null ? Double.NaN : trained.prequentialAccuracy()),
-                  DemoSummary.Figure.of(trained == null ? Double.NaN : trained.holdoutAccuracy()),
-                  DemoSummary.Figure.of(agreement.orElse(Double.NaN)),
-                  judged == null ? null : DemoSummary.Figure.of(judged.chosenFirst())),
+              trained.accuracy(judged),
               trainer.config().model().type(),
               serving.rollouts(),
               poisoned,
-              (judged == null ? serving.served() : judged.into(serving.served()))
-                  .withLive(live.ranked()),
-              driftAlerts(monitor),
-              pairs.deadLetters().values().stream().mapToLong(Long::longValue).sum(),
+              served,
+              driftAlerts(stack.monitor()),
+              reconciled.counts().deadLetters().values().stream().mapToLong(Long::longValue).sum(),
               sent.garbage() == null ? null : badInput(sent.garbage()),
-              pairs.deadLetters(),
-              new DemoSummary.InKafka(records, distinct.size()),
-              new DemoSummary.Lost(lost, trainPairs - pairsTrained),
+              reconciled.counts().deadLetters(),
+              reconciled.inKafka(),
+              new DemoSummary.Lost(
+                  sent.report().accepted() - reconciled.distinctEvents(),
+                  reconciled.trainPairs() - trained.pairsTrained()),
               Math.round((System.nanoTime() - started) / 1e9 * 100) / 100.0);
       return new Result(
           summary, failure(summary, sent.report().validRejected(), sent.report().unanswered()));
@@ -237,13 +139,180 @@ final class DemoRun {
     }
   }
 
+  /** Where each service of the stack answers. */
+  private void announce(LocalStack stack) {
+    out.println("prefstream demo: Kafka broker (KRaft) at " + stack.kafka().bootstrapServers());
+    out.println("prefstream demo: ingest API at " + stack.ingest().uri());
+    out.println(
+        "prefstream demo: pair builder (Flink job "
+            + stack.pairBuilder().jobId()
+            + ") on a local MiniCluster");
+    out.println(
+        "prefstream demo: trainer ("
+            + stack.trainer().config().model().type()
+            + ") checkpoints in "
+            + stack.trainer().store());
+    out.println("prefstream demo: scorer API at " + stack.scorer().uri());
+    out.println("prefstream demo: drift monitor at " + stack.monitor().uri() + "/v1/drift");
+    out.println("prefstream demo: dashboard at " + stack.monitor().uri() + "/");
+  }
+
+  /** The poisoned-checkpoint scenario, started: it publishes once a champion serves. */
+  private PoisonedCheckpoint poison(LocalStack stack) {
+    LocalKafka kafka = stack.kafka();
+    return new PoisonedCheckpoint(
+            out,
+            stack.trainer(),
+            stack.scorer(),
+            new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30)),
+            kafka.topics(),
+            plan.users(),
+            kafka.dataDir().resolve("poisoned"))
+        .start();
+  }
+
+  /**
+   * What Kafka holds once the product has stopped: the feedback records and their distinct event
+   * ids, and the pairs the drained pair builder wrote.
+   */
+  private record Reconciled(long feedbackRecords, long distinctEvents, PairCounts counts) {
+
+    long trainPairs() {
+      return counts.total() - counts.holdout();
+    }
+
+    DemoSummary.Pairs pairs(long trained) {
+      return new DemoSummary.Pairs(counts.bySource(), counts.total(), counts.holdout(), trained);
+    }
+
+    DemoSummary.InKafka inKafka() {
+      return new DemoSummary.InKafka(feedbackRecords, distinctEvents);
+    }
+  }
+
+  /**
+   * Reads the feedback topic back, waits for the pair builder to read every event, drains it (the
+   * product has stopped: event time ends, so every interaction is final) and counts its pairs.
+   */
+  private Reconciled reconcile(LocalStack stack) throws InterruptedException {
+    LocalKafka kafka = stack.kafka();
+    LocalPairBuilder pairBuilder = stack.pairBuilder();
+    Set<String> distinct = new HashSet<>();
+    long records =
+        new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30))
+            .readCommitted(kafka.topics().feedback(), event -> distinct.add(event.getEventId()));
+    if (!pairBuilder.awaitCaughtUp(Duration.ofMinutes(2))) {
+      throw new UserError(
+          "demo: the pair builder did not read every event within 2 minutes (job "
+              + pairBuilder.status()
+              + ")");
+    }
+    pairBuilder.drain(kafka.dataDir().resolve("flink-savepoints"));
+    PairCounts pairs = PairCounts.read(kafka.bootstrapServers(), kafka.topics());
+    out.printf(
+        "pair builder: %d pairs (%d holdout) by source %s%n",
+        pairs.total(), pairs.holdout(), pairs.bySource());
+    return new Reconciled(records, distinct.size(), pairs);
+  }
+
+  /** Waits for every TRAIN pair to be trained, and then for the poison's decision, if any. */
+  private void awaitTrained(
+      TrainerService trainer, String tenant, long trainPairs, PoisonedCheckpoint poison)
+      throws InterruptedException {
+    if (!trainer.awaitTrained(tenant, trainPairs, Duration.ofMinutes(5))) {
+      throw new UserError(
+          "demo: the trainer stopped, or trained nothing for 5 minutes, before it had trained"
+              + " all "
+              + trainPairs
+              + " pairs");
+    }
+    if (poison != null && !poison.awaitDecision(Duration.ofMinutes(1))) {
+      out.println(
+          "poisoned checkpoint: "
+              + (poison.version() == 0 || poison.failed()
+                  ? poison.problem()
+                  : "v" + poison.version() + " not judged within a minute of the last pair"));
+    }
+  }
+
+  /**
+   * The trainer's final figures for the tenant, and its newest checkpoint's agreement with the
+   * simulated users' true preferences (none for real data, which has no true utility).
+   */
+  private record Trained(OnlineTrainer.TenantStatus status, Optional<Double> agreement) {
+
+    long pairsTrained() {
+      return status == null ? 0 : status.pairsTrained();
+    }
+
+    DemoSummary.Accuracy accuracy(DatasetReplay.Judged judged) {
+      return new DemoSummary.Accuracy(
+          DemoSummary.Figure.of(status == null ? Double.NaN : status.prequentialAccuracy()),
+          DemoSummary.Figure.of(status == null ? Double.NaN : status.holdoutAccuracy()),
+          DemoSummary.Figure.of(agreement.orElse(Double.NaN)),
+          judged == null ? null : DemoSummary.Figure.of(judged.chosenFirst()));
+    }
+  }
+
+  /** Stops the trainer and judges what it trained; {@code simulator} is null for real data. */
+  private Trained stopTrainer(TrainerService trainer, String tenant, Simulator simulator)
+      throws IOException {
+    OnlineTrainer.TenantStatus status = trainer.stop(Duration.ofMinutes(2)).get(tenant);
+    Optional<Double> agreement =
+        simulator == null || status == null || status.version() == 0
+            ? Optional.empty() // real data has no true utility: judged on held-back pairs
+            : TruePreference.agreement(
+                new DirectoryCheckpointStore(trainer.store()),
+                new CheckpointId(tenant, trainer.config().modelName(), status.version()),
+                plan.users(),
+                simulator.now(),
+                2000);
+    out.printf(
+        "trainer: %d pairs trained, %d checkpoint(s), prequential accuracy %.3f, holdout %.3f%s%n",
+        status == null ? 0 : status.pairsTrained(),
+        trainer.checkpointsWritten(),
+        status == null ? Double.NaN : status.prequentialAccuracy(),
+        status == null ? Double.NaN : status.holdoutAccuracy(),
+        agreement
+            .map(a -> String.format(", agreement with the users' true preferences %.3f", a))
+            .orElse(""));
+    return new Trained(status, agreement);
+  }
+
+  /** The poison's figures, with the best-of-N answers the live product got from any of it. */
+  private DemoSummary.Poisoned poisonReport(PoisonedCheckpoint poison, DemoLive live) {
+    DemoSummary.Poisoned poisoned =
+        poison.report(poison.versions().stream().mapToLong(live::servedBy).sum());
+    out.printf(
+        "poisoned checkpoint: v%d %s%s; largest traffic share %.0f%%, %d best-of-N answers"
+            + " from it%n",
+        poison.version(),
+        poisoned.outcome(),
+        poisoned.reason() != null ? " (" + poisoned.reason() + ")" : "",
+        100 * poisoned.maxTrafficShare(),
+        poisoned.servedBestOfN());
+    poison.close();
+    return poisoned;
+  }
+
   /**
    * What the product sent and how it was answered.
    *
    * @param duplicates the resent events answered duplicate
    * @param garbage the bad-input scenario's garbage requests, or null
    */
-  private record Sent(ProductRun.Report report, long duplicates, BadInput.Result garbage) {}
+  private record Sent(ProductRun.Report report, long duplicates, BadInput.Result garbage) {
+
+    /** The summary's events: the resent ones count as sent, and as duplicates when answered so. */
+    DemoSummary.Events events() {
+      return new DemoSummary.Events(
+          report.sent() + RESENT,
+          report.accepted(),
+          report.rejected(),
+          report.duplicate() + duplicates,
+          report.malformedSent());
+    }
+  }
 
   /** The product (or the dataset) sends, with the scenario's extras; then some events again. */
   private Sent send(
@@ -282,21 +351,7 @@ final class DemoRun {
                 progress,
                 stop);
         if (poison != null && !untilStopped && !stop.getAsBoolean() && !poison.settled()) {
-          // The poison is judged on fresh holdout pairs, which come only while users send: the
-          // product sends on past --events until it is decided, for at most JUDGING.
-          out.printf(
-              "poisoned checkpoint: %s; the product keeps sending until it is judged (at most"
-                  + " %d s more)%n",
-              poison.version() == 0 ? "not published yet" : "v" + poison.version() + " undecided",
-              JUDGING.toSeconds());
-          out.flush();
-          long deadline = System.nanoTime() + JUDGING.toNanos();
-          BooleanSupplier judged =
-              () -> stop.getAsBoolean() || poison.settled() || System.nanoTime() > deadline;
-          report =
-              report.plus(
-                  ProductRun.run(
-                      simulator, client, Integer.MAX_VALUE, plan.rate(), progress, judged));
+          report = report.plus(sendUntilJudged(poison, simulator, client, progress, stop));
         }
       }
       BadInput.Result garbage = null;
@@ -323,6 +378,29 @@ final class DemoRun {
           "sent the first %d valid events again: %d answered duplicate%n", RESENT, duplicates);
       return new Sent(report, duplicates, garbage);
     }
+  }
+
+  /**
+   * The poison is judged on fresh holdout pairs, which come only while users send: the product
+   * sends on past --events until it is decided, for at most {@link #JUDGING}.
+   */
+  private ProductRun.Report sendUntilJudged(
+      PoisonedCheckpoint poison,
+      Simulator simulator,
+      FeedbackClient client,
+      ProductRun.Progress progress,
+      BooleanSupplier stop)
+      throws InterruptedException {
+    out.printf(
+        "poisoned checkpoint: %s; the product keeps sending until it is judged (at most"
+            + " %d s more)%n",
+        poison.version() == 0 ? "not published yet" : "v" + poison.version() + " undecided",
+        JUDGING.toSeconds());
+    out.flush();
+    long deadline = System.nanoTime() + JUDGING.toNanos();
+    BooleanSupplier judged =
+        () -> stop.getAsBoolean() || poison.settled() || System.nanoTime() > deadline;
+    return ProductRun.run(simulator, client, Integer.MAX_VALUE, plan.rate(), progress, judged);
   }
 
   /**
@@ -404,10 +482,5 @@ final class DemoRun {
       }
     }
     return duplicates;
-  }
-
-  private static long readFeedback(LocalKafka kafka, Set<String> eventIds) {
-    return new KafkaClients(kafka.bootstrapServers(), Duration.ofSeconds(30))
-        .readCommitted(kafka.topics().feedback(), event -> eventIds.add(event.getEventId()));
   }
 }

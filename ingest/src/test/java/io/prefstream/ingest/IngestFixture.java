@@ -7,6 +7,7 @@ import io.prefstream.local.LocalKafka;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.Topics;
+import io.prefstream.testing.KafkaFixture;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,13 +17,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** A real broker with unique topics, ingest servers on free ports, and an HTTP client for them. */
 final class IngestFixture implements AutoCloseable {
@@ -116,28 +113,7 @@ final class IngestFixture implements AutoCloseable {
 
   /** Every record now on a topic, read by an independent consumer to its end. */
   <V extends SpecificRecord> List<ConsumerRecord<String, V>> readAll(Topic<V> topic) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<String, V> consumer =
-        new KafkaConsumer<>(p, new StringDeserializer(), topic.valueSerde().deserializer())) {
-      List<org.apache.kafka.common.TopicPartition> partitions =
-          consumer.partitionsFor(topic.name()).stream()
-              .map(i -> new org.apache.kafka.common.TopicPartition(i.topic(), i.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      List<ConsumerRecord<String, V>> records = new ArrayList<>();
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("could not read " + topic.name() + " to its end");
-        }
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-      }
-      return records;
-    }
+    return KafkaFixture.readToEnd(kafka.bootstrapServers(), topic);
   }
 
   List<FeedbackEvent> feedback() {

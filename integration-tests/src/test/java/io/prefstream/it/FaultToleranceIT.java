@@ -14,6 +14,7 @@ import io.prefstream.model.checkpoint.Manifest;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.Topics;
+import io.prefstream.testing.KafkaFixture;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,19 +27,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
@@ -473,37 +467,11 @@ class FaultToleranceIT {
     }
   }
 
-  /** Every committed record of a topic, read by a fresh client to the current end offsets. */
+  /** Every committed record of a topic but tombstones, read by a fresh client to its end now. */
   static <V extends SpecificRecord> List<V> readAll(Topic<V> topic, String bootstrap) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "faults-" + UUID.randomUUID());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    List<V> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic.name()).stream()
-              .map(i -> new TopicPartition(topic.name(), i.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      Consumer<ConsumerRecord<byte[], byte[]>> add =
-          r -> {
-            if (r.value() != null) {
-              out.add(topic.valueSerde().deserializer().deserialize(topic.name(), r.value()));
-            }
-          };
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("could not read " + topic.name() + " to its end");
-        }
-        consumer.poll(Duration.ofMillis(500)).forEach(add);
-      }
-    }
-    return out;
+    return KafkaFixture.readToEnd(bootstrap, topic).stream()
+        .map(ConsumerRecord::value)
+        .filter(v -> v != null)
+        .toList();
   }
 }

@@ -6,6 +6,7 @@ import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.schemas.Examples;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.TopicAdmin;
+import io.prefstream.testing.KafkaFixture;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -10,7 +10,6 @@ import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.RolloutPhase;
 import io.prefstream.avro.RolloutState;
 import io.prefstream.config.Settings;
-import io.prefstream.local.LocalKafka;
 import io.prefstream.model.ModelSpec;
 import io.prefstream.model.checkpoint.CheckpointId;
 import io.prefstream.model.checkpoint.Checkpoints;
@@ -18,11 +17,11 @@ import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.model.checkpoint.Manifest;
 import io.prefstream.model.ngram.NgramFeaturizer;
 import io.prefstream.model.ngram.NgramMlp;
-import io.prefstream.schemas.TopicAdmin;
 import io.prefstream.schemas.Topics;
 import io.prefstream.simulator.DirectPairs;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
+import io.prefstream.testing.KafkaFixture;
 import io.prefstream.trainer.Learner;
 import io.prefstream.trainer.LearnerSettings;
 import io.prefstream.trainer.OnlineTrainer;
@@ -35,18 +34,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,20 +60,15 @@ class ConceptDriftIT {
 
   @Test
   void aShiftIsAlertedWithinBoundedPairsAndAStationaryRunIsNot() throws Exception {
-    Topics topics = Topics.withPrefix("drift-" + UUID.randomUUID().toString().substring(0, 8));
     // Users shift 400 fresh pairs in: the event time of that pair in the same run without a shift
     // (the same seed gives the same interactions until the shift).
     Instant shiftAt = pairs("shifting", null).get(TRAIN + 400).getEventTime();
     List<PreferencePair> shifting = pairs("shifting", shiftAt);
     List<PreferencePair> steady = pairs("steady", null);
-    try (LocalKafka kafka = LocalKafka.builder().optPort(0).optTopics(topics).build().start();
-        Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-      new TopicAdmin(admin, Duration.ofSeconds(30)).createMissing(topics.all(), (short) 1);
-      Properties p = new Properties();
-      p.put("bootstrap.servers", kafka.bootstrapServers());
+    try (KafkaFixture kafka = KafkaFixture.start("drift")) {
+      Topics topics = kafka.topics();
       DirectoryCheckpointStore store = new DirectoryCheckpointStore(dir.resolve("store"));
-      try (var producer =
-          new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      try (var producer = kafka.bytesProducer()) {
         for (var run : Map.of("shifting", shifting, "steady", steady).entrySet()) {
           publishChampion(store, producer, topics, run.getKey(), run.getValue().subList(0, TRAIN));
         }
@@ -98,8 +84,7 @@ class ConceptDriftIT {
                               "monitor.state-dir", dir.resolve("state").toString()))))
               .start()) {
         long preShift = 0;
-        try (var producer =
-            new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+        try (var producer = kafka.bytesProducer()) {
           for (int i = TRAIN; i < TRAIN + FRESH; i++) {
             for (PreferencePair pair : List.of(shifting.get(i), steady.get(i))) {
               producer.send(
@@ -241,13 +226,9 @@ class ConceptDriftIT {
 
   /** The concept_drift reports on prefstream.drift, in order, once {@code expected} are there. */
   private static List<DriftReport> awaitConceptReports(
-      LocalKafka kafka, Topics topics, int expected) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    p.put("isolation.level", "read_committed");
+      KafkaFixture kafka, Topics topics, int expected) {
     List<DriftReport> out = new ArrayList<>();
-    try (var consumer =
-        new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (var consumer = kafka.consumer(topics.drift())) {
       List<TopicPartition> partitions =
           consumer.partitionsFor(topics.drift().name()).stream()
               .map(i -> new TopicPartition(i.topic(), i.partition()))
@@ -264,7 +245,7 @@ class ConceptDriftIT {
           quietSince = System.nanoTime();
         }
         for (var r : records) {
-          DriftReport d = topics.drift().valueSerde().deserialize(r.topic(), r.value());
+          DriftReport d = r.value();
           if (d.getMetric().equals("concept_drift")) {
             out.add(d);
           }

@@ -8,27 +8,19 @@ import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.Histogram;
 import io.prefstream.avro.ScoreRecord;
 import io.prefstream.config.Settings;
-import io.prefstream.local.LocalKafka;
 import io.prefstream.schemas.JsonForm;
-import io.prefstream.schemas.TopicAdmin;
 import io.prefstream.schemas.Topics;
+import io.prefstream.testing.KafkaFixture;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,36 +33,23 @@ class MonitorServerIT {
 
   @Test
   void aScoreShiftIsReportedAsAnAlertOverHttpAndAsMetrics() throws Exception {
-    Topics topics = Topics.withPrefix("mon-" + UUID.randomUUID().toString().substring(0, 8));
-    try (LocalKafka kafka = LocalKafka.builder().optPort(0).optTopics(topics).build().start();
-        Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-      new TopicAdmin(admin, Duration.ofSeconds(30)).createMissing(topics.all(), (short) 1);
-      Properties p = new Properties();
-      p.put("bootstrap.servers", kafka.bootstrapServers());
+    try (KafkaFixture kafka = KafkaFixture.start("monitor")) {
+      Topics topics = kafka.topics();
       Instant t0 = Instant.parse("2026-11-24T00:00:00Z");
-      try (var producer =
-          new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-        CheckpointPublished c =
-            CheckpointPublished.newBuilder()
-                .setTenantId("acme")
-                .setModel("reward")
-                .setVersion(1)
-                .setModelType("ngram-mlp")
-                .setUri("file:///x")
-                .setManifestSha256("0".repeat(64))
-                .setFiles(List.of())
-                .setReferenceHistogram(
-                    new Histogram(List.of(0.0, 1.0, 2.0, 3.0), List.of(10L, 10L, 10L)))
-                .setPublishedAt(t0)
-                .build();
-        producer
-            .send(
-                new ProducerRecord<>(
-                    topics.checkpoints().name(),
-                    topics.checkpoints().key(c),
-                    topics.checkpoints().valueSerde().serialize("", c)))
-            .get();
-      }
+      CheckpointPublished c =
+          CheckpointPublished.newBuilder()
+              .setTenantId("acme")
+              .setModel("reward")
+              .setVersion(1)
+              .setModelType("ngram-mlp")
+              .setUri("file:///x")
+              .setManifestSha256("0".repeat(64))
+              .setFiles(List.of())
+              .setReferenceHistogram(
+                  new Histogram(List.of(0.0, 1.0, 2.0, 3.0), List.of(10L, 10L, 10L)))
+              .setPublishedAt(t0)
+              .build();
+      kafka.send(topics.checkpoints(), List.of(c));
       try (MonitorServer monitor =
           new MonitorServer(
                   MonitorConfig.from(
@@ -89,31 +68,26 @@ class MonitorServerIT {
                               "monitor.state-dir",
                               dir.resolve("state").toString()))))
               .start()) {
-        try (var producer =
-            new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-          // every score in the top reference bin: a large shift; then one in the next window
-          for (int i = 0; i <= 40; i++) {
-            Instant at = i < 40 ? t0.plusSeconds(i) : t0.plusSeconds(61);
-            ScoreRecord s =
-                ScoreRecord.newBuilder()
-                    .setTenantId("acme")
-                    .setModel("reward")
-                    .setVersion(1)
-                    .setArm(Arm.CHAMPION)
-                    .setScore(2.5)
-                    .setRawScore(2.5 + i * 0.001)
-                    .setPromptChars(10)
-                    .setResponseChars(100 + i)
-                    .setResponseTokens(20 + i)
-                    .setAt(at)
-                    .build();
-            producer.send(
-                new ProducerRecord<>(
-                    topics.scores().name(),
-                    topics.scores().key(s),
-                    topics.scores().valueSerde().serialize("", s)));
-          }
+        // every score in the top reference bin: a large shift; then one in the next window
+        List<ScoreRecord> shifted = new ArrayList<>();
+        for (int i = 0; i <= 40; i++) {
+          Instant at = i < 40 ? t0.plusSeconds(i) : t0.plusSeconds(61);
+          ScoreRecord s =
+              ScoreRecord.newBuilder()
+                  .setTenantId("acme")
+                  .setModel("reward")
+                  .setVersion(1)
+                  .setArm(Arm.CHAMPION)
+                  .setScore(2.5)
+                  .setRawScore(2.5 + i * 0.001)
+                  .setPromptChars(10)
+                  .setResponseChars(100 + i)
+                  .setResponseTokens(20 + i)
+                  .setAt(at)
+                  .build();
+          shifted.add(s);
         }
+        kafka.send(topics.scores(), shifted);
         HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         JsonNode alerts;

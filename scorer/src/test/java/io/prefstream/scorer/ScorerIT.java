@@ -10,12 +10,11 @@ import io.prefstream.avro.RolloutPhase;
 import io.prefstream.avro.RolloutState;
 import io.prefstream.config.Settings;
 import io.prefstream.ingest.ApiKeys;
-import io.prefstream.local.LocalKafka;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.schemas.JsonForm;
-import io.prefstream.schemas.TopicAdmin;
 import io.prefstream.schemas.Topics;
 import io.prefstream.scorer.rollout.RolloutCommands;
+import io.prefstream.testing.KafkaFixture;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,19 +25,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,7 +52,7 @@ class ScorerIT {
   private static final String KEY = "acme-key";
   private static final String MODEL = "reward";
 
-  static LocalKafka kafka;
+  static KafkaFixture kafka;
   static List<PreferencePair> trainPairs;
   @TempDir Path dir;
   private final List<AutoCloseable> closing = new ArrayList<>();
@@ -71,12 +64,12 @@ class ScorerIT {
 
   @BeforeAll
   static void startBroker() {
-    kafka = LocalKafka.builder().optPort(0).optTopics(Topics.withPrefix("unused")).build().start();
+    kafka = KafkaFixture.start("scorer");
     trainPairs = TestCheckpoints.pairs(TENANT, 1, 1500, 1000);
   }
 
   @AfterAll
-  static void stopBroker() {
+  static void stopBroker() throws Exception {
     kafka.close();
   }
 
@@ -88,14 +81,8 @@ class ScorerIT {
   }
 
   private void setUp() throws Exception {
-    topics = Topics.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-      new TopicAdmin(admin, Duration.ofSeconds(30)).createMissing(topics.all(), (short) 1);
-    }
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    topics = kafka.freshTopics("scorer");
+    producer = kafka.bytesProducer();
     closing.add(producer);
     store = new DirectoryCheckpointStore(dir.resolve("store"));
   }
@@ -536,35 +523,17 @@ class ScorerIT {
     assertThat(get(s, "/metrics", null).body()).contains("prefstream_scorer_overloaded_total");
   }
 
-  private List<io.prefstream.avro.ScoreRecord> scoreRecords() {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    List<io.prefstream.avro.ScoreRecord> out = new ArrayList<>();
-    try (var consumer =
-        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
-            p,
-            new org.apache.kafka.common.serialization.StringDeserializer(),
-            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-      var partitions =
-          consumer.partitionsFor(topics.scores().name()).stream()
-              .map(i -> new org.apache.kafka.common.TopicPartition(i.topic(), i.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (System.nanoTime() < deadline) {
-        for (var r : consumer.poll(Duration.ofMillis(200))) {
-          out.add(topics.scores().valueSerde().deserialize(r.topic(), r.value()));
-        }
-        if (!out.isEmpty()
-            && partitions.stream()
-                .allMatch(
-                    tp -> consumer.position(tp) >= consumer.endOffsets(List.of(tp)).get(tp))) {
-          break;
-        }
+  /** The sampled score records, once the first has arrived (within 10 s). */
+  private List<io.prefstream.avro.ScoreRecord> scoreRecords() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      List<io.prefstream.avro.ScoreRecord> out =
+          kafka.readToEnd(topics.scores()).stream().map(r -> r.value()).toList();
+      if (!out.isEmpty() || System.nanoTime() > deadline) {
+        return out;
       }
+      Thread.sleep(200);
     }
-    return out;
   }
 
   private void assertError(HttpResponse<String> r, int status, String error, String field)

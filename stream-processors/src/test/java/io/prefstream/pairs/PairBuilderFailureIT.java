@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.avro.PreferencePair;
-import io.prefstream.local.LocalKafka;
 import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
+import io.prefstream.testing.KafkaFixture;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -45,15 +45,15 @@ class PairBuilderFailureIT {
               .setNumberSlotsPerTaskManager(1)
               .build());
 
-  private static LocalKafka kafka;
+  private static KafkaFixture kafka;
 
   @BeforeAll
   static void startKafka() {
-    kafka = LocalKafka.builder().optPort(0).build().start();
+    kafka = KafkaFixture.start("pairs");
   }
 
   @AfterAll
-  static void stopKafka() {
+  static void stopKafka() throws Exception {
     kafka.close();
   }
 

@@ -7,7 +7,7 @@ import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.avro.ImplicitKind;
 import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.Ranking;
-import io.prefstream.local.LocalKafka;
+import io.prefstream.testing.KafkaFixture;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -47,15 +47,15 @@ class PairBuilderIT {
               .setConfiguration(REPORTER.addToConfiguration(new Configuration()))
               .build());
 
-  private static LocalKafka kafka;
+  private static KafkaFixture kafka;
 
   @BeforeAll
   static void startKafka() {
-    kafka = LocalKafka.builder().optPort(0).build().start();
+    kafka = KafkaFixture.start("pairs");
   }
 
   @AfterAll
-  static void stopKafka() {
+  static void stopKafka() throws Exception {
     kafka.close();
   }
 

@@ -1,4 +1,4 @@
-package io.prefstream.it;
+package io.prefstream.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -6,7 +6,6 @@ import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.Split;
 import io.prefstream.config.Settings;
-import io.prefstream.local.LocalKafka;
 import io.prefstream.model.checkpoint.CheckpointId;
 import io.prefstream.model.checkpoint.Checkpoints;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
@@ -15,6 +14,7 @@ import io.prefstream.schemas.Topics;
 import io.prefstream.simulator.DirectPairs;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
+import io.prefstream.testing.KafkaFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,21 +23,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,28 +37,22 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class TrainerIT {
 
-  static LocalKafka kafka;
+  static KafkaFixture kafka;
   @TempDir Path dir;
 
   @BeforeAll
   static void startBroker() {
-    kafka = LocalKafka.builder().optPort(0).optTopics(Topics.withPrefix("unused")).build().start();
+    kafka = KafkaFixture.start("trainer");
   }
 
   @AfterAll
-  static void stopBroker() {
+  static void stopBroker() throws Exception {
     kafka.close();
   }
 
-  private Topics topics() throws Exception {
-    Topics topics = Topics.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
-    try (var admin =
-        org.apache.kafka.clients.admin.Admin.create(
-            Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-      new io.prefstream.schemas.TopicAdmin(admin, Duration.ofSeconds(30))
-          .createMissing(topics.all(), (short) 1);
-    }
-    return topics;
+  /** Each test's topics of its own on the suite's broker. */
+  private static Topics topics() {
+    return kafka.freshTopics("trainer");
   }
 
   private static List<PreferencePair> pairs(String tenant, long seed, int n) {
@@ -82,23 +65,8 @@ class TrainerIT {
     return new DirectPairs(simulator, 20).next(n);
   }
 
-  private void produce(Topics topics, List<PreferencePair> pairs) throws Exception {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-      // One at a time, each acknowledged: a retried batch is then always the broker's newest
-      // (a CI run saw a retry of an old batch refused as out of sequence and its pairs lost).
-      for (PreferencePair pair : pairs) {
-        producer
-            .send(
-                new ProducerRecord<>(
-                    topics.pairs().name(),
-                    topics.pairs().key(pair),
-                    topics.pairs().valueSerde().serialize(topics.pairs().name(), pair)))
-            .get(60, TimeUnit.SECONDS);
-      }
-    }
+  private static void produce(Topics topics, List<PreferencePair> pairs) {
+    kafka.send(topics.pairs(), pairs);
   }
 
   private Settings settings(Topics topics, Path store) {
@@ -145,31 +113,16 @@ class TrainerIT {
   }
 
   private static List<CheckpointPublished> announced(Topics topics) {
-    List<CheckpointPublished> out = new ArrayList<>();
-    for (ConsumerRecord<String, byte[]> r : checkpointRecords(topics)) {
-      if (r.value() != null) { // tombstones withdraw pruned versions
-        out.add(topics.checkpoints().valueSerde().deserialize(r.topic(), r.value()));
-      }
-    }
-    return out;
+    return checkpointRecords(topics).stream()
+        .map(ConsumerRecord::value)
+        .filter(v -> v != null) // tombstones withdraw pruned versions
+        .toList();
   }
 
   /** Every record of prefstream.checkpoints, tombstones included. */
-  private static List<ConsumerRecord<String, byte[]>> checkpointRecords(Topics topics) {
-    Properties c = new Properties();
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-    try (var consumer =
-        new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
-      var tp = new org.apache.kafka.common.TopicPartition(topics.checkpoints().name(), 0);
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      long end = consumer.endOffsets(List.of(tp)).get(tp);
-      while (consumer.position(tp) < end) {
-        consumer.poll(Duration.ofMillis(500)).forEach(out::add);
-      }
-    }
-    return out;
+  private static List<ConsumerRecord<String, CheckpointPublished>> checkpointRecords(
+      Topics topics) {
+    return kafka.readToEnd(topics.checkpoints());
   }
 
   @Test
@@ -324,17 +277,7 @@ class TrainerIT {
             .setPhase(io.prefstream.avro.RolloutPhase.SHADOW)
             .setUpdatedAt(Instant.now())
             .build();
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  topics.rollouts().name(),
-                  topics.rollouts().key(state),
-                  topics.rollouts().valueSerde().serialize(topics.rollouts().name(), state)))
-          .get();
-    }
+    kafka.send(topics.rollouts(), List.of(state));
     Path store = dir.resolve("pruned-store");
     TrainerMetrics metrics = TrainerMetrics.inMemory();
     TrainerConfig config =

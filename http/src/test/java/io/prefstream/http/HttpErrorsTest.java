@@ -27,6 +27,7 @@ class HttpErrorsTest {
                 cfg -> {
                   cfg.startup.showJavalinBanner = false;
                   cfg.routes.get("/ok", ctx -> ctx.result("ok"));
+                  cfg.routes.get("/metrics", PrometheusText.handler(() -> "up 1\n"));
                   cfg.routes.get(
                       "/busy",
                       ctx ->
@@ -99,5 +100,14 @@ class HttpErrorsTest {
     assertThat(boom.statusCode()).isEqualTo(500);
     assertThat(json(boom).get("reason").asText()).isEqualTo("unexpected error; see the test log");
     assertThat(boom.body()).doesNotContain("a bug");
+  }
+
+  @Test
+  void metricsAreServedAsPrometheusText() throws Exception {
+    HttpResponse<String> r = send("GET", "/metrics");
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type")).hasValue(PrometheusText.CONTENT_TYPE);
+    assertThat(r.body()).isEqualTo("up 1\n");
   }
 }

@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.http.HttpErrors;
+import io.prefstream.http.PrometheusText;
 import io.prefstream.http.RequestError;
 import io.prefstream.ingest.internal.DedupFollower;
 import io.prefstream.ingest.internal.EventIdWindow;
@@ -217,11 +218,7 @@ public final class IngestServer implements Service {
           cfg.jetty.threadPool = threads;
           cfg.routes.post("/v1/events", ctx -> postEvents(ctx, events, metrics));
           cfg.routes.get("/healthz", this::health);
-          cfg.routes.get(
-              "/metrics",
-              ctx ->
-                  ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                      .result(registry.scrape()));
+          cfg.routes.get("/metrics", PrometheusText.handler(registry::scrape));
           cfg.routes.get(
               "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
           HttpErrors.install(cfg, "ingest", LOG);

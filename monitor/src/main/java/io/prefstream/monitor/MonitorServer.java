@@ -11,11 +11,12 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.avro.AlertLevel;
 import io.prefstream.avro.DriftReport;
+import io.prefstream.http.HttpErrors;
+import io.prefstream.http.PrometheusText;
+import io.prefstream.http.RequestError;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
 import io.prefstream.service.Service;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -101,11 +102,8 @@ public final class MonitorServer implements Service {
                   cfg.routes.get("/v1/drift", ctx -> reports(ctx, false));
                   cfg.routes.get("/v1/alerts", ctx -> reports(ctx, true));
                   cfg.routes.get("/healthz", this::health);
-                  cfg.routes.get(
-                      "/metrics",
-                      ctx ->
-                          ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                              .result(registry.scrape()));
+                  cfg.routes.get("/metrics", PrometheusText.handler(registry::scrape));
+                  HttpErrors.install(cfg, "monitor", LOG);
                 })
             .start(config.host(), config.port());
     LOG.info("drift monitor on port {}, windows of {}", app.port(), config.window());
@@ -194,14 +192,16 @@ public final class MonitorServer implements Service {
     ObjectNode body = JsonForm.mapper().createObjectNode();
     body.put("streams", streams.state().name());
     body.set(alertsOnly ? "alerts" : "reports", list);
-    ctx.contentType("application/json").result(write(body));
+    ctx.contentType("application/json").result(HttpErrors.json(body));
   }
 
   private void chartJs(Context ctx) {
     String path = "META-INF/resources/webjars/chart.js/" + CHART_JS + "/dist/chart.umd.min.js";
     java.io.InputStream in = MonitorServer.class.getClassLoader().getResourceAsStream(path);
     if (in == null) {
-      ctx.status(404).result("the chart.js WebJar is not on the classpath");
+      HttpErrors.answer(
+          ctx,
+          new RequestError(404, "not_found", null, "the chart.js WebJar is not on the classpath"));
       return;
     }
     ctx.header("Cache-Control", "max-age=86400").contentType("text/javascript").result(in);
@@ -210,7 +210,7 @@ public final class MonitorServer implements Service {
   private void dashboard(Context ctx) {
     ctx.contentType("application/json")
         .result(
-            write(
+            HttpErrors.json(
                 dashboard.render(
                     global(MonitorTopology.CHECKPOINTS),
                     global(MonitorTopology.ROLLOUTS),
@@ -244,15 +244,7 @@ public final class MonitorServer implements Service {
     body.put("reports", latest.size());
     ctx.status(s == KafkaStreams.State.RUNNING ? 200 : 503)
         .contentType("application/json")
-        .result(write(body));
-  }
-
-  private static byte[] write(ObjectNode body) {
-    try {
-      return JsonForm.mapper().writeValueAsBytes(body);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+        .result(HttpErrors.json(body));
   }
 
   @Override

@@ -155,6 +155,23 @@ class MonitorServerIT {
         assertThat(scores.at("/arms/champion/version").asLong()).isEqualTo(1);
         assertThat(scores.at("/arms/champion/n").asInt()).isEqualTo(41);
         assertThat(scores.at("/arms/champion/mean").asDouble()).isEqualTo(2.5);
+        // What no route takes is answered as JSON naming the error, as ingest and the scorer do.
+        var missing =
+            http.send(
+                HttpRequest.newBuilder(URI.create(monitor.uri() + "/v1/nope")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(JsonForm.mapper().readTree(missing.body()).get("error").asText())
+            .isEqualTo("not_found");
+        var posted =
+            http.send(
+                HttpRequest.newBuilder(URI.create(monitor.uri() + "/v1/alerts"))
+                    .POST(HttpRequest.BodyPublishers.noBody())
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(posted.statusCode()).isEqualTo(405);
+        assertThat(JsonForm.mapper().readTree(posted.body()).get("error").asText())
+            .isEqualTo("method_not_allowed");
       }
     }
   }

@@ -12,6 +12,7 @@ import io.prefstream.avro.RolloutState;
 import io.prefstream.http.BearerAuth;
 import io.prefstream.http.Bodies;
 import io.prefstream.http.HttpErrors;
+import io.prefstream.http.PrometheusText;
 import io.prefstream.http.RequestError;
 import io.prefstream.ingest.ApiKeys;
 import io.prefstream.model.Candidate;
@@ -78,10 +79,7 @@ final class ScorerRoutes {
     cfg.routes.post("/v1/rank", ctx -> handle(ctx, "rank", true));
     cfg.routes.get("/v1/models", this::models);
     cfg.routes.get("/healthz", this::health);
-    cfg.routes.get(
-        "/metrics",
-        ctx ->
-            ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(registry.scrape()));
+    cfg.routes.get("/metrics", PrometheusText.handler(registry::scrape));
     HttpErrors.install(cfg, "scorer", LOG);
   }
 

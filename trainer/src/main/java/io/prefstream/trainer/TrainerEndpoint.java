@@ -7,10 +7,14 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prefstream.http.HttpErrors;
+import io.prefstream.http.PrometheusText;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.service.ServiceException;
 import java.net.URI;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP side of a trainer process: {@code GET /metrics} (its meters in Prometheus' text format)
@@ -19,6 +23,8 @@ import java.util.Map;
  * requests: this is all it serves.
  */
 public final class TrainerEndpoint implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TrainerEndpoint.class);
 
   private final Javalin app;
 
@@ -41,11 +47,7 @@ public final class TrainerEndpoint implements AutoCloseable {
             cfg -> {
               cfg.startup.showJavalinBanner = false;
               cfg.startup.showOldJavalinVersionWarning = false;
-              cfg.routes.get(
-                  "/metrics",
-                  ctx ->
-                      ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                          .result(registry.scrape()));
+              cfg.routes.get("/metrics", PrometheusText.handler(registry::scrape));
               cfg.routes.get(
                   "/healthz",
                   ctx -> {
@@ -54,6 +56,7 @@ public final class TrainerEndpoint implements AutoCloseable {
                         .contentType("application/json")
                         .result(JsonForm.mapper().writeValueAsString(health(trainer, running)));
                   });
+              HttpErrors.install(cfg, "trainer", LOG);
             });
     try {
       app.start(port);

@@ -23,34 +23,23 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.ConfigResource;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @Timeout(120)
 class FeedbackRoundTripIT {
 
-  private static KafkaFixture kafka;
-
-  @BeforeAll
-  static void startBroker() {
-    kafka = KafkaFixture.start("roundtrip");
-  }
-
-  @AfterAll
-  static void stopBroker() throws Exception {
-    kafka.close();
-  }
+  @RegisterExtension static final KafkaFixture KAFKA = KafkaFixture.suite("roundtrip");
 
   @Test
   void createsEveryTopicWithItsCleanupPolicyAndRetention() throws Exception {
     Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
     try (Admin admin = Admin.create(p)) {
-      assertThat(new TopicAdmin(admin, Duration.ofSeconds(30)).check(kafka.topics().all()))
+      assertThat(new TopicAdmin(admin, Duration.ofSeconds(30)).check(KAFKA.topics().all()))
           .isEmpty();
-      for (Topic<?> topic : kafka.topics().all()) {
+      for (Topic<?> topic : KAFKA.topics().all()) {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
         Config config =
             admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
@@ -65,12 +54,12 @@ class FeedbackRoundTripIT {
 
   @Test
   void shouldDeliverEveryPayloadTypeToASecondClientUnchanged() throws Exception {
-    Topic<FeedbackEvent> topic = kafka.topics().feedback();
+    Topic<FeedbackEvent> topic = KAFKA.topics().feedback();
     List<FeedbackEvent> sent = new ArrayList<>();
     sent.addAll(Examples.oneOfEachPayload("acme", "i-1", Instant.parse("2026-11-23T10:00:00Z")));
     sent.addAll(Examples.oneOfEachPayload("acme", "i-2", Instant.parse("2026-11-23T10:05:00Z")));
     List<RecordMetadata> written = new ArrayList<>();
-    try (KafkaProducer<String, FeedbackEvent> producer = kafka.producer(topic)) {
+    try (KafkaProducer<String, FeedbackEvent> producer = KAFKA.producer(topic)) {
       for (FeedbackEvent event : sent) {
         written.add(
             producer
@@ -80,7 +69,7 @@ class FeedbackRoundTripIT {
     }
 
     List<ConsumerRecord<String, FeedbackEvent>> received = new ArrayList<>();
-    try (KafkaConsumer<String, FeedbackEvent> consumer = kafka.consumer(topic)) {
+    try (KafkaConsumer<String, FeedbackEvent> consumer = KAFKA.consumer(topic)) {
       consumer.subscribe(List.of(topic.name()));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (received.size() < sent.size() && System.nanoTime() < deadline) {

@@ -32,11 +32,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -52,7 +52,7 @@ class ScorerIT {
   private static final String KEY = "acme-key";
   private static final String MODEL = "reward";
 
-  static KafkaFixture kafka;
+  @RegisterExtension static final KafkaFixture KAFKA = KafkaFixture.suite("scorer");
   static List<PreferencePair> trainPairs;
   @TempDir Path dir;
   private final List<AutoCloseable> closing = new ArrayList<>();
@@ -63,14 +63,8 @@ class ScorerIT {
   private long holdoutSeed = 100;
 
   @BeforeAll
-  static void startBroker() {
-    kafka = KafkaFixture.start("scorer");
+  static void simulateTrainingPairs() {
     trainPairs = TestCheckpoints.pairs(TENANT, 1, 1500, 1000);
-  }
-
-  @AfterAll
-  static void stopBroker() throws Exception {
-    kafka.close();
   }
 
   @AfterEach
@@ -81,15 +75,15 @@ class ScorerIT {
   }
 
   private void setUp() throws Exception {
-    topics = kafka.freshTopics("scorer");
-    producer = kafka.bytesProducer();
+    topics = KAFKA.freshTopics("scorer");
+    producer = KAFKA.bytesProducer();
     closing.add(producer);
     store = new DirectoryCheckpointStore(dir.resolve("store"));
   }
 
   private ScorerServer scorer(Map<String, String> extra) throws Exception {
     Map<String, String> s = new HashMap<>();
-    s.put("scorer.bootstrap-servers", kafka.bootstrapServers());
+    s.put("scorer.bootstrap-servers", KAFKA.bootstrapServers());
     s.put("scorer.topic-prefix", topics.prefix());
     s.put("scorer.port", "0");
     s.put("scorer.score-sample", "1");
@@ -307,7 +301,7 @@ class ScorerIT {
     assertThat(toCandidate).isBetween(8, 32); // half of 40, give or take
 
     RolloutCommands commands =
-        new RolloutCommands(Map.of("bootstrap.servers", kafka.bootstrapServers()), topics);
+        new RolloutCommands(Map.of("bootstrap.servers", KAFKA.bootstrapServers()), topics);
     commands.rollback(TENANT, MODEL, "alice", "canary looks off");
     RolloutState back = await(b, st -> st.getCandidateVersion() == null, false);
     assertThat(last(back).getActor()).isEqualTo("alice");
@@ -331,7 +325,7 @@ class ScorerIT {
     setUp();
     ScorerServer s = scorer(Map.of("rollout.controller", "0"));
     RolloutCommands commands =
-        new RolloutCommands(Map.of("bootstrap.servers", kafka.bootstrapServers()), topics);
+        new RolloutCommands(Map.of("bootstrap.servers", KAFKA.bootstrapServers()), topics);
     publish(TestCheckpoints.Kind.GOOD);
     publish(TestCheckpoints.Kind.FLIPPED);
     awaitAnnounced(s, 2);
@@ -458,7 +452,7 @@ class ScorerIT {
         TestCheckpoints.Kind.GOOD,
         TestCheckpoints.ENCODER);
     awaitAnnounced(s, 1);
-    new RolloutCommands(Map.of("bootstrap.servers", kafka.bootstrapServers()), topics)
+    new RolloutCommands(Map.of("bootstrap.servers", KAFKA.bootstrapServers()), topics)
         .pin(TENANT, MODEL, 1, "test", "serve the encoder");
     awaitVersion(s, "u", 1);
     var scored = post(s, "/v1/score", KEY, scoreBody("u", "Use xs[::-1].", "Maybe.", "No idea."));
@@ -528,7 +522,7 @@ class ScorerIT {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
       List<io.prefstream.avro.ScoreRecord> out =
-          kafka.readToEnd(topics.scores()).stream().map(r -> r.value()).toList();
+          KAFKA.readToEnd(topics.scores()).stream().map(r -> r.value()).toList();
       if (!out.isEmpty() || System.nanoTime() > deadline) {
         return out;
       }

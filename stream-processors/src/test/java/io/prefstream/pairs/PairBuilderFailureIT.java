@@ -23,8 +23,6 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -45,22 +43,12 @@ class PairBuilderFailureIT {
               .setNumberSlotsPerTaskManager(1)
               .build());
 
-  private static KafkaFixture kafka;
-
-  @BeforeAll
-  static void startKafka() {
-    kafka = KafkaFixture.start("pairs");
-  }
-
-  @AfterAll
-  static void stopKafka() throws Exception {
-    kafka.close();
-  }
+  @RegisterExtension static final KafkaFixture KAFKA = KafkaFixture.suite("pairs");
 
   @Test
   void killedTaskManagerRestartsFromCheckpointWithNothingLostAndNothingTwice(
       @InjectMiniCluster MiniCluster cluster) throws Exception {
-    PairTopics input = PairTopics.create(kafka);
+    PairTopics input = PairTopics.create(KAFKA);
     Simulator simulator =
         new Simulator(
             SimulatorConfig.builder(Instant.now().minus(Duration.ofHours(3))).optSeed(11).build());
@@ -71,16 +59,16 @@ class PairBuilderFailureIT {
             .toList();
     input.send(events);
 
-    PairTopics calm = PairTopics.create(kafka);
+    PairTopics calm = PairTopics.create(KAFKA);
     run(input, calm).getJobExecutionResult().get(120, TimeUnit.SECONDS);
     Map<String, PreferencePair> expected =
-        byId(PairTopics.readCommitted(kafka, calm.topics.pairs()));
+        byId(PairTopics.readCommitted(KAFKA, calm.topics.pairs()));
     assertThat(expected).hasSizeGreaterThan(10_000);
 
-    PairTopics disturbed = PairTopics.create(kafka);
+    PairTopics disturbed = PairTopics.create(KAFKA);
     JobClient job = run(input, disturbed);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (PairTopics.readCommitted(kafka, disturbed.topics.pairs()).isEmpty()) {
+    while (PairTopics.readCommitted(KAFKA, disturbed.topics.pairs()).isEmpty()) {
       assertThat(System.nanoTime()).as("first committed pairs").isLessThan(deadline);
       Thread.sleep(100);
     }
@@ -95,7 +83,7 @@ class PairBuilderFailureIT {
                 .getStatusTimestamp(JobStatus.RESTARTING))
         .as("the job restarted after losing a task manager")
         .isPositive();
-    List<PreferencePair> seen = PairTopics.readCommitted(kafka, disturbed.topics.pairs());
+    List<PreferencePair> seen = PairTopics.readCommitted(KAFKA, disturbed.topics.pairs());
     Map<String, PreferencePair> actual = byId(seen);
     assertThat(seen).as("no pair twice").hasSameSizeAs(actual.values());
     assertThat(actual.keySet()).as("no pair lost, none added").isEqualTo(expected.keySet());

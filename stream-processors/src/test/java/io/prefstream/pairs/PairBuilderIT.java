@@ -22,8 +22,6 @@ import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -47,21 +45,11 @@ class PairBuilderIT {
               .setConfiguration(REPORTER.addToConfiguration(new Configuration()))
               .build());
 
-  private static KafkaFixture kafka;
-
-  @BeforeAll
-  static void startKafka() {
-    kafka = KafkaFixture.start("pairs");
-  }
-
-  @AfterAll
-  static void stopKafka() throws Exception {
-    kafka.close();
-  }
+  @RegisterExtension static final KafkaFixture KAFKA = KafkaFixture.suite("pairs");
 
   @Test
   void scriptedEventsGiveExactlyTheExpectedPairsAndDeadLetters() throws Exception {
-    PairTopics topics = PairTopics.create(kafka);
+    PairTopics topics = PairTopics.create(KAFKA);
     long t = Instant.now().minusSeconds(60).toEpochMilli();
     List<FeedbackEvent> script = new ArrayList<>();
 
@@ -110,7 +98,7 @@ class PairBuilderIT {
             PairBuilderJob.flinkConfiguration(config));
     JobID job = PairBuilderJob.kafka(config, true).execute(env).getJobID();
 
-    List<PreferencePair> pairs = PairTopics.readCommitted(kafka, topics.topics.pairs());
+    List<PreferencePair> pairs = PairTopics.readCommitted(KAFKA, topics.topics.pairs());
     assertThat(
             pairs.stream()
                 .map(p -> p.getSource() + " " + p.getChosen() + ">" + p.getRejected())
@@ -136,7 +124,7 @@ class PairBuilderIT {
               assertThat(p.getFlags()).containsExactly("CONTRADICTS_SAME_ANNOTATOR");
             });
 
-    List<DeadLetter> dead = PairTopics.readCommitted(kafka, topics.topics.feedbackDlq());
+    List<DeadLetter> dead = PairTopics.readCommitted(KAFKA, topics.topics.feedbackDlq());
     assertThat(dead).allMatch(l -> l.getSource().equals("pair-builder"));
     assertThat(dead)
         .extracting(DeadLetter::getField)

@@ -24,6 +24,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
 import org.testcontainers.utility.DockerImageName;
@@ -43,8 +46,16 @@ import org.testcontainers.utility.DockerImageName;
  * Either way the topics are created under a prefix unique to the suite, with their definitions;
  * {@link #freshTopics} makes another such set for a test that wants topics of its own. Records are
  * written and read through each topic's real key and serde.
+ *
+ * <p>A suite registers it as a JUnit extension, as Flink's {@code MiniClusterExtension} is, and the
+ * broker runs from before its first test to after its last:
+ *
+ * <pre>{@code @RegisterExtension static final KafkaFixture KAFKA = KafkaFixture.suite("trainer");}
+ * </pre>
+ *
+ * A single test may instead hold one: {@code try (KafkaFixture kafka = KafkaFixture.start("x"))}.
  */
-public final class KafkaFixture implements AutoCloseable {
+public final class KafkaFixture implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
 
   /** The image when no {@code prefstream.it.kafka-image} is set (the build sets the client's). */
   public static final String IMAGE = "apache/kafka:4.2.2";
@@ -53,14 +64,36 @@ public final class KafkaFixture implements AutoCloseable {
   private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
 
-  private final String bootstrap;
-  private final Topics topics;
-  private final AutoCloseable broker;
+  /** A running broker: where it answers, the suite's topics, and how to stop it. */
+  private record Running(String bootstrap, Topics topics, AutoCloseable broker) {}
 
-  private KafkaFixture(String bootstrap, Topics topics, AutoCloseable broker) {
-    this.bootstrap = bootstrap;
-    this.topics = topics;
-    this.broker = broker;
+  private final String suite;
+  private volatile Running running;
+
+  private KafkaFixture(String suite) {
+    this.suite = suite;
+  }
+
+  /** A fixture for a suite to register with {@code @RegisterExtension} on a static field. */
+  public static KafkaFixture suite(String suite) {
+    return new KafkaFixture(suite);
+  }
+
+  /** Starts the broker the switch names, with every topic under a prefix naming {@code suite}. */
+  public static KafkaFixture start(String suite) {
+    KafkaFixture fixture = new KafkaFixture(suite);
+    fixture.running = fixture.startBroker();
+    return fixture;
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    running = startBroker();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    close();
   }
 
   /** Which broker the switch names. */
@@ -69,13 +102,12 @@ public final class KafkaFixture implements AutoCloseable {
     return v == null || v.isBlank() ? "embedded" : v.strip();
   }
 
-  /** Starts the broker the switch names, with every topic under a prefix naming {@code suite}. */
-  public static KafkaFixture start(String suite) {
+  private Running startBroker() {
     Topics topics = uniqueTopics(suite);
     switch (kind()) {
       case "embedded":
         LocalKafka kafka = LocalKafka.builder().optPort(0).optTopics(topics).build().start();
-        return new KafkaFixture(kafka.bootstrapServers(), topics, kafka);
+        return new Running(kafka.bootstrapServers(), topics, kafka);
       case "testcontainers":
         return container(topics);
       default:
@@ -84,11 +116,23 @@ public final class KafkaFixture implements AutoCloseable {
     }
   }
 
+  private Running running() {
+    Running r = running;
+    if (r == null) {
+      throw new IllegalStateException(
+          "the "
+              + suite
+              + " broker is not running: register the fixture with @RegisterExtension on a static"
+              + " field, or use KafkaFixture.start");
+    }
+    return r;
+  }
+
   private static Topics uniqueTopics(String suite) {
     return Topics.withPrefix("it-" + suite + "-" + UUID.randomUUID().toString().substring(0, 8));
   }
 
-  private static KafkaFixture container(Topics topics) {
+  private static Running container(Topics topics) {
     if (!DockerClientFactory.instance().isDockerAvailable()) {
       throw new IllegalStateException(
           "prefstream.it.broker=testcontainers needs a Docker engine, and none answers here;"
@@ -104,7 +148,7 @@ public final class KafkaFixture implements AutoCloseable {
       kafka.stop();
       throw e;
     }
-    return new KafkaFixture(kafka.getBootstrapServers(), topics, kafka::stop);
+    return new Running(kafka.getBootstrapServers(), topics, kafka::stop);
   }
 
   private static void createTopics(String bootstrap, Topics topics) {
@@ -116,12 +160,12 @@ public final class KafkaFixture implements AutoCloseable {
   }
 
   public String bootstrapServers() {
-    return bootstrap;
+    return running().bootstrap();
   }
 
   /** The suite's topics, created at start. */
   public Topics topics() {
-    return topics;
+    return running().topics();
   }
 
   /**
@@ -129,7 +173,7 @@ public final class KafkaFixture implements AutoCloseable {
    */
   public Topics freshTopics(String suite) {
     Topics fresh = uniqueTopics(suite);
-    createTopics(bootstrap, fresh);
+    createTopics(bootstrapServers(), fresh);
     return fresh;
   }
 
@@ -147,7 +191,7 @@ public final class KafkaFixture implements AutoCloseable {
 
   private Properties producerProperties() {
     Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     return p;
@@ -178,7 +222,7 @@ public final class KafkaFixture implements AutoCloseable {
 
   private Properties consumerProperties() {
     Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID());
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -191,7 +235,7 @@ public final class KafkaFixture implements AutoCloseable {
    * Fails when the end is not reached within 60 s.
    */
   public <V extends SpecificRecord> List<ConsumerRecord<String, V>> readToEnd(Topic<V> topic) {
-    return readToEnd(bootstrap, topic);
+    return readToEnd(bootstrapServers(), topic);
   }
 
   /**
@@ -241,8 +285,13 @@ public final class KafkaFixture implements AutoCloseable {
     return out;
   }
 
+  /** Stops the broker (a second close does nothing). */
   @Override
   public void close() throws Exception {
-    broker.close();
+    Running r = running;
+    running = null;
+    if (r != null) {
+      r.broker().close();
+    }
   }
 }

@@ -12,9 +12,18 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The fixture against the broker the switch names: topics, typed writes and reads to the end. */
 class KafkaFixtureIT {
+
+  @RegisterExtension static final KafkaFixture SUITE = KafkaFixture.suite("suite");
+
+  @Test
+  void registeredAsAnExtensionItsBrokerRunsForTheSuite() {
+    assertThat(SUITE.topics().prefix()).startsWith("it-suite-");
+    assertThat(SUITE.readToEnd(SUITE.topics().pairs())).isEmpty();
+  }
 
   @Test
   void writesThroughTheTopicsSerdeAndReadsEveryRecordBackTombstonesIncluded() throws Exception {

@@ -48,4 +48,15 @@ class KafkaFixtureTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("needs a Docker engine");
   }
+
+  @Test
+  void aSuiteFixtureUsedBeforeItsSuiteStartsSaysHowToRegisterIt() throws Exception {
+    KafkaFixture fixture = KafkaFixture.suite("early");
+
+    assertThatThrownBy(fixture::bootstrapServers)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("early broker is not running")
+        .hasMessageContaining("@RegisterExtension");
+    fixture.close(); // nothing to stop: no error
+  }
 }

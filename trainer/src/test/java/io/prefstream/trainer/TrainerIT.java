@@ -27,32 +27,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The online trainer against a real broker: training from the stream, crashes, corruption. */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class TrainerIT {
 
-  static KafkaFixture kafka;
+  @RegisterExtension static final KafkaFixture KAFKA = KafkaFixture.suite("trainer");
   @TempDir Path dir;
-
-  @BeforeAll
-  static void startBroker() {
-    kafka = KafkaFixture.start("trainer");
-  }
-
-  @AfterAll
-  static void stopBroker() throws Exception {
-    kafka.close();
-  }
 
   /** Each test's topics of its own on the suite's broker. */
   private static Topics topics() {
-    return kafka.freshTopics("trainer");
+    return KAFKA.freshTopics("trainer");
   }
 
   private static List<PreferencePair> pairs(String tenant, long seed, int n) {
@@ -66,12 +55,12 @@ class TrainerIT {
   }
 
   private static void produce(Topics topics, List<PreferencePair> pairs) {
-    kafka.send(topics.pairs(), pairs);
+    KAFKA.send(topics.pairs(), pairs);
   }
 
   private Settings settings(Topics topics, Path store) {
     Map<String, String> s = new HashMap<>();
-    s.put("trainer.bootstrap-servers", kafka.bootstrapServers());
+    s.put("trainer.bootstrap-servers", KAFKA.bootstrapServers());
     s.put("trainer.topic-prefix", topics.prefix());
     s.put("trainer.store", store.toString());
     s.put("trainer.batch-size", "64");
@@ -122,7 +111,7 @@ class TrainerIT {
   /** Every record of prefstream.checkpoints, tombstones included. */
   private static List<ConsumerRecord<String, CheckpointPublished>> checkpointRecords(
       Topics topics) {
-    return kafka.readToEnd(topics.checkpoints());
+    return KAFKA.readToEnd(topics.checkpoints());
   }
 
   @Test
@@ -277,7 +266,7 @@ class TrainerIT {
             .setPhase(io.prefstream.avro.RolloutPhase.SHADOW)
             .setUpdatedAt(Instant.now())
             .build();
-    kafka.send(topics.rollouts(), List.of(state));
+    KAFKA.send(topics.rollouts(), List.of(state));
     Path store = dir.resolve("pruned-store");
     TrainerMetrics metrics = TrainerMetrics.inMemory();
     TrainerConfig config =
@@ -526,5 +515,48 @@ class TrainerIT {
     trainer.stop();
     run.get(1, TimeUnit.MINUTES);
     lastProblems = trainer.restoreProblems();
+  }
+
+  @Test
+  void theEndpointServesHealthAndMetricsAndAnswersUnknownPathsAsJson() throws Exception {
+    Topics topics = topics();
+    List<PreferencePair> pairs = pairs("demo", 31, 150);
+    produce(topics, pairs);
+    var registry =
+        new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+            io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    try (TrainerService trainer =
+            TrainerService.start(
+                TrainerConfig.from(settings(topics, dir.resolve("endpoint-store"))),
+                new TrainerMetrics(registry));
+        TrainerEndpoint endpoint = TrainerEndpoint.start(0, registry, trainer)) {
+      assertThat(trainer.awaitTrained("demo", trainCount(pairs, "demo"), Duration.ofMinutes(2)))
+          .isTrue();
+      var http = java.net.http.HttpClient.newHttpClient();
+      java.util.function.Function<String, java.net.http.HttpResponse<String>> get =
+          path -> {
+            try {
+              return http.send(
+                  java.net.http.HttpRequest.newBuilder(endpoint.uri().resolve(path)).build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+          };
+
+      var health = get.apply("/healthz");
+      assertThat(health.statusCode()).isEqualTo(200);
+      var body = io.prefstream.schemas.JsonForm.mapper().readTree(health.body());
+      assertThat(body.get("status").asText()).isEqualTo("ok");
+      assertThat(body.at("/tenants/demo/pairs_trained").asLong())
+          .isEqualTo(trainCount(pairs, "demo"));
+      var metrics = get.apply("/metrics");
+      assertThat(metrics.headers().firstValue("Content-Type"))
+          .hasValue(io.prefstream.http.PrometheusText.CONTENT_TYPE);
+      assertThat(metrics.body()).contains("prefstream_trainer_", "jvm_memory_used_bytes");
+      var missing = get.apply("/v1/nope");
+      assertThat(missing.statusCode()).isEqualTo(404);
+      assertThat(missing.body()).contains("\"error\":\"not_found\"");
+    }
   }
 }

@@ -1,9 +1,5 @@
 package io.prefstream.launcher.bench;
 
-import io.prefstream.avro.CheckpointPublished;
-import io.prefstream.avro.PreferencePair;
-import io.prefstream.avro.Split;
-import io.prefstream.avro.TopicPartitionOffset;
 import io.prefstream.config.Settings;
 import io.prefstream.ingest.ApiKeys;
 import io.prefstream.ingest.EventStatus;
@@ -13,11 +9,8 @@ import io.prefstream.launcher.UserError;
 import io.prefstream.launcher.stack.LocalStack;
 import io.prefstream.launcher.stack.ServiceKind;
 import io.prefstream.local.LocalKafka;
-import io.prefstream.pairs.LocalPairBuilder;
 import io.prefstream.schemas.Topics;
 import io.prefstream.scorer.Registry;
-import io.prefstream.scorer.ScorerServer;
-import io.prefstream.scorer.ServedModel;
 import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
@@ -29,16 +22,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -102,21 +88,46 @@ public final class BenchFreshnessCommand implements Runnable {
   /** An event whose pair no served checkpoint covered before the run ended. */
   private static final long CENSORED = Long.MAX_VALUE; // the largest: min() prefers any served
 
-  private record Pair(int partition, long offset, Split split, List<String> events, long seenAt) {}
-
   @Override
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
     Topics topics = Topics.withPrefix("fresh-" + UUID.randomUUID().toString().substring(0, 8));
-    Settings overrides = Settings.of(settings);
     Map<String, Long> accepted = new ConcurrentHashMap<>();
-    List<Pair> pairs = new CopyOnWriteArrayList<>();
-    Map<Long, Map<Integer, Long>> covered = new ConcurrentHashMap<>();
-    Map<Long, Long> servedAt = new ConcurrentHashMap<>();
-    Map<Long, Long> announcedAt = new ConcurrentHashMap<>();
+    FreshnessWatch watch = new FreshnessWatch();
     long t0 = System.nanoTime();
-    java.util.concurrent.atomic.AtomicBoolean stop =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    try (LocalStack stack = stack(topics, out).start()) {
+      TrainerService trainer = stack.trainer();
+      watch.start(
+          stack.kafka().bootstrapServers(),
+          topics,
+          stack.scorer(),
+          Registry.key(ApiKeys.DEMO_TENANT, trainer.config().modelName()));
+      out.printf(
+          "bench freshness: the simulated product sends %.0f events/s for %d s; events accepted"
+              + " from %d s to %d s are measured (trainer checkpoint interval %s)%n",
+          rate,
+          warmUp + seconds + tail,
+          warmUp,
+          warmUp + seconds,
+          trainer.config().checkpointInterval());
+      long from = System.nanoTime() + Duration.ofSeconds(warmUp).toNanos();
+      long to = from + Duration.ofSeconds(seconds).toNanos();
+      send(stack.ingest(), accepted, warmUp + seconds + tail);
+      accepted.values().removeIf(at -> at < from || at >= to); // only the measured window
+      watch.stop();
+      watch.printVersions(out, t0);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UserError("interrupted", e);
+    }
+    // After the stack has stopped, so that its shutdown does not print after the figures.
+    breakdown(out, watch);
+    report(out, accepted, watch);
+  }
+
+  /** The stack the bench runs: ingest, pair builder, trainer and scorer, on free ports. */
+  private LocalStack.Builder stack(Topics topics, PrintWriter out) {
+    Settings overrides = Settings.of(settings);
     LocalStack.Builder plan =
         LocalStack.builder(LocalKafka.builder().optPort(0).optTopics(topics).build().start())
             .optServices(
@@ -130,116 +141,7 @@ public final class BenchFreshnessCommand implements Runnable {
     for (ServiceKind kind : ServiceKind.values()) {
       plan.optDefaults(kind, overrides);
     }
-    try (LocalStack stack = plan.start()) {
-      LocalKafka kafka = stack.kafka();
-      {
-        IngestServer ingest = stack.ingest();
-        LocalPairBuilder pairBuilder = stack.pairBuilder();
-        TrainerService trainer = stack.trainer();
-        ScorerServer scorer = stack.scorer();
-        String key = Registry.key(ApiKeys.DEMO_TENANT, trainer.config().modelName());
-        List<Thread> watchers = new ArrayList<>();
-        watchers.add(
-            watch(
-                "pairs",
-                () ->
-                    follow(
-                        kafka.bootstrapServers(),
-                        topics.pairs().name(),
-                        stop,
-                        r -> {
-                          PreferencePair p =
-                              topics.pairs().valueSerde().deserializer().deserialize("", r.value());
-                          pairs.add(
-                              new Pair(
-                                  r.partition(),
-                                  r.offset(),
-                                  p.getSplit(),
-                                  List.copyOf(p.getEventIds()),
-                                  System.nanoTime()));
-                        })));
-        watchers.add(
-            watch(
-                "checkpoints",
-                () ->
-                    follow(
-                        kafka.bootstrapServers(),
-                        topics.checkpoints().name(),
-                        stop,
-                        r -> {
-                          CheckpointPublished c =
-                              topics
-                                  .checkpoints()
-                                  .valueSerde()
-                                  .deserializer()
-                                  .deserialize("", r.value());
-                          Map<Integer, Long> offsets = new HashMap<>();
-                          for (TopicPartitionOffset o : c.getOffsets()) {
-                            offsets.put(o.getPartition(), o.getOffset());
-                          }
-                          covered.put(c.getVersion(), offsets);
-                          announcedAt.put(c.getVersion(), System.nanoTime());
-                        })));
-        watchers.add(
-            watch(
-                "serving",
-                () -> {
-                  while (!stop.get()) {
-                    var route = scorer.serving().route(key);
-                    if (route != null) {
-                      // Served: the champion, or a candidate taking traffic (a shadow only scores).
-                      List<ServedModel> serving = new ArrayList<>();
-                      serving.add(route.champion());
-                      if (route.candidateWeight() > 0) {
-                        serving.add(route.candidate());
-                      }
-                      for (ServedModel m : serving) {
-                        if (m != null) {
-                          servedAt.putIfAbsent(m.version(), System.nanoTime());
-                        }
-                      }
-                    }
-                    try {
-                      Thread.sleep(20);
-                    } catch (InterruptedException e) {
-                      return;
-                    }
-                  }
-                }));
-        out.printf(
-            "bench freshness: the simulated product sends %.0f events/s for %d s; events accepted"
-                + " from %d s to %d s are measured (trainer checkpoint interval %s)%n",
-            rate,
-            warmUp + seconds + tail,
-            warmUp,
-            warmUp + seconds,
-            trainer.config().checkpointInterval());
-        long from = System.nanoTime() + Duration.ofSeconds(warmUp).toNanos();
-        long to = from + Duration.ofSeconds(seconds).toNanos();
-        send(ingest, accepted, warmUp + seconds + tail);
-        accepted.values().removeIf(at -> at < from || at >= to); // only the measured window
-        stop.set(true);
-        for (Thread w : watchers) {
-          w.join(10_000);
-        }
-        for (long v : new java.util.TreeSet<>(announcedAt.keySet())) {
-          Long served = servedAt.get(v);
-          out.printf(
-              "  v%d announced at %5.1f s, %s%n",
-              v,
-              (announcedAt.get(v) - t0) / 1e9,
-              served == null
-                  ? "never served (superseded or still in evaluation)"
-                  : String.format("served from %5.1f s", (served - t0) / 1e9));
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new UserError("interrupted", e);
-    }
-    // After the stack has stopped, so that its shutdown does not print after the figures.
-    breakdown(out, pairs, covered, announcedAt, servedAt);
-    report(out, accepted, pairs, covered, servedAt);
+    return plan;
   }
 
   private void send(IngestServer ingest, Map<String, Long> accepted, int total)
@@ -279,42 +181,20 @@ public final class BenchFreshnessCommand implements Runnable {
     }
   }
 
-  /** When the pair was first served: the earliest serve time of any version trained through it. */
-  private static long servedTime(
-      Pair p, Map<Long, Map<Integer, Long>> covered, Map<Long, Long> servedAt) {
-    long best = Long.MAX_VALUE;
-    for (Map.Entry<Long, Map<Integer, Long>> c : covered.entrySet()) {
-      if (c.getValue().getOrDefault(p.partition(), 0L) > p.offset()) {
-        Long t = servedAt.get(c.getKey());
-        if (t != null) {
-          best = Math.min(best, t);
-        }
-      }
-    }
-    return best;
-  }
-
   /** Where the time goes, per TRAIN pair: to the first checkpoint that covers it, then served. */
-  private static void breakdown(
-      PrintWriter out,
-      List<Pair> pairs,
-      Map<Long, Map<Integer, Long>> covered,
-      Map<Long, Long> announcedAt,
-      Map<Long, Long> servedAt) {
+  private static void breakdown(PrintWriter out, FreshnessWatch watch) {
     List<Long> toCheckpoint = new ArrayList<>();
     List<Long> toServed = new ArrayList<>();
-    TreeMap<Long, Map<Integer, Long>> byVersion = new TreeMap<>(covered);
-    for (Pair p : pairs) {
-      if (p.split() != Split.TRAIN) {
-        continue;
-      }
+    TreeMap<Long, Map<Integer, Long>> byVersion = new TreeMap<>(watch.covered);
+    List<FreshnessWatch.Pair> train = watch.trainPairs();
+    for (FreshnessWatch.Pair p : train) {
       for (Map.Entry<Long, Map<Integer, Long>> c : byVersion.entrySet()) {
         if (c.getValue().getOrDefault(p.partition(), 0L) > p.offset()) {
-          toCheckpoint.add((announcedAt.get(c.getKey()) - p.seenAt()) / 1_000_000);
+          toCheckpoint.add((watch.announcedAt.get(c.getKey()) - p.seenAt()) / 1_000_000);
           break;
         }
       }
-      long served = servedTime(p, covered, servedAt);
+      long served = watch.servedTime(p);
       if (served != Long.MAX_VALUE) {
         toServed.add((served - p.seenAt()) / 1_000_000);
       }
@@ -324,26 +204,14 @@ public final class BenchFreshnessCommand implements Runnable {
     out.printf(
         "whole run: pair -> first checkpoint trained through it p50 %.1f s; pair -> served p50"
             + " %.1f s (%d of %d TRAIN pairs served)%n",
-        Bench.percentile(a, 0.5) / 1000,
-        Bench.percentile(b, 0.5) / 1000,
-        b.length,
-        pairs.stream().filter(p -> p.split() == Split.TRAIN).count());
+        Bench.percentile(a, 0.5) / 1000, Bench.percentile(b, 0.5) / 1000, b.length, train.size());
   }
 
-  private void report(
-      PrintWriter out,
-      Map<String, Long> accepted,
-      List<Pair> pairs,
-      Map<Long, Map<Integer, Long>> covered,
-      Map<Long, Long> servedAt) {
+  private void report(PrintWriter out, Map<String, Long> accepted, FreshnessWatch watch) {
     Map<String, Long> toPair = new HashMap<>();
     Map<String, Long> toServed = new HashMap<>();
-    long now = System.nanoTime();
-    for (Pair p : pairs) {
-      if (p.split() != Split.TRAIN) {
-        continue; // HOLDOUT pairs are never trained
-      }
-      long served = servedTime(p, covered, servedAt);
+    for (FreshnessWatch.Pair p : watch.trainPairs()) { // HOLDOUT pairs are never trained
+      long served = watch.servedTime(p);
       for (String id : p.events()) {
         Long at = accepted.get(id);
         if (at != null) {
@@ -364,11 +232,11 @@ public final class BenchFreshnessCommand implements Runnable {
     if (fresh.length == 0 || censored == fresh.length) {
       throw new UserError(
           "bench freshness: no event was served within the run ("
-              + pairs.size()
+              + watch.pairs.size()
               + " pairs, "
-              + covered.size()
+              + watch.covered.size()
               + " checkpoints, "
-              + servedAt.size()
+              + watch.servedAt.size()
               + " versions served); run longer (--seconds)");
     }
     double p50 = Bench.percentile(fresh, 0.5);
@@ -381,9 +249,9 @@ public final class BenchFreshnessCommand implements Runnable {
             + " ended%n",
         accepted.size(),
         toPair.size(),
-        pairs.size(),
-        covered.size(),
-        servedAt.size(),
+        watch.pairs.size(),
+        watch.covered.size(),
+        watch.servedAt.size(),
         censored,
         100.0 * censored / toServed.size());
     out.printf(
@@ -399,7 +267,7 @@ public final class BenchFreshnessCommand implements Runnable {
     figures.with("not_served", censored);
     figures.with("baseline_p99_ms", Math.round(b99));
     figures.with("events", toServed.size());
-    figures.with("checkpoints", covered.size());
+    figures.with("checkpoints", watch.covered.size());
     figures.with("rate", rate);
     figures.with("seconds", seconds);
     figures.with("settings", new TreeMap<>(settings));
@@ -409,44 +277,5 @@ public final class BenchFreshnessCommand implements Runnable {
 
   private static String seconds(double ms) {
     return ms == Long.MAX_VALUE ? "not served in the run" : String.format("%6.1f s", ms / 1000);
-  }
-
-  private static Thread watch(String name, Runnable body) {
-    Thread t = new Thread(body, "freshness-" + name);
-    t.setDaemon(true);
-    t.start();
-    return t;
-  }
-
-  /** Reads a topic's committed records from the beginning until interrupted. */
-  private static void follow(
-      String bootstrap,
-      String topic,
-      java.util.concurrent.atomic.AtomicBoolean stop,
-      java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "freshness-" + UUID.randomUUID());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(i -> new TopicPartition(topic, i.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      while (!stop.get()) {
-        consumer
-            .poll(Duration.ofMillis(100))
-            .forEach(
-                r -> {
-                  if (r.value() != null) {
-                    each.accept(r);
-                  }
-                });
-      }
-    }
   }
 }

@@ -95,6 +95,18 @@ final class IngestFixture implements AutoCloseable {
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** As {@link #post}, with a body of raw bytes (e.g. ill-formed UTF-8). */
+  HttpResponse<String> post(IngestServer server, String contentType, byte[] body, String key)
+      throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(server.uri().resolve("/v1/events"))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .header("Content-Type", contentType)
+            .header("Authorization", "Bearer " + key)
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   HttpResponse<String> postJson(IngestServer server, String body)
       throws IOException, InterruptedException {
     return post(server, "application/json", body, KEY);

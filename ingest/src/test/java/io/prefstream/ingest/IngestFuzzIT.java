@@ -9,6 +9,7 @@ import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.schemas.Examples;
 import io.prefstream.schemas.JsonForm;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -19,7 +20,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * 1,200 seeded, generated and mutated bodies against a real ingest: every answer is a 2xx or 4xx
- * with a JSON body, and every event of a 200 or 400 batch has a result.
+ * with a JSON body, and every event of a 200 or 400 batch has a result. Then 200 events sent with
+ * ill-formed UTF-8 and again well-formed: refused by field, and no two ids become one.
  */
 @Timeout(300)
 class IngestFuzzIT {
@@ -101,6 +103,80 @@ class IngestFuzzIT {
       assertThat(byStatus[401]).isPositive();
       assertThat(byStatus[415]).isPositive();
     }
+  }
+
+  /** Ill-formed UTF-8: overlong (three), a surrogate, past U+10FFFF, never a byte, stray, cut. */
+  private static final int[][] ILL_FORMED = {
+    {0xC0, 0xAF}, {0xE0, 0x80, 0xAF}, {0xF0, 0x80, 0x80, 0xAF}, {0xED, 0xA0, 0x80},
+    {0xF4, 0x90, 0x80, 0x80}, {0xFF}, {0x80}, {0xE2, 0x82}
+  };
+
+  /**
+   * Each of 200 events is sent first with an ill-formed sequence in place of the '/' of its id (an
+   * overlong C0 AF is what Jackson alone would decode to that very '/') or inside its interaction
+   * id, then well-formed: the first is refused naming the field, the second accepted, never
+   * answered duplicate; Kafka then holds exactly the 200 well-formed ids, once each.
+   */
+  @Test
+  void illFormedUtf8IsRefusedByFieldAndNeverCollapsesDistinctIds() throws Exception {
+    Random random = new Random(SEED + 1);
+    try (IngestFixture fixture = IngestFixture.start()) {
+      IngestServer server = fixture.server();
+      java.util.Set<String> sent = new java.util.HashSet<>();
+      for (int i = 0; i < 200; i++) {
+        List<FeedbackEvent> events =
+            Examples.oneOfEachPayload(
+                IngestFixture.TENANT, "utf-" + i, Instant.ofEpochMilli(1_790_000_000_000L + i));
+        FeedbackEvent event =
+            FeedbackEvent.newBuilder(events.get(random.nextInt(events.size())))
+                .setEventId("utf-" + i + "/1")
+                .build();
+        String text = FORM.print(event);
+        boolean inId = random.nextBoolean();
+        int at =
+            inId
+                ? text.indexOf("/1\"")
+                : text.indexOf("utf-" + i + "\"", text.indexOf("interaction_id"));
+        int[] bad = ILL_FORMED[random.nextInt(ILL_FORMED.length)];
+        byte[] illFormed = splice(text, at, inId ? 1 : 0, bad);
+        boolean ndjson = random.nextBoolean();
+        String type = ndjson ? "application/x-ndjson" : "application/json";
+
+        HttpResponse<String> refused = fixture.post(server, type, illFormed, IngestFixture.KEY);
+        JsonNode answer = IngestFixture.json(refused);
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+        JsonNode error = ndjson ? answer.at("/results/0") : answer;
+        assertThat(error.get("error").asText()).as(refused.body()).isEqualTo("invalid_utf8");
+        assertThat(error.get("field").asText())
+            .as(refused.body())
+            .isEqualTo(inId ? "event_id" : "interaction_id");
+
+        HttpResponse<String> accepted =
+            fixture.post(server, type, text.getBytes(StandardCharsets.UTF_8), IngestFixture.KEY);
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
+        assertThat(IngestFixture.json(accepted).get("accepted").asInt())
+            .as(accepted.body())
+            .isEqualTo(1);
+        sent.add(event.getEventId());
+      }
+      List<String> ids = fixture.feedback().stream().map(FeedbackEvent::getEventId).toList();
+      assertThat(ids).hasSize(200).doesNotHaveDuplicates();
+      assertThat(new java.util.HashSet<>(ids)).isEqualTo(sent);
+      assertThat(fixture.deadLetters())
+          .hasSize(200)
+          .allSatisfy(d -> assertThat(d.getReason()).startsWith("invalid_utf8: "));
+    }
+  }
+
+  /** {@code text} in UTF-8 with {@code replaced} chars at {@code at} replaced by {@code bad}. */
+  private static byte[] splice(String text, int at, int replaced, int[] bad) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.writeBytes(text.substring(0, at).getBytes(StandardCharsets.UTF_8));
+    for (int b : bad) {
+      out.write(b);
+    }
+    out.writeBytes(text.substring(at + replaced).getBytes(StandardCharsets.UTF_8));
+    return out.toByteArray();
   }
 
   private static String abbreviate(String s) {

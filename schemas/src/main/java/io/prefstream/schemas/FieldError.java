@@ -15,6 +15,7 @@ public record FieldError(String field, Rule rule, String reason) {
   /** The validation rules of the JSON form; {@link #code()} is what APIs report. */
   public enum Rule {
     MALFORMED_JSON,
+    INVALID_UTF8,
     MISSING,
     WRONG_TYPE,
     INVALID_VALUE,

@@ -3,7 +3,9 @@ package io.prefstream.scorer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.http.RequestError;
+import io.prefstream.schemas.FieldError;
 import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.StrictUtf8;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -31,6 +33,12 @@ record ScoreRequest(
   }
 
   static ScoreRequest parse(byte[] body, ScorerConfig config) {
+    FieldError encoding = StrictUtf8.check(body);
+    if (encoding != null) {
+      // Jackson would decode some ill-formed sequences to other text: two different bodies, one
+      // prompt.
+      throw new RequestError(400, "invalid_utf8", encoding.field(), encoding.reason());
+    }
     JsonNode root;
     try {
       root = JsonForm.mapper().readTree(body);

@@ -54,6 +54,22 @@ class ScoreRequestTest {
     assertThat(e.getMessage()).isNotBlank();
   }
 
+  @Test
+  void illFormedUtf8IsRefusedNamingTheResponseItStandsIn() {
+    byte[] start = "{\"prompt\":\"p\",\"responses\":[\"a\",\"b".getBytes(StandardCharsets.UTF_8);
+    byte[] body = java.util.Arrays.copyOf(start, start.length + 7);
+    byte[] tail = {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80, '"', ']', '}'};
+    System.arraycopy(tail, 0, body, start.length, tail.length);
+
+    RequestError e =
+        catchThrowableOfType(RequestError.class, () -> ScoreRequest.parse(body, config));
+
+    assertThat(e.status()).isEqualTo(400);
+    assertThat(e.error()).isEqualTo("invalid_utf8");
+    assertThat(e.field()).isEqualTo("responses[1]");
+    assertThat(e.getMessage()).contains("F4 90 80 80");
+  }
+
   private ScoreRequest parse(String body) {
     return ScoreRequest.parse(body.getBytes(StandardCharsets.UTF_8), config);
   }

@@ -50,8 +50,10 @@ public final class Datasets {
         peek.unread(b1);
       }
       in = b1 == 0x1f && b2 == 0x8b ? new GZIPInputStream(peek, 1 << 16) : peek;
+      // A decoder of its own reports ill-formed UTF-8 (a charset would replace it, rewriting text).
       BufferedReader reader =
-          new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
+          new BufferedReader(
+              new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()), 1 << 16);
       reader.mark(1 << 16);
       int first;
       do {
@@ -59,6 +61,8 @@ public final class Datasets {
       } while (first >= 0 && Character.isWhitespace(first));
       reader.reset();
       return first == '[' ? readArray(reader, file) : readLines(reader, file);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IOException(file + ": not well-formed UTF-8 (nothing of it was replaced)", e);
     }
   }
 

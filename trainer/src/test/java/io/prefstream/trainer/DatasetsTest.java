@@ -68,6 +68,29 @@ class DatasetsTest {
   }
 
   @Test
+  void illFormedUtf8IsReportedNotReplaced() throws Exception {
+    Path bad = dir.resolve("overlong.jsonl");
+    byte[] line =
+        "{\"prompt\":\"p\",\"chosen\":\"a/\",\"rejected\":\"b\"}\n"
+            .getBytes(StandardCharsets.UTF_8);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.writeBytes(line);
+    for (byte b : line) {
+      if (b == '/') {
+        out.write(0xC0); // the overlong '/' a lenient decoder would turn into '/' or U+FFFD
+        out.write(0xAF);
+      } else {
+        out.write(b);
+      }
+    }
+    Files.write(bad, out.toByteArray());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Datasets.read(bad))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("overlong.jsonl")
+        .hasMessageContaining("not well-formed UTF-8");
+  }
+
+  @Test
   void aLineThatIsNotJsonIsReportedWithItsFileAndLine() throws Exception {
     Path bad = dir.resolve("bad.jsonl");
     Files.writeString(bad, "{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\"}\nnot json\n");

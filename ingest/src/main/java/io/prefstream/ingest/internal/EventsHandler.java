@@ -76,8 +76,10 @@ public final class EventsHandler {
     try {
       incoming = reader.events(bytes, ndjson);
     } catch (EventsReader.MalformedBody e) {
-      publisher.deadLetterBody(e.body(), "malformed_json: " + e.getMessage(), tenant, requestId);
-      throw new RequestError(400, "malformed_json", "$", e.getMessage());
+      String code = e.error().rule().code();
+      publisher.deadLetterBody(
+          e.body(), code + ": " + e.getMessage(), e.error().field(), tenant, requestId);
+      throw new RequestError(400, code, e.error().field(), e.getMessage());
     }
     EventsValidator.checkTenants(incoming, tenant);
     Instant now = clock.instant();

@@ -250,9 +250,9 @@ final class EventsPublisher {
   }
 
   /** Dead-letters a body refused as a whole, waiting up to the acknowledgement timeout. */
-  void deadLetterBody(byte[] body, String reason, String tenant, String requestId) {
+  void deadLetterBody(byte[] body, String reason, String field, String tenant, String requestId) {
     CompletableFuture<RecordMetadata> write =
-        deadLetter(body, reason, "$", tenant, requestId, clock.instant());
+        deadLetter(body, reason, field, tenant, requestId, clock.instant());
     try {
       awaitDeadLetter(write, System.nanoTime() + config.ackTimeout().toNanos());
     } catch (InterruptedException e) {

@@ -10,6 +10,7 @@ import io.prefstream.http.RequestError;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.schemas.FieldError;
 import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.StrictUtf8;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -20,9 +21,10 @@ import java.util.Locale;
 /**
  * Reading a {@code POST /v1/events} request: its media type, its body bounded by the configured
  * limit, and its events (one JSON object, a JSON array of them, or NDJSON lines), each as JSON or
- * with why it could not be read. It writes nothing: request-level refusals are {@link
- * RequestError}s, and a body that is not JSON at all is a {@link MalformedBody} that the caller
- * dead-letters.
+ * with why it could not be read. Text must be well-formed UTF-8 ({@link StrictUtf8}): an ill-formed
+ * line is an unreadable event, an ill-formed JSON body is refused naming the field. It writes
+ * nothing: request-level refusals are {@link RequestError}s, and a body that is not JSON at all is
+ * a {@link MalformedBody} that the caller dead-letters.
  */
 final class EventsReader {
 
@@ -42,19 +44,28 @@ final class EventsReader {
     }
   }
 
-  /** A JSON body that does not parse: the request is refused, its bytes go to the dead letters. */
+  /**
+   * A JSON body that is not well-formed UTF-8 or does not parse: the request is refused with its
+   * error (the field it names, or {@code $}), its bytes go to the dead letters.
+   */
   static final class MalformedBody extends Exception {
     private static final long serialVersionUID = 1L;
 
     private final transient byte[] body;
+    private final transient FieldError error;
 
-    MalformedBody(byte[] body, String reason) {
-      super(reason, null, false, false);
+    MalformedBody(byte[] body, FieldError error) {
+      super(error.reason(), null, false, false);
       this.body = body;
+      this.error = error;
     }
 
     byte[] body() {
       return body;
+    }
+
+    FieldError error() {
+      return error;
     }
   }
 
@@ -132,11 +143,16 @@ final class EventsReader {
   }
 
   private static List<Incoming> splitJson(byte[] body) throws MalformedBody {
+    FieldError encoding = StrictUtf8.check(body);
+    if (encoding != null) {
+      throw new MalformedBody(body, encoding);
+    }
     JsonNode root;
     try {
       root = READER.readTree(body);
     } catch (IOException e) {
-      throw new MalformedBody(body, reasonOf(e));
+      throw new MalformedBody(
+          body, new FieldError("$", FieldError.Rule.MALFORMED_JSON, reasonOf(e)));
     }
     if (root == null || root.isMissingNode()) {
       throw new RequestError(400, "malformed_json", "$", "empty body");
@@ -176,6 +192,11 @@ final class EventsReader {
       int index = events.size();
       if (index > maxEvents) {
         break; // enough to answer 413
+      }
+      FieldError encoding = StrictUtf8.check(line);
+      if (encoding != null) {
+        events.add(new Incoming(index, null, line, encoding));
+        continue;
       }
       try {
         events.add(new Incoming(index, READER.readTree(line), line, null));

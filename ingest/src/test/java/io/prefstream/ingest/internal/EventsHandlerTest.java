@@ -108,6 +108,65 @@ class EventsHandlerTest {
     assertThat(on(TOPICS.feedbackDlq().name())).hasSize(1);
   }
 
+  /** {@code s} in UTF-8 with its first '/' written as the overlong {@code C0 AF}. */
+  private static byte[] overlongSlash(String s) {
+    byte[] plain = s.getBytes(StandardCharsets.UTF_8);
+    int slash = s.indexOf('/');
+    byte[] out = new byte[plain.length + 1];
+    System.arraycopy(plain, 0, out, 0, slash);
+    out[slash] = (byte) 0xC0;
+    out[slash + 1] = (byte) 0xAF;
+    System.arraycopy(plain, slash + 1, out, slash + 2, plain.length - slash - 1);
+    return out;
+  }
+
+  @Test
+  void idsThatDifferOnlyByAnOverlongEncodingStayDistinctTheIllFormedOneRejectedByField()
+      throws Exception {
+    EventsHandler h = handler(producer);
+    FeedbackEvent plain = FeedbackEvent.newBuilder(events.get(0)).setEventId("ev/1").build();
+    FeedbackEvent other = FeedbackEvent.newBuilder(events.get(1)).setEventId("ev/1").build();
+    byte[] wellFormed = (FORM.print(plain) + "\n").getBytes(StandardCharsets.UTF_8);
+    byte[] illFormed = overlongSlash(FORM.print(other));
+    byte[] body = new byte[wellFormed.length + illFormed.length];
+    System.arraycopy(wellFormed, 0, body, 0, wellFormed.length);
+    System.arraycopy(illFormed, 0, body, wellFormed.length, illFormed.length);
+
+    EventsAnswer answer =
+        h.handle(
+            "Bearer " + ApiKeys.DEMO_KEY,
+            EventsHandler.NDJSON,
+            body.length,
+            new ByteArrayInputStream(body));
+
+    assertThat(answer.status()).isEqualTo(200);
+    JsonNode rejected = answer.body().at("/results/1");
+    assertThat(rejected.get("status").asText()).isEqualTo("rejected");
+    assertThat(rejected.get("error").asText()).isEqualTo("invalid_utf8");
+    assertThat(rejected.get("field").asText()).isEqualTo("event_id");
+    // Not answered 'duplicate' of ev/1: one feedback record, and the other in the dead letters.
+    assertThat(answer.body().get("duplicate").asInt()).isZero();
+    assertThat(on(TOPICS.feedback().name())).hasSize(1);
+    assertThat(on(TOPICS.feedbackDlq().name())).hasSize(1);
+
+    byte[] single = overlongSlash(FORM.print(other));
+    assertThatThrownBy(
+            () ->
+                h.handle(
+                    "Bearer " + ApiKeys.DEMO_KEY,
+                    EventsHandler.JSON,
+                    single.length,
+                    new ByteArrayInputStream(single)))
+        .isInstanceOfSatisfying(
+            RequestError.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(400);
+              assertThat(e.error()).isEqualTo("invalid_utf8");
+              assertThat(e.field()).isEqualTo("event_id");
+            });
+    assertThat(on(TOPICS.feedbackDlq().name())).hasSize(2);
+  }
+
   @Test
   void anUnacknowledgedWriteIs503AndTheIdIsFreeForTheRetry() throws Exception {
     MockProducer<byte[], byte[]> failing =

@@ -99,6 +99,30 @@ class EventsReaderTest {
     assertThat(refusal(() -> events("{}\n{}\n{}\n{}\n{}", true)).status()).isEqualTo(413);
   }
 
+  @Test
+  void illFormedUtf8IsRefusedNamingItsFieldAsAWholeJsonBodyOrAsOneNdjsonLine() throws Exception {
+    byte[] overlong = {
+      '{', '"', 'p', 'r', 'o', 'm', 'p', 't', '"', ':', '"', (byte) 0xC0, (byte) 0xAF, '"', '}'
+    };
+    assertThatThrownBy(() -> reader.events(overlong, false))
+        .isInstanceOfSatisfying(
+            EventsReader.MalformedBody.class,
+            e -> {
+              assertThat(e.error().rule()).isEqualTo(FieldError.Rule.INVALID_UTF8);
+              assertThat(e.error().field()).isEqualTo("prompt");
+              assertThat(e.body()).isEqualTo(overlong);
+            });
+
+    byte[] lines = new byte[overlong.length + 3];
+    System.arraycopy(bytes("{}\n"), 0, lines, 0, 3);
+    System.arraycopy(overlong, 0, lines, 3, overlong.length);
+    List<Incoming> read = reader.events(lines, true);
+    assertThat(read.get(0).unreadable()).isNull();
+    assertThat(read.get(1).unreadable().rule()).isEqualTo(FieldError.Rule.INVALID_UTF8);
+    assertThat(read.get(1).unreadable().field()).isEqualTo("prompt");
+    assertThat(read.get(1).raw()).isEqualTo(overlong);
+  }
+
   private List<Incoming> events(String body, boolean ndjson) {
     try {
       return reader.events(bytes(body), ndjson);

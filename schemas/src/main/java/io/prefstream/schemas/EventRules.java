@@ -13,7 +13,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.IndexedRecord;
 
 /**
  * The semantic rules an event must meet beyond its schema's JSON form: event time not beyond the
@@ -71,7 +74,13 @@ public final class EventRules {
    */
   public List<FieldError> checkContent(FeedbackEvent event) {
     List<FieldError> errors = new ArrayList<>();
+    ids(errors, "", event);
     Object payload = event.getPayload();
+    if (payload instanceof IndexedRecord r) {
+      String branch =
+          r.getSchema().getName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+      ids(errors, branch + ".", r);
+    }
     if (payload instanceof Exposure e) {
       text(errors, "exposure.prompt", e.getPrompt());
       text(errors, "exposure.response", e.getResponse());
@@ -101,6 +110,33 @@ public final class EventRules {
       }
     }
     return errors;
+  }
+
+  /**
+   * Every id of {@code record} (a field named {@code *_id}, or each string of a {@code *_ids} list)
+   * must hold more than white space: {@code " "} and {@code "e-1"} are not two spellings of one id,
+   * and a blank one names nothing.
+   */
+  private static void ids(List<FieldError> errors, String prefix, IndexedRecord record) {
+    for (Schema.Field f : record.getSchema().getFields()) {
+      Object value = record.get(f.pos());
+      if (f.name().endsWith("_id") && value instanceof CharSequence id) {
+        blank(errors, prefix + f.name(), id);
+      } else if (f.name().endsWith("_ids") && value instanceof List<?> list) {
+        for (int i = 0; i < list.size(); i++) {
+          if (list.get(i) instanceof CharSequence id) {
+            blank(errors, prefix + f.name() + "[" + i + "]", id);
+          }
+        }
+      }
+    }
+  }
+
+  private static void blank(List<FieldError> errors, String field, CharSequence id) {
+    if (!id.isEmpty() && id.toString().isBlank()) {
+      errors.add(
+          new FieldError(field, Rule.INVALID_VALUE, "is only white space; an id names something"));
+    }
   }
 
   private void text(List<FieldError> errors, String field, String text) {

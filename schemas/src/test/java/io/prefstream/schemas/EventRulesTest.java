@@ -111,6 +111,30 @@ class EventRulesTest {
         .hasMessageContaining("maxTextChars");
   }
 
+  @Test
+  void rejectsIdsOfOnlyWhiteSpaceByTheirPath() {
+    FeedbackEvent blankId =
+        FeedbackEvent.newBuilder(event(null, "\"thumb\": {\"response_id\": \"r\", \"up\": true}"))
+            .setEventId(" \t")
+            .build();
+    assertSingle(blankId, "event_id", Rule.INVALID_VALUE);
+    assertSingle(
+        event(null, "\"thumb\": {\"response_id\": \"  \", \"up\": true}"),
+        "thumb.response_id",
+        Rule.INVALID_VALUE);
+    assertSingle(
+        event(null, "\"ranking\": {\"response_ids\": [\"a\", \" \"]}"),
+        "ranking.response_ids[1]",
+        Rule.INVALID_VALUE);
+    assertSingle(
+        event(null, "\"implicit_signal\": {\"response_id\": \"\u3000\", \"kind\": \"COPY\"}"),
+        "implicit_signal.response_id",
+        Rule.INVALID_VALUE);
+    assertThat(rules.check(event(null, "\"thumb\": {\"response_id\": \" r \", \"up\": true}")))
+        .as("white space around an id is the client's spelling of it")
+        .isEmpty();
+  }
+
   private FeedbackEvent event(String occurredAt, String payload) {
     return form.parse(
         "{\"event_id\": \"e\", \"tenant_id\": \"demo\", \"interaction_id\": \"i\", \"occurred_at\": \""

@@ -693,6 +693,7 @@ class LauncherIT {
 
       assertThat(result.exitCode()).as(result.output()).isZero();
       JsonNode summary = JsonForm.mapper().readTree(result.lines().get(result.lines().size() - 1));
+      assertThat(summary.get("sent").asInt()).as("exactly --events").isEqualTo(500);
       assertThat(summary.get("accepted").asInt())
           .isEqualTo(summary.get("sent").asInt() - summary.get("malformed_sent").asInt());
       assertThat(summary.get("rejected").asInt()).isEqualTo(summary.get("malformed_sent").asInt());

@@ -113,8 +113,8 @@ public final class ProductRun {
   private ProductRun() {}
 
   /**
-   * Sends the simulator's next {@code events} events (whole interactions) as fast as ingest takes
-   * them and waits for all answers.
+   * Sends the simulator's next {@code events} events (exactly: the last interaction may be cut
+   * short) as fast as ingest takes them and waits for all answers.
    */
   public static Report run(Simulator simulator, FeedbackClient client, int events)
       throws InterruptedException {
@@ -122,9 +122,9 @@ public final class ProductRun {
   }
 
   /**
-   * Sends the simulator's next {@code events} events (whole interactions), at most {@code rate}
-   * events per second (0: unpaced), counting answers in {@code progress} as they come, and waits
-   * for all answers.
+   * Sends the simulator's next {@code events} events (exactly: the last interaction may be cut
+   * short), at most {@code rate} events per second (0: unpaced), counting answers in {@code
+   * progress} as they come, and waits for all answers.
    */
   public static Report run(
       Simulator simulator, FeedbackClient client, int events, double rate, Progress progress)
@@ -151,6 +151,9 @@ public final class ProductRun {
     long started = System.nanoTime();
     while (sent < events && !stop.getAsBoolean()) {
       for (SimulatedEvent event : simulator.nextInteraction()) {
+        if (sent == events) {
+          break; // exactly the number asked for: the rest of this interaction is never sent
+        }
         sent++;
         boolean bad = event.isMalformed();
         CompletableFuture<EventResult> answer =

@@ -45,6 +45,7 @@ class ProductRunIT {
         report = ProductRun.run(simulator, client, 3000);
       }
 
+      assertThat(report.sent()).as("exactly the events asked for").isEqualTo(3000);
       assertThat(report.unanswered()).isZero();
       assertThat(report.validRejected()).isZero();
       assertThat(report.malformedAccepted()).isZero();

@@ -34,6 +34,31 @@ class PrefstreamTest {
     assertThat(timeout.toString()).contains("--timeout must be at least 1 second, got 0");
   }
 
+  @Test
+  void everyCommandsHelpRendersWithoutAPicocliWarning() {
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(warnings, true, java.nio.charset.StandardCharsets.UTF_8));
+    java.util.List<String> rendered = new java.util.ArrayList<>();
+    try {
+      java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>();
+      todo.add(Prefstream.commandLine());
+      while (!todo.isEmpty()) {
+        CommandLine c = todo.poll();
+        rendered.add(c.getCommandSpec().qualifiedName());
+        c.getUsageMessage(CommandLine.Help.Ansi.OFF);
+        todo.addAll(c.getSubcommands().values());
+      }
+    } finally {
+      System.setErr(stderr);
+    }
+
+    assertThat(rendered).contains("prefstream demo", "prefstream bench freshness");
+    // An unescaped '%' in a description made picocli warn and print '%n' raw (help demo did).
+    assertThat(warnings.toString(java.nio.charset.StandardCharsets.UTF_8))
+        .doesNotContain("picocli WARN");
+  }
+
   private static int run(StringWriter err, String... args) {
     CommandLine cli = Prefstream.commandLine();
     cli.setErr(new PrintWriter(err));

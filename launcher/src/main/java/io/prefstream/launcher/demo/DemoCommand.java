@@ -77,7 +77,7 @@ public final class DemoCommand implements Runnable {
       defaultValue = "steady",
       description =
           "steady (the default); preference-shift: the users' preferences shift halfway"
-              + " (--shift-after, default 0.5); bad-input: 30% malformed events and a stream of"
+              + " (--shift-after, default 0.5); bad-input: 30%% malformed events and a stream of"
               + " garbage requests beside valid traffic; poisoned-checkpoint: once a champion"
               + " serves, a checkpoint trained on label-flipped pairs is published into the"
               + " store, and the canary must roll it back (20,000 events unless --events says"

@@ -234,6 +234,7 @@ public final class IngestServer implements Service {
           events.handle(
               ctx.header("Authorization"),
               ctx.header("Content-Type"),
+              ctx.header("Content-Encoding"),
               ctx.req().getContentLengthLong(),
               ctx.bodyInputStream());
       status = answer.status();

@@ -89,6 +89,39 @@ class IngestServerIT {
   }
 
   @Test
+  void aGzipBodyIsAcceptedAndAPlainOneLabelledGzipIsRefusedNamingTheHeader() throws Exception {
+    FeedbackEvent sent = FeedbackEvent.newBuilder(events().get(1)).setEventId("gz-1").build();
+    byte[] json = FORM.print(sent).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+    try (var z = new java.util.zip.GZIPOutputStream(zipped)) {
+      z.write(json);
+    }
+    java.util.function.Function<byte[], HttpResponse<String>> postGzip =
+        body -> {
+          try {
+            return fixture.http.send(
+                java.net.http.HttpRequest.newBuilder(server.uri().resolve("/v1/events"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body))
+                    .header("Content-Type", "application/json")
+                    .header("Content-Encoding", "gzip")
+                    .header("Authorization", "Bearer " + IngestFixture.KEY)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        };
+
+    HttpResponse<String> plain = postGzip.apply(json);
+    assertThat(plain.statusCode()).as(plain.body()).isEqualTo(400);
+    assertThat(IngestFixture.json(plain).get("field").asText()).isEqualTo("Content-Encoding");
+    HttpResponse<String> gzip = postGzip.apply(zipped.toByteArray());
+    assertThat(gzip.statusCode()).as(gzip.body()).isEqualTo(200);
+    assertThat(IngestFixture.json(gzip).get("accepted").asInt()).isEqualTo(1);
+    assertThat(fixture.feedback()).extracting(FeedbackEvent::getEventId).contains("gz-1");
+  }
+
+  @Test
   void mixedBatchAcceptsTheValidEventsAndDeadLettersTheRejectedOne() throws Exception {
     List<FeedbackEvent> events = events();
     ArrayNode array = (ArrayNode) JsonForm.mapper().readTree(array(events));

@@ -64,13 +64,24 @@ public final class EventsHandler {
   public EventsAnswer handle(
       String authorization, String contentType, long contentLength, InputStream body)
       throws InterruptedException {
+    return handle(authorization, contentType, null, contentLength, body);
+  }
+
+  /** As above, for a body in {@code contentEncoding} (null or identity: as it is; gzip). */
+  public EventsAnswer handle(
+      String authorization,
+      String contentType,
+      String contentEncoding,
+      long contentLength,
+      InputStream body)
+      throws InterruptedException {
     String tenant = BearerAuth.tenantOf(authorization, keys::tenantOf);
     if (!ready.getAsBoolean()) {
       throw new RequestError(
           503, "starting", null, "ingest is reading its idempotency window", retryAfter);
     }
     boolean ndjson = EventsReader.ndjson(contentType);
-    byte[] bytes = reader.read(contentLength, body);
+    byte[] bytes = reader.read(contentLength, contentEncoding, body);
     String requestId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
     List<EventsReader.Incoming> incoming;
     try {

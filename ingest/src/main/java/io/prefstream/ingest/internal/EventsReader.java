@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * Reading a {@code POST /v1/events} request: its media type, its body bounded by the configured
@@ -104,14 +106,58 @@ final class EventsReader {
     };
   }
 
-  /** The body, refused with 413 past the limit (by its Content-Length or as it is read). */
-  byte[] read(long contentLength, InputStream body) {
+  /**
+   * The body, decoded by its Content-Encoding ({@code identity} when absent, or {@code gzip}),
+   * refused with 413 past the limit (by its Content-Length, or as it is read or inflated: the limit
+   * holds for the inflated bytes, so a small gzip bomb is refused like a large body). Another
+   * encoding is 415, and a body that is not what its encoding says is 400, naming the header.
+   */
+  byte[] read(long contentLength, String contentEncoding, InputStream body) {
+    boolean gzip = gzip(contentEncoding);
+    InputStream in = body;
+    if (gzip) {
+      try {
+        in = new GZIPInputStream(body, 8192);
+      } catch (IOException e) {
+        throw notGzip(e);
+      }
+    }
     return Bodies.readBounded(
-        body,
+        in,
         contentLength,
         maxBodyBytes,
         this::tooLarge,
-        e -> new RequestError(400, "unreadable_body", "$", "the body could not be read: " + e));
+        e ->
+            gzip && e instanceof ZipException
+                ? notGzip(e)
+                : new RequestError(
+                    400, "unreadable_body", "$", "the body could not be read: " + e));
+  }
+
+  /** True for gzip, false for identity (or none); anything else is 415. */
+  private static boolean gzip(String contentEncoding) {
+    if (contentEncoding == null || contentEncoding.isBlank()) {
+      return false;
+    }
+    String encoding = contentEncoding.strip().toLowerCase(Locale.ROOT);
+    return switch (encoding) {
+      case "identity" -> false;
+      case "gzip", "x-gzip" -> true;
+      default ->
+          throw new RequestError(
+              415,
+              "unsupported_encoding",
+              "Content-Encoding",
+              "'" + encoding + "' is not accepted; send gzip or identity (or no Content-Encoding)");
+    };
+  }
+
+  private static RequestError notGzip(IOException e) {
+    return new RequestError(
+        400,
+        "invalid_encoding",
+        "Content-Encoding",
+        "the body is not gzip as Content-Encoding says (" + e.getMessage() + ")");
   }
 
   private RequestError tooLarge(long size) {

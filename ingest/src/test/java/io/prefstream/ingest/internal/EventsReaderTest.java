@@ -53,12 +53,12 @@ class EventsReaderTest {
   @Test
   void aBodyPastTheLimitIs413ByItsContentLengthOrAsItIsRead() {
     byte[] big = new byte[1025];
-    RequestError declared = refusal(() -> reader.read(1025, new ByteArrayInputStream(big)));
-    RequestError streamed = refusal(() -> reader.read(-1, new ByteArrayInputStream(big)));
+    RequestError declared = refusal(() -> reader.read(1025, null, new ByteArrayInputStream(big)));
+    RequestError streamed = refusal(() -> reader.read(-1, null, new ByteArrayInputStream(big)));
     assertThat(List.of(declared.status(), streamed.status())).containsOnly(413);
     assertThat(declared.error()).isEqualTo("body_too_large");
     assertThat(declared.getMessage()).contains("1025 bytes", "limit of 1024 bytes");
-    assertThat(reader.read(2, new ByteArrayInputStream(bytes("{}")))).isEqualTo(bytes("{}"));
+    assertThat(reader.read(2, null, new ByteArrayInputStream(bytes("{}")))).isEqualTo(bytes("{}"));
   }
 
   @Test
@@ -121,6 +121,41 @@ class EventsReaderTest {
     assertThat(read.get(1).unreadable().rule()).isEqualTo(FieldError.Rule.INVALID_UTF8);
     assertThat(read.get(1).unreadable().field()).isEqualTo("prompt");
     assertThat(read.get(1).raw()).isEqualTo(overlong);
+  }
+
+  private static byte[] gzip(byte[] plain) throws java.io.IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(out)) {
+      z.write(plain);
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void aGzipBodyIsInflatedWithinTheLimitAndAPlainOneLabelledGzipIsRefusedByItsHeader()
+      throws Exception {
+    byte[] json = bytes("{\"event_id\":\"e1\"}");
+    byte[] zipped = gzip(json);
+    assertThat(reader.read(zipped.length, "gzip", new ByteArrayInputStream(zipped)))
+        .isEqualTo(json);
+    assertThat(reader.read(json.length, "identity", new ByteArrayInputStream(json)))
+        .isEqualTo(json);
+
+    RequestError plain =
+        refusal(() -> reader.read(json.length, "gzip", new ByteArrayInputStream(json)));
+    assertThat(plain.status()).isEqualTo(400);
+    assertThat(plain.error()).isEqualTo("invalid_encoding");
+    assertThat(plain.field()).isEqualTo("Content-Encoding");
+
+    byte[] bomb = gzip(new byte[64 * 1024]); // about 100 bytes that inflate past the 1 KiB limit
+    assertThat(bomb.length).isLessThan(1024);
+    RequestError tooLarge =
+        refusal(() -> reader.read(bomb.length, "gzip", new ByteArrayInputStream(bomb)));
+    assertThat(tooLarge.status()).isEqualTo(413);
+
+    RequestError br = refusal(() -> reader.read(json.length, "br", new ByteArrayInputStream(json)));
+    assertThat(br.status()).isEqualTo(415);
+    assertThat(br.field()).isEqualTo("Content-Encoding");
   }
 
   private List<Incoming> events(String body, boolean ndjson) {

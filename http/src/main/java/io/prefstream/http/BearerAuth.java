@@ -1,5 +1,8 @@
 package io.prefstream.http;
 
+import io.javalin.http.Context;
+import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -25,6 +28,18 @@ public final class BearerAuth {
     return tenantOfKey
         .apply(value.substring(7).strip())
         .orElseThrow(() -> unauthorized("unknown API key"));
+  }
+
+  /**
+   * The request's one {@code Authorization} header, or null when it has none: two or more are
+   * refused (401), as a proxy and this service could read different ones.
+   */
+  public static String header(Context ctx) {
+    List<String> values = Collections.list(ctx.req().getHeaders("Authorization"));
+    if (values.size() > 1) {
+      throw unauthorized(values.size() + " Authorization headers; send exactly one");
+    }
+    return values.isEmpty() ? null : values.get(0);
   }
 
   private static RequestError unauthorized(String reason) {

@@ -29,6 +29,18 @@ class HttpErrorsTest {
                   cfg.routes.get("/ok", ctx -> ctx.result("ok"));
                   cfg.routes.get("/metrics", PrometheusText.handler(() -> "up 1\n"));
                   cfg.routes.get(
+                      "/whoami",
+                      ctx -> {
+                        try {
+                          ctx.result(
+                              BearerAuth.tenantOf(
+                                  BearerAuth.header(ctx),
+                                  k -> java.util.Optional.of("tenant-of-" + k)));
+                        } catch (RequestError e) {
+                          HttpErrors.answer(ctx, e);
+                        }
+                      });
+                  cfg.routes.get(
                       "/busy",
                       ctx ->
                           HttpErrors.answer(
@@ -109,5 +121,27 @@ class HttpErrorsTest {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type")).hasValue(PrometheusText.CONTENT_TYPE);
     assertThat(r.body()).isEqualTo("up 1\n");
+  }
+
+  @Test
+  void oneAuthorizationHeaderIsReadAndTwoAreRefused() throws Exception {
+    URI uri = URI.create("http://localhost:" + app.port() + "/whoami");
+    HttpResponse<String> one =
+        http.send(
+            HttpRequest.newBuilder(uri).header("Authorization", "Bearer a").build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(one.body()).isEqualTo("tenant-of-a");
+
+    HttpResponse<String> two =
+        http.send(
+            HttpRequest.newBuilder(uri)
+                .header("Authorization", "Bearer a")
+                .header("Authorization", "Bearer b")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(two.statusCode()).isEqualTo(401);
+    JsonNode body = JsonForm.mapper().readTree(two.body());
+    assertThat(body.get("field").asText()).isEqualTo("Authorization");
+    assertThat(body.get("reason").asText()).contains("2 Authorization headers");
   }
 }

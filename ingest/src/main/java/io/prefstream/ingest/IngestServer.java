@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prefstream.http.BearerAuth;
 import io.prefstream.http.HttpErrors;
 import io.prefstream.http.PrometheusText;
 import io.prefstream.http.RequestError;
@@ -232,7 +233,7 @@ public final class IngestServer implements Service {
     try {
       EventsAnswer answer =
           events.handle(
-              ctx.header("Authorization"),
+              BearerAuth.header(ctx),
               ctx.header("Content-Type"),
               ctx.header("Content-Encoding"),
               ctx.req().getContentLengthLong(),

@@ -103,7 +103,7 @@ final class ScorerRoutes {
   }
 
   private ObjectNode score(Context ctx, boolean rank) {
-    String tenant = tenantOf(ctx.header("Authorization"));
+    String tenant = tenantOf(BearerAuth.header(ctx));
     String contentType = ctx.header("Content-Type");
     if (contentType != null && !contentType.toLowerCase().startsWith("application/json")) {
       throw new RequestError(
@@ -297,7 +297,7 @@ final class ScorerRoutes {
   private void models(Context ctx) {
     String tenant;
     try {
-      tenant = tenantOf(ctx.header("Authorization"));
+      tenant = tenantOf(BearerAuth.header(ctx));
     } catch (RequestError e) {
       HttpErrors.answer(ctx, e);
       return;

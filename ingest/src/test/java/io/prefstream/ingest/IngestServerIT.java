@@ -236,10 +236,13 @@ class IngestServerIT {
     HttpResponse<String> response = fixture.postJson(server, garbage);
 
     assertThat(response.statusCode()).isEqualTo(400);
-    assertThat(IngestFixture.json(response).get("error").asText()).isEqualTo("malformed_json");
+    JsonNode answer = IngestFixture.json(response);
+    assertThat(answer.get("error").asText()).isEqualTo("malformed_json");
+    // The answer's request id is the dead letter's source id: the client can find its body.
     assertThat(fixture.deadLetters())
         .anySatisfy(
             d -> {
+              assertThat(d.getSourceId()).isEqualTo(answer.get("request_id").asText());
               assertThat(StandardCharsets.UTF_8.decode(d.getRaw()).toString()).isEqualTo(garbage);
               assertThat(d.getReason()).startsWith("malformed_json");
             });

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.ingest.EventResult;
 import io.prefstream.ingest.EventStatus;
+import io.prefstream.schemas.FieldError;
 import io.prefstream.schemas.JsonForm;
 
 /**
@@ -52,6 +53,20 @@ public record EventsAnswer(int status, ObjectNode body, long retryAfterSeconds) 
       return new EventsAnswer(400, body, 0);
     }
     return new EventsAnswer(200, body, 0);
+  }
+
+  /**
+   * The answer to a body refused as a whole and dead-lettered (not JSON, or not well-formed UTF-8):
+   * 400 with {@code request_id} (the dead letter's {@code source_id}), {@code error}, {@code field}
+   * and {@code reason}.
+   */
+  static EventsAnswer refused(String requestId, FieldError error) {
+    ObjectNode body = JsonForm.mapper().createObjectNode();
+    body.put("request_id", requestId);
+    body.put("error", error.rule().code());
+    body.put("field", error.field());
+    body.put("reason", error.reason());
+    return new EventsAnswer(400, body, 0);
   }
 
   /** One event's result as the answer lists it. */

@@ -90,7 +90,8 @@ public final class EventsHandler {
       String code = e.error().rule().code();
       publisher.deadLetterBody(
           e.body(), code + ": " + e.getMessage(), e.error().field(), tenant, requestId);
-      throw new RequestError(400, code, e.error().field(), e.getMessage());
+      // The request id names the dead letter (its source_id) that holds the refused body.
+      return EventsAnswer.refused(requestId, e.error());
     }
     EventsValidator.checkTenants(incoming, tenant);
     Instant now = clock.instant();

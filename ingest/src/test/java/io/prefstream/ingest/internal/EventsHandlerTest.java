@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.prefstream.avro.DeadLetter;
 import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.http.RequestError;
 import io.prefstream.ingest.ApiKeys;
@@ -150,21 +151,21 @@ class EventsHandlerTest {
     assertThat(on(TOPICS.feedbackDlq().name())).hasSize(1);
 
     byte[] single = overlongSlash(FORM.print(other));
-    assertThatThrownBy(
-            () ->
-                h.handle(
-                    "Bearer " + ApiKeys.DEMO_KEY,
-                    EventsHandler.JSON,
-                    single.length,
-                    new ByteArrayInputStream(single)))
-        .isInstanceOfSatisfying(
-            RequestError.class,
-            e -> {
-              assertThat(e.status()).isEqualTo(400);
-              assertThat(e.error()).isEqualTo("invalid_utf8");
-              assertThat(e.field()).isEqualTo("event_id");
-            });
-    assertThat(on(TOPICS.feedbackDlq().name())).hasSize(2);
+    EventsAnswer refused =
+        h.handle(
+            "Bearer " + ApiKeys.DEMO_KEY,
+            EventsHandler.JSON,
+            single.length,
+            new ByteArrayInputStream(single));
+    assertThat(refused.status()).isEqualTo(400);
+    assertThat(refused.body().get("error").asText()).isEqualTo("invalid_utf8");
+    assertThat(refused.body().get("field").asText()).isEqualTo("event_id");
+    // Its request id finds the dead letter that holds the refused body.
+    List<ProducerRecord<byte[], byte[]>> letters = on(TOPICS.feedbackDlq().name());
+    assertThat(letters).hasSize(2);
+    DeadLetter letter = TOPICS.feedbackDlq().valueSerde().deserialize("", letters.get(1).value());
+    assertThat(letter.getSourceId()).isEqualTo(refused.body().get("request_id").asText());
+    assertThat(letter.getField()).isEqualTo("event_id");
   }
 
   @Test

@@ -59,6 +59,25 @@ class PrefstreamTest {
         .doesNotContain("picocli WARN");
   }
 
+  @Test
+  void rolloutCommandsKeepToTimeoutAndSayWhereNothingAnswered() {
+    // Nothing listens on port 1: each command gives up after its --timeout, in one line.
+    for (String[] args :
+        new String[][] {
+          {"rollout", "status", "-b", "localhost:1", "--timeout", "1"},
+          {"rollout", "promote", "-b", "localhost:1", "--timeout", "1", "--reason", "test"},
+        }) {
+      StringWriter err = new StringWriter();
+
+      assertThat(run(err, args)).as(String.join(" ", args)).isEqualTo(1);
+      assertThat(err.toString().strip())
+          .as(String.join(" ", args))
+          .startsWith("prefstream: ")
+          .contains("no answer from Kafka at localhost:1 within 1 s")
+          .doesNotContain("TimeoutException");
+    }
+  }
+
   private static int run(StringWriter err, String... args) {
     CommandLine cli = Prefstream.commandLine();
     cli.setErr(new PrintWriter(err));

@@ -56,7 +56,8 @@ public final class RolloutCommand implements Runnable {
 
     RolloutCommands commands() {
       kafka.clients(); // validates --timeout
-      return new RolloutCommands(Map.of("bootstrap.servers", kafka.bootstrap()), kafka.topics());
+      return new RolloutCommands(
+          Map.of("bootstrap.servers", kafka.bootstrap()), kafka.topics(), kafka.timeout());
     }
   }
 
@@ -88,12 +89,14 @@ public final class RolloutCommand implements Runnable {
     public void run() {
       PrintWriter out = spec.commandLine().getOut();
       Map<String, RolloutState> states;
+      kafka.clients(); // validates --timeout
       try {
         states =
-            new RolloutCommands(Map.of("bootstrap.servers", kafka.bootstrap()), kafka.topics())
+            new RolloutCommands(
+                    Map.of("bootstrap.servers", kafka.bootstrap()), kafka.topics(), kafka.timeout())
                 .status();
       } catch (RuntimeException e) {
-        throw new UserError("cannot read rollouts at " + kafka.bootstrap() + ": " + e, e);
+        throw new UserError("cannot read rollouts: " + e.getMessage(), e);
       }
       if (states.isEmpty()) {
         out.println("no rollout state yet on " + kafka.topics().rollouts().name());
@@ -205,7 +208,7 @@ public final class RolloutCommand implements Runnable {
     RolloutState s;
     try {
       s = action.get();
-    } catch (IllegalStateException e) {
+    } catch (IllegalStateException | org.apache.kafka.common.KafkaException e) {
       throw new UserError(e.getMessage(), e);
     }
     RolloutDecision d = s.getHistory().get(s.getHistory().size() - 1);

@@ -38,11 +38,33 @@ public final class RolloutCommands {
   private final Map<String, Object> kafka;
   private final Topic<RolloutState> rollouts;
   private final Topic<CheckpointPublished> checkpoints;
+  private final Duration timeout;
 
   public RolloutCommands(Map<String, Object> kafka, Topics topics) {
+    this(kafka, topics, Duration.ofSeconds(30));
+  }
+
+  /**
+   * @param timeout how long to wait for Kafka to answer: reading a topic to its end, or writing a
+   *     state; past it, an {@link IllegalStateException} that says where nothing answered
+   */
+  public RolloutCommands(Map<String, Object> kafka, Topics topics, Duration timeout) {
     this.kafka = Map.copyOf(kafka);
     this.rollouts = topics.rollouts();
     this.checkpoints = topics.checkpoints();
+    this.timeout = timeout;
+  }
+
+  private IllegalStateException noAnswer(String what, Exception cause) {
+    return new IllegalStateException(
+        "no answer from Kafka at "
+            + kafka.get("bootstrap.servers")
+            + " within "
+            + timeout.toSeconds()
+            + " s "
+            + what
+            + " (is a broker running there, and the topic created?)",
+        cause);
   }
 
   /** Every model's rollout state, by tenant/model. */
@@ -70,17 +92,19 @@ public final class RolloutCommands {
     p.putAll(kafka);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
     List<T> records = new ArrayList<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
     try (var consumer =
         new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = new ArrayList<>();
-      for (var info : consumer.partitionsFor(topic.name(), Duration.ofSeconds(30))) {
+      for (var info : consumer.partitionsFor(topic.name(), timeout)) {
         partitions.add(new TopicPartition(info.topic(), info.partition()));
       }
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> ends = new HashMap<>(consumer.endOffsets(partitions));
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      Map<TopicPartition, Long> ends = new HashMap<>(consumer.endOffsets(partitions, timeout));
       while (!ends.isEmpty() && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           if (r.value() != null) {
@@ -90,8 +114,10 @@ public final class RolloutCommands {
         ends.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
       }
       if (!ends.isEmpty()) {
-        throw new IllegalStateException("could not read " + topic.name() + " within 30 s");
+        throw noAnswer("reading " + topic.name() + " to its end", null);
       }
+    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      throw noAnswer("reading " + topic.name(), e);
     }
     return records;
   }
@@ -135,6 +161,9 @@ public final class RolloutCommands {
     p.putAll(kafka);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout.toMillis());
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() + 1000);
     try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
       producer
           .send(
@@ -142,12 +171,15 @@ public final class RolloutCommands {
                   rollouts.name(),
                   rollouts.key(next),
                   rollouts.valueSerde().serialize(rollouts.name(), next)))
-          .get();
+          .get(timeout.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted writing the rollout state", e);
     } catch (ExecutionException e) {
       throw new IllegalStateException("could not write the rollout state: " + e.getCause(), e);
+    } catch (java.util.concurrent.TimeoutException
+        | org.apache.kafka.common.errors.TimeoutException e) {
+      throw noAnswer("writing " + rollouts.name(), e);
     }
     return next;
   }

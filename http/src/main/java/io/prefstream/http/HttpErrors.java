@@ -44,10 +44,13 @@ public final class HttpErrors {
    * Installs the JSON answers (and Javalin's 405 routing) for a path no route has ({@code 404
    * not_found}, unless a handler already answered a 404 of its own), a method a path does not take
    * ({@code 405 method_not_allowed}) and an unexpected exception ({@code 500 internal}, logged with
-   * the request, the body pointing at {@code service}'s log).
+   * the request, the body pointing at {@code service}'s log); Jetty's own refusals (headers too
+   * large, a malformed request line) come as {@code {error, reason}} JSON too.
    */
   public static void install(JavalinConfig cfg, String service, Logger log) {
     cfg.http.prefer405over404 = true; // a known path with another method is 405, not 404
+    // What Jetty refuses before a route sees it (431, a malformed request, 414) as JSON too.
+    cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
     cfg.routes.exception(
         Exception.class,
         (e, ctx) -> {

@@ -144,4 +144,30 @@ class HttpErrorsTest {
     assertThat(body.get("field").asText()).isEqualTo("Authorization");
     assertThat(body.get("reason").asText()).contains("2 Authorization headers");
   }
+
+  /** Sends {@code request} as raw bytes and returns the whole answer as text. */
+  private String raw(String request) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("localhost", app.port())) {
+      socket
+          .getOutputStream()
+          .write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().flush();
+      socket.setSoTimeout(10_000);
+      return new String(
+          socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  @Test
+  void whatJettyRefusesBeforeAnyRouteIsAnsweredAsJsonNotHtml() throws Exception {
+    String hugeHeader =
+        raw("GET /ok HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(64 * 1024) + "\r\n\r\n");
+    assertThat(hugeHeader).startsWith("HTTP/1.1 431");
+    assertThat(hugeHeader).containsIgnoringCase("Content-Type: application/json");
+    assertThat(hugeHeader).contains("\"error\":\"headers_too_large\"").doesNotContain("<html");
+
+    String badRequest = raw("GET /ok HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n");
+    assertThat(badRequest).startsWith("HTTP/1.1 400");
+    assertThat(badRequest).contains("\"error\":\"bad_request\"").doesNotContain("<html");
+  }
 }

@@ -16,8 +16,6 @@ import io.prefstream.model.ngram.NgramFeaturizer;
 import io.prefstream.model.ngram.NgramMlp;
 import io.prefstream.schemas.Topics;
 import io.prefstream.simulator.DirectPairs;
-import io.prefstream.simulator.Simulator;
-import io.prefstream.simulator.SimulatorConfig;
 import io.prefstream.trainer.Learner;
 import io.prefstream.trainer.LearnerSettings;
 import io.prefstream.trainer.OnlineTrainer;
@@ -56,13 +54,7 @@ final class TestCheckpoints {
 
   /** The simulated product's pairs; every {@code holdoutEvery}-th interaction is HOLDOUT. */
   static List<PreferencePair> pairs(String tenant, long seed, int n, int holdoutEvery) {
-    Simulator simulator =
-        new Simulator(
-            SimulatorConfig.builder(Instant.parse("2026-01-01T00:00:00Z"))
-                .optTenant(tenant)
-                .optSeed(seed)
-                .build());
-    return new DirectPairs(simulator, holdoutEvery).next(n);
+    return DirectPairs.simulated(tenant, seed, n, holdoutEvery);
   }
 
   static List<PreferencePair> holdout(String tenant, long seed, int n) {

@@ -30,6 +30,20 @@ public final class DirectPairs {
     this.holdoutEvery = holdoutEvery;
   }
 
+  /**
+   * The first {@code n} (at least) pairs of a simulated product whose users are {@code tenant}'s,
+   * seeded with {@code seed}, from 2026-01-01: the pairs tests train and judge on.
+   */
+  public static List<PreferencePair> simulated(String tenant, long seed, int n, int holdoutEvery) {
+    Simulator simulator =
+        new Simulator(
+            SimulatorConfig.builder(java.time.Instant.parse("2026-01-01T00:00:00Z"))
+                .optTenant(tenant)
+                .optSeed(seed)
+                .build());
+    return new DirectPairs(simulator, holdoutEvery).next(n);
+  }
+
   /** At least {@code n} pairs from the next interactions, in event-time order. */
   public List<PreferencePair> next(int n) {
     List<PreferencePair> out = new ArrayList<>(n + 8);

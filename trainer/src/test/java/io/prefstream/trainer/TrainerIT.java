@@ -12,8 +12,6 @@ import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.model.checkpoint.Manifest;
 import io.prefstream.schemas.Topics;
 import io.prefstream.simulator.DirectPairs;
-import io.prefstream.simulator.Simulator;
-import io.prefstream.simulator.SimulatorConfig;
 import io.prefstream.testing.KafkaFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,13 +43,7 @@ class TrainerIT {
   }
 
   private static List<PreferencePair> pairs(String tenant, long seed, int n) {
-    Simulator simulator =
-        new Simulator(
-            SimulatorConfig.builder(Instant.parse("2026-01-01T00:00:00Z"))
-                .optTenant(tenant)
-                .optSeed(seed)
-                .build());
-    return new DirectPairs(simulator, 20).next(n);
+    return DirectPairs.simulated(tenant, seed, n, 20);
   }
 
   private static void produce(Topics topics, List<PreferencePair> pairs) {

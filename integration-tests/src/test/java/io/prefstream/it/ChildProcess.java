@@ -96,18 +96,23 @@ final class ChildProcess implements AutoCloseable {
 
   /** Waits for an output line containing {@code text} and returns it. */
   String awaitLine(String text, Duration limit) throws InterruptedException {
+    return awaitLine(line -> line.contains(text), "containing '" + text + "'", limit);
+  }
+
+  /** Waits for an output line that passes {@code test} (described as {@code what}). */
+  String awaitLine(java.util.function.Predicate<String> test, String what, Duration limit)
+      throws InterruptedException {
     long deadline = System.nanoTime() + limit.toNanos();
     while (System.nanoTime() < deadline) {
       String line = lines.poll(100, TimeUnit.MILLISECONDS);
-      if (line != null && line.contains(text)) {
+      if (line != null && test.test(line)) {
         return line;
       }
       if (line == null && !process.isAlive() && lines.isEmpty()) {
         break;
       }
     }
-    throw new AssertionError(
-        "No line containing '" + text + "' within " + limit + "; output: " + output());
+    throw new AssertionError("No line " + what + " within " + limit + "; output: " + output());
   }
 
   /** SIGKILL (kill -9), and waits for the process to be gone. */

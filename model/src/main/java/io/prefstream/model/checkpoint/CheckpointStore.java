@@ -1,10 +1,12 @@
 package io.prefstream.model.checkpoint;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongFunction;
 
 /**
@@ -63,6 +65,15 @@ public interface CheckpointStore {
                   + MAX_COMMIT_ATTEMPTS
                   + " attempts: other writers kept taking them",
               e);
+        }
+        // Jittered, growing backoff: writers that collide spread out instead of colliding again
+        // in step (with none, a writer on a busy machine lost 20 times running).
+        try {
+          Thread.sleep(ThreadLocalRandom.current().nextLong(1, 2L << Math.min(attempt, 6)));
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException(
+              "interrupted allocating a version of " + tenant + "/" + model);
         }
       }
     }

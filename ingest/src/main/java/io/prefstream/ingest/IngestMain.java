@@ -1,5 +1,6 @@
 package io.prefstream.ingest;
 
+import io.prefstream.config.KafkaConnection;
 import io.prefstream.config.Settings;
 import io.prefstream.schemas.Topics;
 import io.prefstream.service.ServiceException;
@@ -7,7 +8,6 @@ import io.prefstream.service.Services;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -52,8 +52,8 @@ public final class IngestMain {
     } catch (IllegalArgumentException e) {
       throw new ServiceException(e.getMessage(), e);
     }
-    Map<String, Object> kafka = new HashMap<>(settings.under("kafka."));
-    kafka.put("bootstrap.servers", bootstrap);
+    Map<String, Object> kafka = KafkaConnection.client(bootstrap, settings.under("kafka."));
+    KafkaConnection.requireAtStart("ingest", bootstrap, kafka);
     IngestServer server;
     try {
       server = new IngestServer(config, keys, topics, kafka, Clock.systemUTC()).start();

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prefstream.config.KafkaConnection;
 import io.prefstream.http.BearerAuth;
 import io.prefstream.http.HttpErrors;
 import io.prefstream.http.PrometheusText;
@@ -296,8 +297,7 @@ public final class IngestServer implements Service {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while checking topics", e);
     } catch (Exception e) {
-      throw new IllegalStateException(
-          "cannot reach Kafka at " + kafka.get("bootstrap.servers") + ": " + e, e);
+      throw new IllegalStateException(KafkaConnection.explain(kafka, e), e);
     }
     if (!problems.isEmpty()) {
       throw new IllegalStateException(

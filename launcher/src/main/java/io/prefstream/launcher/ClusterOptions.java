@@ -1,7 +1,14 @@
 package io.prefstream.launcher;
 
 import io.prefstream.schemas.Topics;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -15,6 +22,16 @@ public final class ClusterOptions {
       description =
           "Kafka bootstrap servers (env PREFSTREAM_BOOTSTRAP). Default: ${DEFAULT-VALUE}.")
   String bootstrap;
+
+  @Option(
+      names = "--kafka-config",
+      paramLabel = "FILE",
+      defaultValue = "${env:PREFSTREAM_KAFKA_CONFIG}",
+      description =
+          "Properties file of Kafka client settings (security.protocol, sasl.*, ssl.*), as"
+              + " Kafka's own tools take; a service's config file works too (its kafka.* keys)."
+              + " Env PREFSTREAM_KAFKA_CONFIG.")
+  Path kafkaConfig;
 
   @Mixin TopicPrefixOption prefix;
 
@@ -43,6 +60,33 @@ public final class ClusterOptions {
     if (timeoutSeconds < 1) {
       throw new UserError("--timeout must be at least 1 second, got " + timeoutSeconds);
     }
-    return new KafkaClients(bootstrap, Duration.ofSeconds(timeoutSeconds));
+    return new KafkaClients(bootstrap, Duration.ofSeconds(timeoutSeconds), clientSettings());
+  }
+
+  /**
+   * The settings of {@code --kafka-config}: every key of the file, or only its {@code kafka.*} keys
+   * (prefix removed) when it has any, so a service's config file can be given as it is.
+   */
+  public Map<String, String> clientSettings() {
+    if (kafkaConfig == null) {
+      return Map.of();
+    }
+    Properties file = new Properties();
+    try (Reader in = Files.newBufferedReader(kafkaConfig)) {
+      file.load(in);
+    } catch (IOException e) {
+      throw new UserError("cannot read --kafka-config " + kafkaConfig + ": " + e.getMessage(), e);
+    }
+    Map<String, String> all = new TreeMap<>();
+    Map<String, String> prefixed = new TreeMap<>();
+    for (String key : file.stringPropertyNames()) {
+      all.put(key, file.getProperty(key).strip());
+      if (key.startsWith("kafka.")) {
+        prefixed.put(key.substring("kafka.".length()), file.getProperty(key).strip());
+      }
+    }
+    Map<String, String> settings = prefixed.isEmpty() ? all : prefixed;
+    settings.remove("bootstrap.servers"); // --bootstrap says where
+    return settings;
   }
 }

@@ -1,5 +1,6 @@
 package io.prefstream.launcher;
 
+import io.prefstream.config.KafkaConnection;
 import io.prefstream.schemas.Topic;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -33,10 +36,26 @@ public final class KafkaClients {
 
   private final String bootstrap;
   private final Duration timeout;
+  private final Map<String, String> settings;
 
+  /** Clients of an unsecured cluster (the local broker of {@code up} and {@code demo}). */
   public KafkaClients(String bootstrap, Duration timeout) {
+    this(bootstrap, timeout, Map.of());
+  }
+
+  /**
+   * @param settings Kafka client settings ({@code security.protocol}, {@code sasl.*}, {@code
+   *     ssl.*}, ...) given to every client, beneath the timeouts set here
+   */
+  public KafkaClients(String bootstrap, Duration timeout, Map<String, String> settings) {
     this.bootstrap = bootstrap;
     this.timeout = timeout;
+    this.settings = Map.copyOf(settings);
+  }
+
+  /** The client configuration every client here starts from: the settings and the bootstrap. */
+  public Map<String, Object> config() {
+    return KafkaConnection.client(bootstrap, settings);
   }
 
   public String bootstrap() {
@@ -53,7 +72,10 @@ public final class KafkaClients {
     try {
       admin.describeCluster().clusterId().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       return admin;
-    } catch (TimeoutException | ExecutionException e) {
+    } catch (ExecutionException e) {
+      admin.close(Duration.ZERO);
+      throw unreachable(e.getCause());
+    } catch (TimeoutException e) {
       admin.close(Duration.ZERO);
       throw unreachable(e);
     } catch (InterruptedException e) {
@@ -111,7 +133,16 @@ public final class KafkaClients {
     return records;
   }
 
-  public UserError unreachable(Exception e) {
+  /**
+   * Why a client failed with {@code e}: the cluster refused its credentials or TLS handshake
+   * (naming the principal), or did not answer.
+   */
+  public UserError unreachable(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof AuthenticationException || c instanceof AuthorizationException) {
+        return new UserError(KafkaConnection.explain(config(), e), e);
+      }
+    }
     return new UserError(
         "Cannot reach Kafka at "
             + bootstrap
@@ -124,8 +155,9 @@ public final class KafkaClients {
 
   private Properties common() {
     Properties p = new Properties();
+    p.putAll(settings);
     p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(CommonClientConfigs.CLIENT_ID_CONFIG, "prefstream-cli");
+    p.putIfAbsent(CommonClientConfigs.CLIENT_ID_CONFIG, "prefstream-cli");
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
     p.put(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
     p.put(CommonClientConfigs.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, 2_000L);
@@ -140,7 +172,10 @@ public final class KafkaClients {
     } catch (KafkaException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw new UserError(
-          "Cannot use Kafka bootstrap servers '" + bootstrap + "': " + cause.getMessage(), e);
+          settings.isEmpty()
+              ? "Cannot use Kafka bootstrap servers '" + bootstrap + "': " + cause.getMessage()
+              : KafkaConnection.explain(config(), e),
+          e);
     }
   }
 }

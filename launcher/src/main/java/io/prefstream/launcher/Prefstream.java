@@ -50,7 +50,7 @@ public final class Prefstream implements Runnable {
    * The command line, with {@link UserError}s and services that cannot start ({@link
    * ServiceException}) printed as one line and exit code 1.
    */
-  static CommandLine commandLine() {
+  public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Prefstream());
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {

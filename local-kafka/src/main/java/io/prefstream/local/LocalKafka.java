@@ -12,8 +12,10 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +24,10 @@ import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialAlteration;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
@@ -40,15 +46,18 @@ public final class LocalKafka implements AutoCloseable {
   public static final int DEFAULT_PORT = 9092;
   private static final Logger LOG = LoggerFactory.getLogger(LocalKafka.class);
   private static final String HOST = "localhost";
+  private static final String SCRAM = "SCRAM-SHA-512";
 
   private final int requestedPort;
   private final Path configuredDataDir;
   private final Topics topics;
   private final Duration startTimeout;
+  private final SaslSsl saslSsl;
 
   private KafkaRaftServer server;
   private Path dataDir;
   private int port;
+  private int internalPort;
   private State state = State.CREATED;
 
   /** Lifecycle of the broker. */
@@ -63,6 +72,22 @@ public final class LocalKafka implements AutoCloseable {
     this.configuredDataDir = builder.dataDir;
     this.topics = builder.topics;
     this.startTimeout = builder.startTimeout;
+    this.saslSsl = builder.saslSsl;
+  }
+
+  /**
+   * A client listener that takes only TLS connections authenticated by SCRAM-SHA-512, as a secured
+   * production cluster does. The broker then also listens, for its own use, in plaintext on a
+   * second loopback port (inter-broker traffic and creating the SCRAM users).
+   *
+   * @param keystore the broker's key and certificate (PKCS12), for {@code localhost}
+   * @param keystorePassword the keystore's and the key's password
+   * @param users SCRAM-SHA-512 user names and their passwords
+   */
+  public record SaslSsl(Path keystore, String keystorePassword, Map<String, String> users) {
+    public SaslSsl {
+      users = Map.copyOf(users);
+    }
   }
 
   public static Builder builder() {
@@ -75,8 +100,15 @@ public final class LocalKafka implements AutoCloseable {
     private Path dataDir;
     private Topics topics = Topics.defaults();
     private Duration startTimeout = Duration.ofSeconds(60);
+    private SaslSsl saslSsl;
 
     private Builder() {}
+
+    /** Clients connect over SASL_SSL only (see {@link SaslSsl}). Default: plaintext. */
+    public Builder optSaslSsl(SaslSsl saslSsl) {
+      this.saslSsl = saslSsl;
+      return this;
+    }
 
     /** Client port; 0 picks a free one. Default 9092. */
     public Builder optPort(int port) {
@@ -122,6 +154,7 @@ public final class LocalKafka implements AutoCloseable {
               : Files.createTempDirectory("prefstream-kafka-");
       Files.createDirectories(dataDir);
       port = requestedPort == 0 ? freePort() : requirePortFree(requestedPort);
+      internalPort = saslSsl == null ? port : freePort();
       int controllerPort = freePort();
       KafkaConfig config = new KafkaConfig(brokerProperties(controllerPort), false);
       format(config);
@@ -130,6 +163,9 @@ public final class LocalKafka implements AutoCloseable {
       state = State.RUNNING;
       try (Admin admin = Admin.create(adminProperties())) {
         admin.describeCluster().nodes().get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (saslSsl != null) {
+          createScramUsers(admin);
+        }
         List<String> created =
             new TopicAdmin(admin, startTimeout).createMissing(topics.all(), (short) 1);
         LOG.info(
@@ -150,9 +186,15 @@ public final class LocalKafka implements AutoCloseable {
     }
   }
 
+  /** Where clients connect: the SASL_SSL listener when there is one. */
   public String bootstrapServers() {
     requireRunning();
     return HOST + ":" + port;
+  }
+
+  /** The SASL_SSL listener's settings, or null when clients connect in plaintext. */
+  public SaslSsl saslSsl() {
+    return saslSsl;
   }
 
   public int port() {
@@ -204,20 +246,8 @@ public final class LocalKafka implements AutoCloseable {
             Map.entry("process.roles", "broker,controller"),
             Map.entry("node.id", "1"),
             Map.entry("controller.quorum.voters", "1@" + HOST + ":" + controllerPort),
-            Map.entry(
-                "listeners",
-                "PLAINTEXT://"
-                    + HOST
-                    + ":"
-                    + port
-                    + ",CONTROLLER://"
-                    + HOST
-                    + ":"
-                    + controllerPort),
-            Map.entry("advertised.listeners", "PLAINTEXT://" + HOST + ":" + port),
             Map.entry("controller.listener.names", "CONTROLLER"),
             Map.entry("inter.broker.listener.name", "PLAINTEXT"),
-            Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
             Map.entry("log.dirs", dataDir.resolve("logs").toString()),
             Map.entry("auto.create.topics.enable", "false"),
             Map.entry("num.partitions", "1"),
@@ -234,12 +264,61 @@ public final class LocalKafka implements AutoCloseable {
             Map.entry("num.io.threads", "2"),
             Map.entry("log.cleaner.dedupe.buffer.size", Integer.toString(8 << 20)),
             Map.entry("log.cleaner.backoff.ms", "5000")));
+    String plaintext = "PLAINTEXT://" + HOST + ":" + internalPort;
+    String controller = "CONTROLLER://" + HOST + ":" + controllerPort;
+    if (saslSsl == null) {
+      p.put("listeners", plaintext + "," + controller);
+      p.put("advertised.listeners", plaintext);
+      p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+      return p;
+    }
+    String secured = "SASL_SSL://" + HOST + ":" + port;
+    p.put("listeners", secured + "," + plaintext + "," + controller);
+    p.put("advertised.listeners", secured + "," + plaintext);
+    p.put(
+        "listener.security.protocol.map",
+        "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("sasl.enabled.mechanisms", SCRAM);
+    p.put(
+        "listener.name.sasl_ssl." + SCRAM.toLowerCase(Locale.ROOT) + ".sasl.jaas.config",
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+    p.put("listener.name.sasl_ssl.ssl.keystore.type", "PKCS12");
+    p.put("listener.name.sasl_ssl.ssl.keystore.location", saslSsl.keystore().toString());
+    p.put("listener.name.sasl_ssl.ssl.keystore.password", saslSsl.keystorePassword());
+    p.put("listener.name.sasl_ssl.ssl.key.password", saslSsl.keystorePassword());
     return p;
+  }
+
+  /** Creates the SCRAM users, then waits until the broker knows them all. */
+  private void createScramUsers(Admin admin) throws Exception {
+    List<UserScramCredentialAlteration> upserts = new ArrayList<>();
+    for (Map.Entry<String, String> user : saslSsl.users().entrySet()) {
+      upserts.add(
+          new UserScramCredentialUpsertion(
+              user.getKey(),
+              new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096),
+              user.getValue()));
+    }
+    admin
+        .alterUserScramCredentials(upserts)
+        .all()
+        .get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    long deadline = System.nanoTime() + startTimeout.toNanos();
+    while (!admin
+        .describeUserScramCredentials()
+        .users()
+        .get(startTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .containsAll(saslSsl.users().keySet())) {
+      if (System.nanoTime() > deadline) {
+        throw new LocalKafkaException("the broker did not learn its SCRAM users in time", null);
+      }
+      Thread.sleep(50);
+    }
   }
 
   private Properties adminProperties() {
     Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, HOST + ":" + internalPort);
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) startTimeout.toMillis());
     return p;
   }

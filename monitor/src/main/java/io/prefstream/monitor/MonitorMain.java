@@ -1,5 +1,6 @@
 package io.prefstream.monitor;
 
+import io.prefstream.config.KafkaConnection;
 import io.prefstream.config.Settings;
 import io.prefstream.service.ServiceException;
 import io.prefstream.service.Services;
@@ -34,6 +35,7 @@ public final class MonitorMain {
     } catch (IllegalArgumentException e) {
       throw new ServiceException(e.getMessage(), e);
     }
+    KafkaConnection.requireAtStart("the drift monitor", config.bootstrapServers(), config.kafka());
     try {
       return new MonitorServer(config).start();
     } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package io.prefstream.scorer;
 
+import io.prefstream.config.KafkaConnection;
 import io.prefstream.config.Settings;
 import io.prefstream.ingest.ApiKeys;
 import io.prefstream.model.Devices;
@@ -57,6 +58,7 @@ public final class ScorerMain {
    * @throws ServiceException when the port is taken or the registries are not read in time
    */
   public static ScorerServer serve(ScorerConfig config, ApiKeys keys) {
+    KafkaConnection.requireAtStart("the scorer", config.bootstrapServers(), config.kafka());
     ScorerServer scorer;
     try {
       scorer = new ScorerServer(config, keys).start();

@@ -1,5 +1,6 @@
 package io.prefstream.pairs;
 
+import io.prefstream.config.KafkaConnection;
 import io.prefstream.config.Settings;
 import io.prefstream.schemas.Topics;
 import io.prefstream.service.Service;
@@ -84,6 +85,7 @@ public final class LocalPairBuilder implements Service {
     } catch (IllegalArgumentException e) {
       throw new ServiceException("pair builder: " + e.getMessage(), e);
     }
+    KafkaConnection.requireAtStart("pair builder", config.bootstrapServers(), config.kafka());
     try {
       StreamExecutionEnvironment env =
           StreamExecutionEnvironment.getExecutionEnvironment(
@@ -150,7 +152,8 @@ public final class LocalPairBuilder implements Service {
   public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     Map<Integer, Long> ends = new HashMap<>();
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", config.bootstrapServers()))) {
+    try (Admin admin =
+        Admin.create(KafkaConnection.client(config.bootstrapServers(), config.kafka()))) {
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
       for (int p = 0; p < topics.feedback().partitions(); p++) {
         latest.put(new TopicPartition(topics.feedback().name(), p), OffsetSpec.latest());

@@ -1,5 +1,6 @@
 package io.prefstream.trainer;
 
+import io.prefstream.config.KafkaConnection;
 import io.prefstream.service.ServiceException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,8 +30,14 @@ public final class TrainerService implements AutoCloseable {
     this.run = run;
   }
 
-  /** Starts training from Kafka with its meters in {@code metrics}. */
+  /**
+   * Starts training from Kafka with its meters in {@code metrics}.
+   *
+   * @throws ServiceException when the cluster does not take its client settings (naming the
+   *     principal) or does not answer
+   */
   public static TrainerService start(TrainerConfig config, TrainerMetrics metrics) {
+    KafkaConnection.requireAtStart("the trainer", config.bootstrapServers(), config.kafka());
     OnlineTrainer trainer = OnlineTrainer.kafka(config, metrics);
     CompletableFuture<Map<String, OnlineTrainer.TenantStatus>> run =
         CompletableFuture.supplyAsync(

@@ -1,6 +1,7 @@
 package io.prefstream.launcher.ops;
 
 import io.prefstream.launcher.ClusterOptions;
+import io.prefstream.launcher.KafkaClients;
 import io.prefstream.launcher.UserError;
 import io.prefstream.model.checkpoint.CheckpointId;
 import io.prefstream.model.checkpoint.Checkpoints;
@@ -121,7 +122,10 @@ public final class CheckpointCommand implements Runnable {
     public void run() {
       PrintWriter out = spec.commandLine().getOut();
       DirectoryCheckpointStore s = store.open();
-      try (KafkaProducer<byte[], byte[]> producer = kafka.clients().producer()) {
+      KafkaClients clients = kafka.clients();
+      // The cluster must take our credentials before the checkpoint is committed to the store.
+      clients.connectedAdmin().close();
+      try (KafkaProducer<byte[], byte[]> producer = clients.producer()) {
         CheckpointPublisher.Published published =
             CheckpointPublisher.publish(
                 s,

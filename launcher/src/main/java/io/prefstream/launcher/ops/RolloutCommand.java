@@ -55,9 +55,7 @@ public final class RolloutCommand implements Runnable {
     String model;
 
     RolloutCommands commands() {
-      kafka.clients(); // validates --timeout
-      return new RolloutCommands(
-          Map.of("bootstrap.servers", kafka.bootstrap()), kafka.topics(), kafka.timeout());
+      return new RolloutCommands(kafka.clients().config(), kafka.topics(), kafka.timeout());
     }
   }
 
@@ -89,12 +87,10 @@ public final class RolloutCommand implements Runnable {
     public void run() {
       PrintWriter out = spec.commandLine().getOut();
       Map<String, RolloutState> states;
-      kafka.clients(); // validates --timeout
+      RolloutCommands commands =
+          new RolloutCommands(kafka.clients().config(), kafka.topics(), kafka.timeout());
       try {
-        states =
-            new RolloutCommands(
-                    Map.of("bootstrap.servers", kafka.bootstrap()), kafka.topics(), kafka.timeout())
-                .status();
+        states = commands.status();
       } catch (RuntimeException e) {
         throw new UserError("cannot read rollouts: " + e.getMessage(), e);
       }

@@ -1,9 +1,15 @@
 package io.prefstream.launcher.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.prefstream.launcher.Prefstream;
+import io.prefstream.launcher.UserError;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class OpsCommandsTest {
@@ -41,6 +47,43 @@ class OpsCommandsTest {
     assertThat(tail.kafka.clients().timeout()).hasSeconds(9);
     assertThat(tail.fromBeginning).isTrue();
     assertThat(tail.max).isEqualTo(3);
+  }
+
+  @Test
+  void takesKafkaClientSettingsFromAFileOrFromAServiceConfigsKafkaKeys(@TempDir Path dir)
+      throws Exception {
+    Path tools = dir.resolve("client.properties");
+    Files.writeString(
+        tools,
+        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nbootstrap.servers=elsewhere:1\n");
+    TopicsCommand topics =
+        parse(TopicsCommand.class, "topics", "-b", "k1:9093", "--kafka-config", tools.toString());
+    assertThat(topics.kafka.clientSettings())
+        .containsOnly(
+            Map.entry("security.protocol", "SASL_SSL"),
+            Map.entry("sasl.mechanism", "SCRAM-SHA-512"));
+    assertThat(topics.kafka.clients().config())
+        .containsEntry("bootstrap.servers", "k1:9093")
+        .containsEntry("security.protocol", "SASL_SSL");
+
+    Path service = dir.resolve("scorer.properties");
+    Files.writeString(
+        service,
+        "scorer.port=8082\nkafka.security.protocol=SSL\nkafka.ssl.truststore.location=/t.p12\n");
+    topics = parse(TopicsCommand.class, "topics", "--kafka-config", service.toString());
+    assertThat(topics.kafka.clientSettings())
+        .containsOnly(
+            Map.entry("security.protocol", "SSL"), Map.entry("ssl.truststore.location", "/t.p12"));
+  }
+
+  @Test
+  void anUnreadableKafkaConfigIsAUserErrorNamingTheFile(@TempDir Path dir) {
+    Path missing = dir.resolve("nope.properties");
+    TopicsCommand topics =
+        parse(TopicsCommand.class, "topics", "--kafka-config", missing.toString());
+    assertThatThrownBy(topics.kafka::clientSettings)
+        .isInstanceOf(UserError.class)
+        .hasMessageContaining("cannot read --kafka-config " + missing);
   }
 
   private static <T> T parse(Class<T> type, String... args) {

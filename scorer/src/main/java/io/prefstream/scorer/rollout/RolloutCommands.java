@@ -2,6 +2,7 @@ package io.prefstream.scorer.rollout;
 
 import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.RolloutState;
+import io.prefstream.config.KafkaConnection;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.Topics;
 import java.time.Duration;
@@ -118,6 +119,9 @@ public final class RolloutCommands {
       }
     } catch (org.apache.kafka.common.errors.TimeoutException e) {
       throw noAnswer("reading " + topic.name(), e);
+    } catch (org.apache.kafka.common.errors.AuthenticationException
+        | org.apache.kafka.common.errors.AuthorizationException e) {
+      throw new IllegalStateException(KafkaConnection.explain(kafka, e), e);
     }
     return records;
   }
@@ -176,7 +180,8 @@ public final class RolloutCommands {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted writing the rollout state", e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException("could not write the rollout state: " + e.getCause(), e);
+      throw new IllegalStateException(
+          "could not write the rollout state: " + KafkaConnection.explain(kafka, e.getCause()), e);
     } catch (java.util.concurrent.TimeoutException
         | org.apache.kafka.common.errors.TimeoutException e) {
       throw noAnswer("writing " + rollouts.name(), e);

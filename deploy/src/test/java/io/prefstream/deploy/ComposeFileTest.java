@@ -193,7 +193,11 @@ class ComposeFileTest {
       assertThat(services).as(target).containsKey(host);
       List<String> command = list(services.get(host), "command");
       if (command.contains("--port")) {
-        assertThat(command.get(command.indexOf("--port") + 1)).as(target).isEqualTo(port);
+        // Its /metrics listener: the API's port + 1000 (*.metrics.port's default), apart from the
+        // API; the trainer, which has no API, serves /metrics on its port.
+        int apiPort = Integer.parseInt(command.get(command.indexOf("--port") + 1));
+        int metricsPort = command.contains("trainer") ? apiPort : apiPort + 1000;
+        assertThat(port).as(target).isEqualTo(Integer.toString(metricsPort));
       } else {
         assertThat(environment(services.get(host)).get("FLINK_PROPERTIES"))
             .as(target)

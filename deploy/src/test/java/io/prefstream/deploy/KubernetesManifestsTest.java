@@ -1,6 +1,7 @@
 package io.prefstream.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -194,11 +195,20 @@ class KubernetesManifestsTest {
         assertThat(c.getResources().getRequests())
             .as(name + " requests")
             .containsKeys("cpu", "memory");
-        // The launcher serves on the port it is told, and the container says so.
+        // The launcher serves on the port it is told, and the container says so: a service with
+        // an API ("http") has its /metrics listener apart, on that port + 1000 (*.metrics.port's
+        // default); the trainer's one port is its /metrics.
         int argPort = Integer.parseInt(c.getArgs().get(c.getArgs().indexOf("--port") + 1));
-        assertThat(c.getPorts())
-            .extracting(ContainerPort::getContainerPort)
-            .containsExactly(argPort);
+        Map<String, Integer> named =
+            c.getPorts().stream()
+                .collect(Collectors.toMap(ContainerPort::getName, ContainerPort::getContainerPort));
+        if (named.containsKey("http")) {
+          assertThat(named)
+              .as(name)
+              .containsOnly(entry("http", argPort), entry("metrics", argPort + 1000));
+        } else {
+          assertThat(named).as(name).containsOnly(entry("metrics", argPort));
+        }
       }
     }
     for (Service s : all(Service.class)) {

@@ -2,7 +2,7 @@ package io.prefstream.deploy;
 
 import io.prefstream.config.ConfigOption;
 import io.prefstream.config.Settings;
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.launcher.Prefstream;
 import io.prefstream.launcher.stack.RunCommand;

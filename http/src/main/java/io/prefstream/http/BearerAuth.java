@@ -18,6 +18,10 @@ public final class BearerAuth {
    * @throws RequestError 401 {@code unauthorized} naming the {@code Authorization} header
    */
   public static String tenantOf(String header, Function<String, Optional<String>> tenantOfKey) {
+    return keyOf(header, tenantOfKey);
+  }
+
+  private static <T> T keyOf(String header, Function<String, Optional<T>> ofKey) {
     if (header == null || header.isBlank()) {
       throw unauthorized("missing header 'Authorization: Bearer KEY'");
     }
@@ -25,9 +29,38 @@ public final class BearerAuth {
     if (!value.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw unauthorized("expected the Bearer scheme: 'Bearer KEY'");
     }
-    return tenantOfKey
+    return ofKey
         .apply(value.substring(7).strip())
         .orElseThrow(() -> unauthorized("unknown API key"));
+  }
+
+  /**
+   * The tenant whose API key the header carries, for a request that acts as that tenant (sends
+   * feedback, scores).
+   *
+   * @throws RequestError 401 {@code unauthorized} for a missing or unknown key, 403 {@code
+   *     forbidden} for an operator's key, which only reads
+   */
+  public static String tenantOf(String header, ApiKeys keys) {
+    Caller caller = callerOf(header, keys);
+    if (caller.operator()) {
+      throw new RequestError(
+          403,
+          "forbidden",
+          "Authorization",
+          "an operator key reads every tenant's figures but cannot act as a tenant; use the"
+              + " tenant's key");
+    }
+    return caller.tenant();
+  }
+
+  /**
+   * Who the header's API key belongs to, for a request that reads figures.
+   *
+   * @throws RequestError 401 {@code unauthorized} naming the {@code Authorization} header
+   */
+  public static Caller callerOf(String header, ApiKeys keys) {
+    return keyOf(header, key -> keys.callerOf(key));
   }
 
   /**

@@ -43,4 +43,24 @@ class BearerAuthTest {
     assertThatThrownBy(() -> BearerAuth.tenantOf(null, keys))
         .hasMessage("missing header 'Authorization: Bearer KEY'");
   }
+
+  @Test
+  void anOperatorKeyReadsButCannotActAsATenant() {
+    ApiKeys both = ApiKeys.parse("acme=k1,*=ops", "test");
+
+    assertThat(BearerAuth.callerOf("Bearer ops", both)).isEqualTo(Caller.OPERATOR);
+    assertThat(BearerAuth.callerOf("Bearer k1", both)).isEqualTo(Caller.tenant("acme"));
+    assertThat(BearerAuth.tenantOf("Bearer k1", both)).isEqualTo("acme");
+    assertThatThrownBy(() -> BearerAuth.tenantOf("Bearer ops", both))
+        .isInstanceOfSatisfying(
+            RequestError.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(403);
+              assertThat(e.error()).isEqualTo("forbidden");
+              assertThat(e.field()).isEqualTo("Authorization");
+            })
+        .hasMessageContaining("cannot act as a tenant");
+    assertThatThrownBy(() -> BearerAuth.callerOf("Bearer nope", both))
+        .hasMessage("unknown API key");
+  }
 }

@@ -1,12 +1,12 @@
 package io.prefstream.ingest;
 
 import io.prefstream.config.Settings;
+import io.prefstream.http.HttpListener;
 import java.time.Duration;
 
 /** The ingest service's configuration, immutable; see {@link IngestOptions} for each key. */
 public record IngestConfig(
-    String host,
-    int port,
+    HttpListener listener,
     long maxBodyBytes,
     int maxEvents,
     Duration maxFutureSkew,
@@ -27,8 +27,7 @@ public record IngestConfig(
   public static IngestConfig from(Settings settings) {
     settings.requireKnown("ingest.", IngestOptions.ALL);
     return new IngestConfig(
-        settings.get(IngestOptions.HOST),
-        settings.get(IngestOptions.PORT),
+        IngestOptions.LISTENER.read(settings),
         settings.get(IngestOptions.MAX_BODY_BYTES),
         settings.get(IngestOptions.MAX_EVENTS),
         settings.get(IngestOptions.MAX_FUTURE_SKEW),
@@ -45,8 +44,7 @@ public record IngestConfig(
   /** A copy on another port (tests and the launcher pick ports). */
   public IngestConfig withPort(int newPort) {
     return new IngestConfig(
-        host,
-        newPort,
+        listener.withPort(newPort),
         maxBodyBytes,
         maxEvents,
         maxFutureSkew,
@@ -58,5 +56,15 @@ public record IngestConfig(
         retryAfter,
         dlqMaxRawBytes,
         httpThreads);
+  }
+
+  /** Interface the API binds. */
+  public String host() {
+    return listener.host();
+  }
+
+  /** The API's port, 0 for a free one. */
+  public int port() {
+    return listener.port();
   }
 }

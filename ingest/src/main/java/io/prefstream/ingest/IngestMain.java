@@ -2,6 +2,7 @@ package io.prefstream.ingest;
 
 import io.prefstream.config.KafkaConnection;
 import io.prefstream.config.Settings;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.schemas.Topics;
 import io.prefstream.service.ServiceException;
 import io.prefstream.service.Services;

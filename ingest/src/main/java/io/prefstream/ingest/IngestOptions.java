@@ -3,10 +3,10 @@ package io.prefstream.ingest;
 import static io.prefstream.config.ConfigOption.durationOption;
 import static io.prefstream.config.ConfigOption.intOption;
 import static io.prefstream.config.ConfigOption.sizeOption;
-import static io.prefstream.config.ConfigOption.stringOption;
 
 import io.prefstream.config.ConfigOption;
 import io.prefstream.config.KafkaOptions;
+import io.prefstream.http.ListenerOptions;
 import java.time.Duration;
 import java.util.List;
 
@@ -19,10 +19,12 @@ public final class IngestOptions {
   public static final ConfigOption<String> BOOTSTRAP_SERVERS =
       KafkaOptions.bootstrapServers("ingest");
   public static final ConfigOption<String> TOPIC_PREFIX = KafkaOptions.topicPrefix("ingest");
-  public static final ConfigOption<String> HOST =
-      stringOption("ingest.host", "0.0.0.0", "Interface the HTTP server binds.");
-  public static final ConfigOption<Integer> PORT =
-      intOption("ingest.port", 8080, 0, 65535, "HTTP port; 0 picks a free one.");
+
+  /** The API's listener: host, port, TLS keystore, and the separate /metrics listener. */
+  public static final ListenerOptions LISTENER = new ListenerOptions("ingest", 8080);
+
+  public static final ConfigOption<String> HOST = LISTENER.host();
+  public static final ConfigOption<Integer> PORT = LISTENER.port();
   public static final ConfigOption<Long> MAX_BODY_BYTES =
       sizeOption("ingest.max-body-bytes", 1024 * 1024, 1024, "Largest request body (413 beyond).");
   public static final ConfigOption<Integer> MAX_EVENTS =
@@ -77,22 +79,21 @@ public final class IngestOptions {
       intOption("ingest.http-threads", 64, 8, 4096, "Most HTTP worker threads.");
 
   public static final List<ConfigOption<?>> ALL =
-      List.of(
-          BOOTSTRAP_SERVERS,
-          TOPIC_PREFIX,
-          HOST,
-          PORT,
-          MAX_BODY_BYTES,
-          MAX_EVENTS,
-          MAX_FUTURE_SKEW,
-          MAX_TEXT_CHARS,
-          DEDUP_WINDOW,
-          DEDUP_MAX_ENTRIES,
-          ACK_TIMEOUT,
-          MAX_IN_FLIGHT_BYTES,
-          RETRY_AFTER,
-          DLQ_MAX_RAW_BYTES,
-          HTTP_THREADS);
+      LISTENER.and(
+          List.of(
+              BOOTSTRAP_SERVERS,
+              TOPIC_PREFIX,
+              MAX_BODY_BYTES,
+              MAX_EVENTS,
+              MAX_FUTURE_SKEW,
+              MAX_TEXT_CHARS,
+              DEDUP_WINDOW,
+              DEDUP_MAX_ENTRIES,
+              ACK_TIMEOUT,
+              MAX_IN_FLIGHT_BYTES,
+              RETRY_AFTER,
+              DLQ_MAX_RAW_BYTES,
+              HTTP_THREADS));
 
   private IngestOptions() {}
 }

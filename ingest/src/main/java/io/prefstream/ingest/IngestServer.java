@@ -12,9 +12,11 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.config.KafkaConnection;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.http.BearerAuth;
+import io.prefstream.http.Dependencies;
 import io.prefstream.http.HttpErrors;
-import io.prefstream.http.PrometheusText;
+import io.prefstream.http.MetricsEndpoint;
 import io.prefstream.http.RequestError;
 import io.prefstream.ingest.internal.DedupFollower;
 import io.prefstream.ingest.internal.EventIdWindow;
@@ -81,6 +83,8 @@ public final class IngestServer implements Service {
   private DedupFollower follower;
   private EventIdWindow window;
   private FeedbackWriter writer;
+  private MetricsEndpoint metrics;
+  private final Dependencies dependencies = new Dependencies();
   private Javalin app;
   private KafkaClientMetrics producerMetrics;
   private final byte[] openApi;
@@ -134,7 +138,8 @@ public final class IngestServer implements Service {
       registerMeters();
       daemon(health, "ingest-kafka-health").start();
       daemon(follower, "ingest-dedup-follower").start();
-      app = createApp().start(config.host(), config.port());
+      app = config.listener().start(createApp());
+      metrics = MetricsEndpoint.start("ingest", config.listener(), registry::scrape);
       LOG.info("ingest listening on port {} for tenants {}", port(), keys.tenants());
       return this;
     } catch (RuntimeException e) {
@@ -156,11 +161,17 @@ public final class IngestServer implements Service {
   /** The base URI, e.g. {@code http://localhost:8080}. */
   @Override
   public String ready() {
-    return "uri=" + uri();
+    return "uri=" + uri() + " metrics=" + metricsUri();
   }
 
   public URI uri() {
-    return URI.create("http://localhost:" + port());
+    return config.listener().uri(port());
+  }
+
+  /** Where its meters are: {@code /metrics} on a listener of its own. */
+  public URI metricsUri() {
+    requireRunning();
+    return metrics.uri();
   }
 
   public State state() {
@@ -179,6 +190,9 @@ public final class IngestServer implements Service {
     state = State.CLOSED;
     if (app != null) {
       app.stop();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
     if (follower != null) {
       follower.stop();
@@ -218,9 +232,9 @@ public final class IngestServer implements Service {
           cfg.startup.showJavalinBanner = false;
           cfg.startup.showOldJavalinVersionWarning = false;
           cfg.jetty.threadPool = threads;
+          config.listener().configure(cfg);
           cfg.routes.post("/v1/events", ctx -> postEvents(ctx, events, metrics));
           cfg.routes.get("/healthz", this::health);
-          cfg.routes.get("/metrics", PrometheusText.handler(registry::scrape));
           cfg.routes.get(
               "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
           HttpErrors.install(cfg, "ingest", LOG);
@@ -270,11 +284,22 @@ public final class IngestServer implements Service {
     }
   }
 
+  /**
+   * Makes {@code /healthz} answer 503 naming {@code problem}'s answer while it is not null: for a
+   * service of the local stack that must not look healthy while the pipeline it is part of has
+   * stopped.
+   */
+  public void dependsOn(String name, java.util.function.Supplier<String> problem) {
+    dependencies.add(name, problem);
+  }
+
   private void health(Context ctx) {
     ObjectNode body = JsonForm.mapper().createObjectNode();
     String kafkaProblem = health.problem();
     String followerProblem = follower.problem();
-    boolean ok = follower.caughtUp() && kafkaProblem == null && followerProblem == null;
+    boolean dependenciesOk = dependencies.report(body);
+    boolean ok =
+        follower.caughtUp() && kafkaProblem == null && followerProblem == null && dependenciesOk;
     body.put("status", ok ? "ok" : follower.caughtUp() ? "degraded" : "starting");
     body.put("kafka", kafkaProblem == null ? "ok" : kafkaProblem);
     ObjectNode dedup = body.putObject("dedup");

@@ -3,6 +3,7 @@ package io.prefstream.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.prefstream.avro.DeadLetter;
 import io.prefstream.avro.FeedbackEvent;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.local.LocalKafka;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topic;
@@ -117,6 +118,11 @@ final class IngestFixture implements AutoCloseable {
     return http.send(
         HttpRequest.newBuilder(server.uri().resolve(path)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> get(java.net.URI uri) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 
   static JsonNode json(HttpResponse<String> response) throws IOException {

@@ -317,12 +317,15 @@ class IngestServerIT {
     fixture.postJson(server, FORM.print(events().get(0)));
 
     HttpResponse<String> health = fixture.get(server, "/healthz");
-    HttpResponse<String> metrics = fixture.get(server, "/metrics");
+    HttpResponse<String> metrics = fixture.get(server.metricsUri());
+    HttpResponse<String> notOnTheApi = fixture.get(server, "/metrics");
     HttpResponse<String> openApi = fixture.get(server, "/openapi.json");
 
     assertThat(health.statusCode()).isEqualTo(200);
     assertThat(IngestFixture.json(health).get("status").asText()).isEqualTo("ok");
     assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(notOnTheApi.statusCode()).isEqualTo(404);
+    assertThat(server.metricsUri().getPort()).isNotEqualTo(server.port());
     assertThat(metrics.body())
         .contains("prefstream_ingest_events_total{reason=\"\",status=\"accepted\"}")
         .contains("prefstream_ingest_request_seconds_bucket")

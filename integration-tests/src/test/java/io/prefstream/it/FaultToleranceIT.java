@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.Split;
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.model.checkpoint.CheckpointId;
 import io.prefstream.model.checkpoint.Checkpoints;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
@@ -220,8 +220,8 @@ class FaultToleranceIT {
         await(
             scorer + " refuses " + key,
             Duration.ofSeconds(60),
-            () -> health(scorer).path("refused").has(key));
-        JsonNode serving = health(scorer).at("/serving/demo~1reward");
+            () -> reward(scorer).path("refused").has("v" + newest.version()));
+        JsonNode serving = reward(scorer).path("serving");
         assertThat(serving.path("champion").asLong()).as(scorer).isNotEqualTo(newest.version());
         assertThat(serving.path("candidate").asLong()).as(scorer).isNotEqualTo(newest.version());
       }
@@ -379,6 +379,33 @@ class FaultToleranceIT {
     }
   }
 
+  /**
+   * The demo tenant's reward model as a scorer's {@code /v1/models} shows it to the tenant's key
+   * (versions served, versions refused), or an empty object.
+   */
+  private static JsonNode reward(String scorer) {
+    try {
+      String body =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(services.ready(scorer, "uri") + "/v1/models"))
+                      .header("Authorization", "Bearer " + ApiKeys.DEMO_KEY)
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      for (JsonNode m : JsonForm.mapper().readTree(body).path("models")) {
+        if (m.path("model").asText().equals("reward")) {
+          return m;
+        }
+      }
+    } catch (IOException e) {
+      // not answering yet
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return JsonForm.mapper().createObjectNode();
+  }
+
   /** A GET's body, or "" when the service does not answer. */
   private static String get(String uri) {
     try {
@@ -398,7 +425,7 @@ class FaultToleranceIT {
     await(
         scorer + " serves a champion",
         Duration.ofSeconds(90),
-        () -> health(scorer).at("/serving/demo~1reward/champion").asLong() > 0);
+        () -> reward(scorer).at("/serving/champion").asLong() > 0);
   }
 
   /** Scoring requests to each replica, round robin, counting answers by replica and status. */

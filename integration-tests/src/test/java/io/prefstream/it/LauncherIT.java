@@ -52,6 +52,7 @@ class LauncherIT {
   private static ChildProcess up;
   private static String bootstrap;
   private static String ingestUri;
+  private static String ingestMetrics;
   private static List<FeedbackEvent> sent;
 
   @TempDir Path tmp;
@@ -72,6 +73,7 @@ class LauncherIT {
     String ready = up.awaitLine("ready bootstrap=", LIMIT);
     bootstrap = ready.replaceAll(".*bootstrap=(\\S+).*", "$1");
     ingestUri = ready.replaceAll(".*ingest=(\\S+).*", "$1");
+    ingestMetrics = ready.replaceAll(".*ingest\\.metrics=(\\S+).*", "$1");
     sent = Examples.oneOfEachPayload("demo", "i-cli", Instant.parse("2026-11-23T10:00:00Z"));
     try (KafkaProducer<String, FeedbackEvent> producer =
         new KafkaProducer<>(
@@ -168,7 +170,7 @@ class LauncherIT {
     assertThat(pair.get("event_ids").get(0).asText()).isEqualTo("i-cli-e7");
 
     // The trainer took the pair (trained, or kept for evaluation if it is HOLDOUT): its meters
-    // are on ingest's /metrics.
+    // are with ingest's on its /metrics listener.
     String counter =
         pair.get("split").asText().equals("HOLDOUT")
             ? "prefstream_trainer_holdout_pairs_total{tenant=\"demo\"} 1.0"
@@ -178,8 +180,7 @@ class LauncherIT {
       metrics =
           java.net.http.HttpClient.newHttpClient()
               .send(
-                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(ingestUri + "/metrics"))
-                      .build(),
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(ingestMetrics)).build(),
                   java.net.http.HttpResponse.BodyHandlers.ofString())
               .body();
       Thread.sleep(500);

@@ -1,6 +1,6 @@
 package io.prefstream.it;
 
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.ingest.EventResult;
 import io.prefstream.ingest.EventStatus;
 import io.prefstream.ingest.FeedbackClient;

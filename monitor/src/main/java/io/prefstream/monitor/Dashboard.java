@@ -8,6 +8,7 @@ import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.DriftReport;
 import io.prefstream.avro.RolloutDecision;
 import io.prefstream.avro.RolloutState;
+import io.prefstream.http.Caller;
 import io.prefstream.schemas.JsonForm;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -30,13 +31,16 @@ final class Dashboard {
   private static final JsonForm<DriftReport> DRIFT = JsonForm.of(DriftReport.class);
 
   private record Sample(
-      long at, Map<String, Double> events, Map<String, Double> pairs, double deadLetters) {}
+      long at,
+      Map<String, Double> events,
+      Map<String, Double> pairs,
+      Map<String, Double> deadLetters) {}
 
   private final MeterRegistry meters;
   private final Deque<Sample> samples = new ArrayDeque<>();
   private Map<String, Double> lastEvents = Map.of();
   private Map<String, Double> lastPairs = Map.of();
-  private double lastDeadLetters;
+  private Map<String, Double> lastDeadLetters = Map.of();
   private long lastAt;
 
   private final ScoreArms arms;
@@ -50,7 +54,7 @@ final class Dashboard {
   synchronized void sample(long now) {
     Map<String, Double> events = totals("prefstream.monitor.events", "kind");
     Map<String, Double> pairs = totals("prefstream.monitor.pairs", "source");
-    double dead = totals("prefstream.monitor.dead.letters", null).getOrDefault("", 0.0);
+    Map<String, Double> dead = totals("prefstream.monitor.dead.letters", null);
     if (lastAt > 0) {
       double seconds = Math.max(1e-3, (now - lastAt) / 1000.0);
       samples.addLast(
@@ -58,7 +62,7 @@ final class Dashboard {
               now,
               rates(events, lastEvents, seconds),
               rates(pairs, lastPairs, seconds),
-              Math.max(0, dead - lastDeadLetters) / seconds));
+              rates(dead, lastDeadLetters, seconds)));
       while (samples.size() > SAMPLES) {
         samples.removeFirst();
       }
@@ -69,11 +73,16 @@ final class Dashboard {
     lastAt = now;
   }
 
+  /** Counter totals by {@code TENANT<TAB>TAG-VALUE}, so that a reader sees only its tenants. */
   private Map<String, Double> totals(String name, String tag) {
     Map<String, Double> totals = new TreeMap<>();
     for (Counter c : meters.find(name).counters()) {
-      String key = tag == null ? "" : c.getId().getTag(tag);
-      totals.merge(key == null ? "" : key, c.count(), Double::sum);
+      String tenant = c.getId().getTag("tenant");
+      String value = tag == null ? "" : c.getId().getTag(tag);
+      totals.merge(
+          (tenant == null ? "" : tenant) + '\t' + (value == null ? "" : value),
+          c.count(),
+          Double::sum);
     }
     return totals;
   }
@@ -85,17 +94,43 @@ final class Dashboard {
     return rates;
   }
 
+  /** The rates of the tenants {@code caller} sees, summed by tag value. */
+  private static Map<String, Double> seen(Map<String, Double> rates, Caller caller) {
+    Map<String, Double> seen = new TreeMap<>();
+    rates.forEach(
+        (k, v) -> {
+          int tab = k.indexOf('\t');
+          if (caller.sees(k.substring(0, tab))) {
+            seen.merge(k.substring(tab + 1), v, Double::sum);
+          }
+        });
+    return seen;
+  }
+
+  /**
+   * The page's document as {@code caller} may see it: only its tenant's rates, checkpoints,
+   * rollouts, scores and figures (every tenant's, and dead letters of no tenant, for an operator).
+   */
   synchronized ObjectNode render(
-      List<CheckpointPublished> checkpoints, List<RolloutState> rollouts, List<DriftReport> drift) {
+      Caller caller,
+      List<CheckpointPublished> checkpoints,
+      List<RolloutState> rollouts,
+      List<DriftReport> drift) {
     ObjectNode body = JsonForm.mapper().createObjectNode();
+    body.put("viewer", caller.operator() ? "operator" : caller.tenant());
     ArrayNode series = body.putArray("series");
     for (Sample s : samples) {
       ObjectNode o = series.addObject();
       o.put("at", s.at());
-      o.putPOJO("events_per_s", s.events());
-      o.putPOJO("pairs_per_s", s.pairs());
-      o.put("dead_letters_per_s", s.deadLetters());
+      o.putPOJO("events_per_s", seen(s.events(), caller));
+      o.putPOJO("pairs_per_s", seen(s.pairs(), caller));
+      o.put(
+          "dead_letters_per_s",
+          seen(s.deadLetters(), caller).values().stream().mapToDouble(Double::doubleValue).sum());
     }
+    checkpoints = checkpoints.stream().filter(c -> caller.sees(c.getTenantId())).toList();
+    rollouts = rollouts.stream().filter(r -> caller.sees(r.getTenantId())).toList();
+    drift = drift.stream().filter(d -> caller.sees(d.getTenantId())).toList();
     List<CheckpointPublished> sorted = new ArrayList<>(checkpoints);
     sorted.sort(Comparator.comparing(CheckpointPublished::getPublishedAt));
     ArrayNode cps = body.putArray("checkpoints");
@@ -130,7 +165,7 @@ final class Dashboard {
         o.put("reason", d.getReason());
       }
     }
-    arms.render(body.putArray("scores"));
+    arms.render(body.putArray("scores"), caller);
     ArrayNode figures = body.putArray("drift");
     ArrayNode alerts = body.putArray("alerts");
     for (DriftReport d : drift) {

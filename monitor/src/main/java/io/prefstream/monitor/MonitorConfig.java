@@ -3,6 +3,7 @@ package io.prefstream.monitor;
 import static io.prefstream.monitor.MonitorOptions.*;
 
 import io.prefstream.config.Settings;
+import io.prefstream.http.HttpListener;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -16,8 +17,7 @@ import java.util.Map;
 public record MonitorConfig(
     String bootstrapServers,
     String topicPrefix,
-    String host,
-    int port,
+    HttpListener listener,
     Path stateDir,
     Duration window,
     Duration grace,
@@ -40,8 +40,7 @@ public record MonitorConfig(
     return new MonitorConfig(
         s.get(BOOTSTRAP_SERVERS),
         s.get(TOPIC_PREFIX),
-        s.get(HOST),
-        s.get(PORT),
+        LISTENER.read(s),
         Path.of(s.get(STATE_DIR)),
         s.get(WINDOW),
         s.get(GRACE),
@@ -53,5 +52,15 @@ public record MonitorConfig(
             s.get(CONCEPT_MIN_PAIRS)),
         new MonitorTopology.Quality(s.get(LATE_AFTER), s.get(DEDUP_WINDOW)),
         s.under("kafka."));
+  }
+
+  /** Interface the API binds. */
+  public String host() {
+    return listener.host();
+  }
+
+  /** The API's port, 0 for a free one. */
+  public int port() {
+    return listener.port();
   }
 }

@@ -2,6 +2,7 @@ package io.prefstream.monitor;
 
 import io.prefstream.config.KafkaConnection;
 import io.prefstream.config.Settings;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.service.ServiceException;
 import io.prefstream.service.Services;
 
@@ -29,15 +30,24 @@ public final class MonitorMain {
    * @throws ServiceException naming the bad setting or the port in use
    */
   public static MonitorServer start(Settings settings) {
+    return start(settings, null);
+  }
+
+  /**
+   * Starts the monitor from fully merged settings, taking {@code keys} (null: from the environment,
+   * as ingest and the scorer do) for its reads.
+   */
+  public static MonitorServer start(Settings settings, ApiKeys keys) {
     MonitorConfig config;
     try {
       config = MonitorConfig.from(settings);
+      keys = keys != null ? keys : ApiKeys.fromEnvironment(System.getenv());
     } catch (IllegalArgumentException e) {
       throw new ServiceException(e.getMessage(), e);
     }
     KafkaConnection.requireAtStart("the drift monitor", config.bootstrapServers(), config.kafka());
     try {
-      return new MonitorServer(config).start();
+      return new MonitorServer(config, keys).start();
     } catch (RuntimeException e) {
       throw new ServiceException(
           "the drift monitor could not start on port " + config.port() + ": " + e.getMessage(), e);

@@ -7,6 +7,7 @@ import static io.prefstream.config.ConfigOption.stringOption;
 
 import io.prefstream.config.ConfigOption;
 import io.prefstream.config.KafkaOptions;
+import io.prefstream.http.ListenerOptions;
 import java.time.Duration;
 import java.util.List;
 
@@ -19,10 +20,12 @@ public final class MonitorOptions {
   public static final ConfigOption<String> BOOTSTRAP_SERVERS =
       KafkaOptions.bootstrapServers("monitor");
   public static final ConfigOption<String> TOPIC_PREFIX = KafkaOptions.topicPrefix("monitor");
-  public static final ConfigOption<String> HOST =
-      stringOption("monitor.host", "0.0.0.0", "Interface the HTTP server binds.");
-  public static final ConfigOption<Integer> PORT =
-      intOption("monitor.port", 8082, 0, 65535, "HTTP port of the dashboard and queries.");
+
+  /** The dashboard's listener: host, port, TLS keystore, and the separate /metrics listener. */
+  public static final ListenerOptions LISTENER = new ListenerOptions("monitor", 8082);
+
+  public static final ConfigOption<String> HOST = LISTENER.host();
+  public static final ConfigOption<Integer> PORT = LISTENER.port();
   public static final ConfigOption<String> STATE_DIR =
       stringOption("monitor.state-dir", "monitor-state", "Kafka Streams state directory.");
   public static final ConfigOption<Duration> WINDOW =
@@ -83,21 +86,20 @@ public final class MonitorOptions {
               + " duplicate and disagreement checks.");
 
   public static final List<ConfigOption<?>> ALL =
-      List.of(
-          BOOTSTRAP_SERVERS,
-          TOPIC_PREFIX,
-          HOST,
-          PORT,
-          STATE_DIR,
-          WINDOW,
-          GRACE,
-          LEAVE_SHARE,
-          MODEL_NAME,
-          CONCEPT_DELTA,
-          CONCEPT_LAMBDA,
-          CONCEPT_MIN_PAIRS,
-          LATE_AFTER,
-          DEDUP_WINDOW);
+      LISTENER.and(
+          List.of(
+              BOOTSTRAP_SERVERS,
+              TOPIC_PREFIX,
+              STATE_DIR,
+              WINDOW,
+              GRACE,
+              LEAVE_SHARE,
+              MODEL_NAME,
+              CONCEPT_DELTA,
+              CONCEPT_LAMBDA,
+              CONCEPT_MIN_PAIRS,
+              LATE_AFTER,
+              DEDUP_WINDOW));
 
   private MonitorOptions() {}
 }

@@ -11,8 +11,12 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.avro.AlertLevel;
 import io.prefstream.avro.DriftReport;
+import io.prefstream.http.ApiKeys;
+import io.prefstream.http.BearerAuth;
+import io.prefstream.http.Caller;
+import io.prefstream.http.Dependencies;
 import io.prefstream.http.HttpErrors;
-import io.prefstream.http.PrometheusText;
+import io.prefstream.http.MetricsEndpoint;
 import io.prefstream.http.RequestError;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
@@ -66,9 +70,18 @@ public final class MonitorServer implements Service {
   private final Dashboard dashboard;
   private KafkaStreams streams;
   private Javalin app;
+  private MetricsEndpoint metrics;
+  private final Dependencies dependencies = new Dependencies();
 
-  public MonitorServer(MonitorConfig config) {
+  private final ApiKeys keys;
+
+  /**
+   * @param keys whose keys may read: a tenant's key sees only that tenant's figures, an operator's
+   *     ({@code *=KEY}) every tenant's
+   */
+  public MonitorServer(MonitorConfig config, ApiKeys keys) {
     this.config = config;
+    this.keys = keys;
     this.topics = Topics.withPrefix(config.topicPrefix());
     this.topology = new MonitorTopology(config, registry);
     this.dashboard = new Dashboard(registry, topology.arms());
@@ -90,22 +103,23 @@ public final class MonitorServer implements Service {
         () -> dashboard.sample(System.currentTimeMillis()), 0, 2, TimeUnit.SECONDS);
     app =
         Javalin.create(
-                cfg -> {
-                  cfg.startup.showJavalinBanner = false;
-                  cfg.startup.showOldJavalinVersionWarning = false;
-                  // Chart.js from its WebJar, read as a classpath resource: the jar has no
-                  // directory entries, which Javalin's webjar support needs.
-                  cfg.routes.get(
-                      "/webjars/chart.js/" + CHART_JS + "/dist/chart.umd.min.js", this::chartJs);
-                  cfg.staticFiles.add("/io/prefstream/monitor/dashboard", Location.CLASSPATH);
-                  cfg.routes.get("/v1/dashboard", this::dashboard);
-                  cfg.routes.get("/v1/drift", ctx -> reports(ctx, false));
-                  cfg.routes.get("/v1/alerts", ctx -> reports(ctx, true));
-                  cfg.routes.get("/healthz", this::health);
-                  cfg.routes.get("/metrics", PrometheusText.handler(registry::scrape));
-                  HttpErrors.install(cfg, "monitor", LOG);
-                })
-            .start(config.host(), config.port());
+            cfg -> {
+              cfg.startup.showJavalinBanner = false;
+              cfg.startup.showOldJavalinVersionWarning = false;
+              config.listener().configure(cfg);
+              // Chart.js from its WebJar, read as a classpath resource: the jar has no
+              // directory entries, which Javalin's webjar support needs.
+              cfg.routes.get(
+                  "/webjars/chart.js/" + CHART_JS + "/dist/chart.umd.min.js", this::chartJs);
+              cfg.staticFiles.add("/io/prefstream/monitor/dashboard", Location.CLASSPATH);
+              cfg.routes.get("/v1/dashboard", this::dashboard);
+              cfg.routes.get("/v1/drift", ctx -> reports(ctx, false));
+              cfg.routes.get("/v1/alerts", ctx -> reports(ctx, true));
+              cfg.routes.get("/healthz", this::health);
+              HttpErrors.install(cfg, "monitor", LOG);
+            });
+    config.listener().start(app);
+    metrics = MetricsEndpoint.start("monitor", config.listener(), registry::scrape);
     LOG.info("drift monitor on port {}, windows of {}", app.port(), config.window());
     return this;
   }
@@ -116,11 +130,16 @@ public final class MonitorServer implements Service {
 
   @Override
   public String ready() {
-    return "uri=" + uri();
+    return "uri=" + uri() + " metrics=" + metricsUri();
   }
 
   public URI uri() {
-    return URI.create("http://localhost:" + port());
+    return config.listener().uri(port());
+  }
+
+  /** Where its meters are: {@code /metrics} on a listener of its own. */
+  public URI metricsUri() {
+    return metrics.uri();
   }
 
   public KafkaStreams.State state() {
@@ -182,10 +201,24 @@ public final class MonitorServer implements Service {
     return r == null ? Double.NaN : r.getLevel().ordinal();
   }
 
+  /** The caller of the request's key, or null when it was answered with the 401. */
+  private Caller caller(Context ctx) {
+    try {
+      return BearerAuth.callerOf(BearerAuth.header(ctx), keys);
+    } catch (RequestError e) {
+      HttpErrors.answer(ctx, e);
+      return null;
+    }
+  }
+
   private void reports(Context ctx, boolean alertsOnly) {
+    Caller caller = caller(ctx);
+    if (caller == null) {
+      return;
+    }
     ArrayNode list = JsonForm.mapper().createArrayNode();
     for (DriftReport r : latest()) {
-      if (!alertsOnly || r.getLevel() != AlertLevel.OK) {
+      if (caller.sees(r.getTenantId()) && (!alertsOnly || r.getLevel() != AlertLevel.OK)) {
         list.add(JSON.toJson(r));
       }
     }
@@ -208,10 +241,15 @@ public final class MonitorServer implements Service {
   }
 
   private void dashboard(Context ctx) {
+    Caller caller = caller(ctx);
+    if (caller == null) {
+      return;
+    }
     ctx.contentType("application/json")
         .result(
             HttpErrors.json(
                 dashboard.render(
+                    caller,
                     global(MonitorTopology.CHECKPOINTS),
                     global(MonitorTopology.ROLLOUTS),
                     latest())));
@@ -236,15 +274,26 @@ public final class MonitorServer implements Service {
     return values;
   }
 
+  /**
+   * Makes {@code /healthz} answer 503 naming {@code problem}'s answer while it is not null: for a
+   * service of the local stack that must not look healthy while the pipeline it is part of has
+   * stopped.
+   */
+  public void dependsOn(String name, java.util.function.Supplier<String> problem) {
+    dependencies.add(name, problem);
+  }
+
   private void health(Context ctx) {
     KafkaStreams.State s = streams.state();
     ObjectNode body = JsonForm.mapper().createObjectNode();
-    body.put("status", s == KafkaStreams.State.RUNNING ? "ok" : s.name().toLowerCase());
+    boolean dependenciesOk = dependencies.report(body);
+    boolean ok = s == KafkaStreams.State.RUNNING && dependenciesOk;
+    body.put(
+        "status",
+        s != KafkaStreams.State.RUNNING ? s.name().toLowerCase() : ok ? "ok" : "degraded");
     body.put("streams", s.name());
     body.put("reports", latest.size());
-    ctx.status(s == KafkaStreams.State.RUNNING ? 200 : 503)
-        .contentType("application/json")
-        .result(HttpErrors.json(body));
+    ctx.status(ok ? 200 : 503).contentType("application/json").result(HttpErrors.json(body));
   }
 
   @Override
@@ -252,6 +301,9 @@ public final class MonitorServer implements Service {
     refresher.shutdownNow();
     if (app != null) {
       app.stop();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
     if (streams != null) {
       streams.close(Duration.ofSeconds(10));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.prefstream.avro.ScoreRecord;
+import io.prefstream.http.Caller;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -108,8 +109,11 @@ final class ScoreArms {
    * outlier does not squash the rest), and per arm its version, count, mean and the share of its
    * scores in each bin (the outer bins take what lies beyond).
    */
-  synchronized void render(ArrayNode out) {
+  synchronized void render(ArrayNode out, Caller caller) {
     for (Map.Entry<String, Map<String, Arm>> m : models.entrySet()) {
+      if (!caller.sees(m.getKey().substring(0, m.getKey().indexOf('/')))) {
+        continue;
+      }
       double[] pooled =
           m.getValue().values().stream().flatMapToDouble(a -> Arrays.stream(a.values())).toArray();
       if (pooled.length == 0) {

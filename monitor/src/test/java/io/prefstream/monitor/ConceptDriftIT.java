@@ -81,7 +81,8 @@ class ConceptDriftIT {
                               "monitor.bootstrap-servers", kafka.bootstrapServers(),
                               "monitor.topic-prefix", topics.prefix(),
                               "monitor.port", "0",
-                              "monitor.state-dir", dir.resolve("state").toString()))))
+                              "monitor.state-dir", dir.resolve("state").toString()))),
+                  io.prefstream.http.ApiKeys.localDefault())
               .start()) {
         long preShift = 0;
         try (var producer = kafka.bytesProducer()) {
@@ -134,9 +135,7 @@ class ConceptDriftIT {
         String metrics =
             java.net.http.HttpClient.newHttpClient()
                 .send(
-                    java.net.http.HttpRequest.newBuilder(
-                            java.net.URI.create(monitor.uri() + "/metrics"))
-                        .build(),
+                    java.net.http.HttpRequest.newBuilder(monitor.metricsUri()).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString())
                 .body();
         assertThat(metrics)

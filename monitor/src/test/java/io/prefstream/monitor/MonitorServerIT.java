@@ -8,6 +8,7 @@ import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.Histogram;
 import io.prefstream.avro.ScoreRecord;
 import io.prefstream.config.Settings;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
 import io.prefstream.testing.KafkaFixture;
@@ -66,7 +67,8 @@ class MonitorServerIT {
                               "monitor.grace",
                               "0s",
                               "monitor.state-dir",
-                              dir.resolve("state").toString()))))
+                              dir.resolve("state").toString()))),
+                  ApiKeys.parse("acme=acme-key,other=other-key,*=ops-key", "test"))
               .start()) {
         // every score in the top reference bin: a large shift; then one in the next window
         List<ScoreRecord> shifted = new ArrayList<>();
@@ -98,6 +100,7 @@ class MonitorServerIT {
                   .readTree(
                       http.send(
                               HttpRequest.newBuilder(URI.create(monitor.uri() + "/v1/alerts"))
+                                  .header("Authorization", "Bearer acme-key")
                                   .build(),
                               HttpResponse.BodyHandlers.ofString())
                           .body());
@@ -114,7 +117,7 @@ class MonitorServerIT {
         assertThat(psi.get("sample_size").asLong()).isEqualTo(40);
         String metrics =
             http.send(
-                    HttpRequest.newBuilder(URI.create(monitor.uri() + "/metrics")).build(),
+                    HttpRequest.newBuilder(monitor.metricsUri()).build(),
                     HttpResponse.BodyHandlers.ofString())
                 .body();
         assertThat(metrics)
@@ -143,6 +146,7 @@ class MonitorServerIT {
                 .readTree(
                     http.send(
                             HttpRequest.newBuilder(URI.create(monitor.uri() + "/v1/dashboard"))
+                                .header("Authorization", "Bearer acme-key")
                                 .build(),
                             HttpResponse.BodyHandlers.ofString())
                         .body());
@@ -155,6 +159,27 @@ class MonitorServerIT {
         assertThat(scores.at("/arms/champion/version").asLong()).isEqualTo(1);
         assertThat(scores.at("/arms/champion/n").asInt()).isEqualTo(41);
         assertThat(scores.at("/arms/champion/mean").asDouble()).isEqualTo(2.5);
+        assertThat(dashboard.get("viewer").asText()).isEqualTo("acme");
+
+        // Reads are scoped: another tenant's key sees none of acme's figures, names or scores;
+        // an operator's key sees every tenant; no key is a 401 naming the header.
+        for (String path : List.of("/v1/dashboard", "/v1/alerts", "/v1/drift")) {
+          var other = get(http, monitor.uri() + path, "other-key");
+          assertThat(other.statusCode()).isEqualTo(200);
+          assertThat(other.body()).as(path).doesNotContain("acme", "score_psi");
+          assertThat(get(http, monitor.uri() + path, "ops-key").body()).as(path).contains("acme");
+          var anonymous = get(http, monitor.uri() + path, null);
+          assertThat(anonymous.statusCode()).isEqualTo(401);
+          assertThat(JsonForm.mapper().readTree(anonymous.body()).get("field").asText())
+              .isEqualTo("Authorization");
+        }
+        // Liveness stays open and names no tenant; the meters are not on the API's port.
+        var health = get(http, monitor.uri() + "/healthz", null);
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.body()).doesNotContain("acme");
+        assertThat(get(http, monitor.uri() + "/metrics", "ops-key").statusCode()).isEqualTo(404);
+        assertThat(monitor.metricsUri().getPort()).isNotEqualTo(monitor.port());
+
         // What no route takes is answered as JSON naming the error, as ingest and the scorer do.
         var missing =
             http.send(
@@ -174,5 +199,14 @@ class MonitorServerIT {
             .isEqualTo("method_not_allowed");
       }
     }
+  }
+
+  private static HttpResponse<String> get(HttpClient http, String uri, String key)
+      throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(uri));
+    if (key != null) {
+      request.header("Authorization", "Bearer " + key);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -3,6 +3,7 @@ package io.prefstream.scorer;
 import static io.prefstream.scorer.ScorerOptions.*;
 
 import io.prefstream.config.Settings;
+import io.prefstream.http.HttpListener;
 import io.prefstream.model.ModelOptions;
 import io.prefstream.scorer.rollout.RolloutPolicy;
 import java.time.Duration;
@@ -13,8 +14,7 @@ import java.util.Map;
  *
  * @param bootstrapServers Kafka bootstrap servers
  * @param topicPrefix prefix of every prefstream topic
- * @param host interface the HTTP server binds
- * @param port HTTP port, 0 for any free one
+ * @param listener the API's interface, port and TLS, and the /metrics listener
  * @param httpThreads most HTTP worker threads
  * @param modelName model served when a request names none
  * @param sharedModel tenant whose models every tenant is served, or empty
@@ -35,8 +35,7 @@ import java.util.Map;
 public record ScorerConfig(
     String bootstrapServers,
     String topicPrefix,
-    String host,
-    int port,
+    HttpListener listener,
     int httpThreads,
     String modelName,
     String sharedModel,
@@ -69,8 +68,7 @@ public record ScorerConfig(
     return new ScorerConfig(
         s.get(BOOTSTRAP_SERVERS),
         s.get(TOPIC_PREFIX),
-        s.get(HOST),
-        s.get(PORT),
+        LISTENER.read(s),
         s.get(HTTP_THREADS),
         s.get(MODEL_NAME),
         s.get(SHARED_MODEL),
@@ -99,5 +97,15 @@ public record ScorerConfig(
   /** The tenant whose models serve {@code tenant}. */
   public String modelTenant(String tenant) {
     return sharedModel.isEmpty() ? tenant : sharedModel;
+  }
+
+  /** Interface the API binds. */
+  public String host() {
+    return listener.host();
+  }
+
+  /** The API's port, 0 for a free one. */
+  public int port() {
+    return listener.port();
   }
 }

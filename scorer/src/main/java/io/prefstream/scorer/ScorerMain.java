@@ -2,7 +2,7 @@ package io.prefstream.scorer;
 
 import io.prefstream.config.KafkaConnection;
 import io.prefstream.config.Settings;
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.model.Devices;
 import io.prefstream.service.ServiceException;
 import io.prefstream.service.Services;

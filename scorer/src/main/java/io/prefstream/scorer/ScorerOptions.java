@@ -7,6 +7,7 @@ import static io.prefstream.config.ConfigOption.stringOption;
 
 import io.prefstream.config.ConfigOption;
 import io.prefstream.config.KafkaOptions;
+import io.prefstream.http.ListenerOptions;
 import io.prefstream.model.ModelOptions;
 import java.time.Duration;
 import java.util.List;
@@ -22,10 +23,12 @@ public final class ScorerOptions {
   public static final ConfigOption<String> BOOTSTRAP_SERVERS =
       KafkaOptions.bootstrapServers("scorer");
   public static final ConfigOption<String> TOPIC_PREFIX = KafkaOptions.topicPrefix("scorer");
-  public static final ConfigOption<String> HOST =
-      stringOption("scorer.host", "0.0.0.0", "Interface the HTTP server binds.");
-  public static final ConfigOption<Integer> PORT =
-      intOption("scorer.port", 8081, 0, 65535, "HTTP port; 0 picks a free one.");
+
+  /** The API's listener: host, port, TLS keystore, and the separate /metrics listener. */
+  public static final ListenerOptions LISTENER = new ListenerOptions("scorer", 8081);
+
+  public static final ConfigOption<String> HOST = LISTENER.host();
+  public static final ConfigOption<Integer> PORT = LISTENER.port();
   public static final ConfigOption<Integer> HTTP_THREADS =
       intOption("scorer.http-threads", 32, 4, 1024, "Most HTTP worker threads.");
   public static final ConfigOption<String> MODEL_NAME =
@@ -135,29 +138,28 @@ public final class ScorerOptions {
               + " Kafka consumer group); 0: it only serves.");
 
   public static final List<ConfigOption<?>> ALL =
-      List.of(
-          BOOTSTRAP_SERVERS,
-          TOPIC_PREFIX,
-          HOST,
-          PORT,
-          HTTP_THREADS,
-          MODEL_NAME,
-          SHARED_MODEL,
-          MAX_RESPONSES,
-          MAX_CHARS,
-          MAX_BATCH,
-          QUEUE_CAPACITY,
-          WORKERS,
-          SCORE_SAMPLE,
-          REQUEST_TIMEOUT,
-          ROLLOUT_STEPS,
-          ROLLOUT_MIN_PAIRS,
-          ROLLOUT_MAX_PAIRS,
-          ROLLOUT_TOLERANCE,
-          ROLLOUT_ALPHA,
-          ROLLOUT_MIN_SPREAD,
-          ROLLOUT_MAX_PSI,
-          ROLLOUT_CONTROLLER);
+      LISTENER.and(
+          List.of(
+              BOOTSTRAP_SERVERS,
+              TOPIC_PREFIX,
+              HTTP_THREADS,
+              MODEL_NAME,
+              SHARED_MODEL,
+              MAX_RESPONSES,
+              MAX_CHARS,
+              MAX_BATCH,
+              QUEUE_CAPACITY,
+              WORKERS,
+              SCORE_SAMPLE,
+              REQUEST_TIMEOUT,
+              ROLLOUT_STEPS,
+              ROLLOUT_MIN_PAIRS,
+              ROLLOUT_MAX_PAIRS,
+              ROLLOUT_TOLERANCE,
+              ROLLOUT_ALPHA,
+              ROLLOUT_MIN_SPREAD,
+              ROLLOUT_MAX_PSI,
+              ROLLOUT_CONTROLLER));
 
   /**
    * Every key a scorer reads: its own and the process keys of the models it runs ({@code

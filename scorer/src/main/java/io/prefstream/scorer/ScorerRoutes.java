@@ -9,12 +9,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.avro.Arm;
 import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.RolloutState;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.http.BearerAuth;
 import io.prefstream.http.Bodies;
+import io.prefstream.http.Caller;
+import io.prefstream.http.Dependencies;
 import io.prefstream.http.HttpErrors;
-import io.prefstream.http.PrometheusText;
 import io.prefstream.http.RequestError;
-import io.prefstream.ingest.ApiKeys;
 import io.prefstream.model.Candidate;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.scorer.rollout.RolloutController;
@@ -45,6 +46,7 @@ final class ScorerRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(ScorerRoutes.class);
   private static final JsonForm<RolloutState> ROLLOUT_JSON = JsonForm.of(RolloutState.class);
 
+  private final Dependencies dependencies = new Dependencies();
   private final ScorerConfig config;
   private final ApiKeys keys;
   private final Serving serving;
@@ -73,13 +75,17 @@ final class ScorerRoutes {
     this.registry = registry;
   }
 
+  /** What {@code /healthz} also rests on (see {@link ScorerServer#dependsOn}). */
+  Dependencies dependencies() {
+    return dependencies;
+  }
+
   /** Adds the routes and the error answers to a server's configuration. */
   void install(JavalinConfig cfg) {
     cfg.routes.post("/v1/score", ctx -> handle(ctx, "score", false));
     cfg.routes.post("/v1/rank", ctx -> handle(ctx, "rank", true));
     cfg.routes.get("/v1/models", this::models);
     cfg.routes.get("/healthz", this::health);
-    cfg.routes.get("/metrics", PrometheusText.handler(registry::scrape));
     HttpErrors.install(cfg, "scorer", LOG);
   }
 
@@ -264,7 +270,15 @@ final class ScorerRoutes {
     } else if (follower.rollout(key) == null) {
       why = "no version has been promoted yet (the rollout controller decides)";
     } else {
-      why = "the champion is loading or was refused: " + serving.refused();
+      String prefix = key + "/v";
+      why =
+          "the champion is loading or was refused: "
+              + new TreeMap<>(
+                  serving.refused().entrySet().stream()
+                      .filter(e -> e.getKey().startsWith(prefix))
+                      .collect(
+                          java.util.stream.Collectors.toMap(
+                              Map.Entry::getKey, Map.Entry::getValue)));
     }
     return new RequestError(
         versions.isEmpty() && follower.caughtUp() ? 404 : 503,
@@ -291,37 +305,60 @@ final class ScorerRoutes {
   }
 
   private String tenantOf(String authorization) {
-    return BearerAuth.tenantOf(authorization, keys::tenantOf);
+    return BearerAuth.tenantOf(authorization, keys);
   }
 
+  /**
+   * {@code GET /v1/models}: the caller's models (a tenant's key: its own, or the shared tenant's it
+   * is served; an operator's: every tenant's), each with its rollout, the versions served now and
+   * the versions refused with why.
+   */
   private void models(Context ctx) {
-    String tenant;
+    Caller caller;
     try {
-      tenant = tenantOf(BearerAuth.header(ctx));
+      caller = BearerAuth.callerOf(BearerAuth.header(ctx), keys);
     } catch (RequestError e) {
       HttpErrors.answer(ctx, e);
       return;
     }
-    String modelTenant = config.modelTenant(tenant);
+    String modelTenant = caller.operator() ? null : config.modelTenant(caller.tenant());
     ObjectNode body = JsonForm.mapper().createObjectNode();
-    body.put("tenant", tenant);
+    body.put("tenant", caller.operator() ? null : caller.tenant());
     ArrayNode list = body.putArray("models");
     Map<String, Object> keysSeen = new TreeMap<>();
     for (String key : follower.models()) {
       keysSeen.put(key, null);
     }
     follower.rollouts().keySet().forEach(k -> keysSeen.put(k, null));
+    Map<String, String> refused = serving.refused();
     for (String key : keysSeen.keySet()) {
-      if (!key.startsWith(modelTenant + "/")) {
+      if (modelTenant != null && !key.startsWith(modelTenant + "/")) {
         continue;
       }
       ObjectNode m = list.addObject();
-      m.put("model", key.substring(modelTenant.length() + 1));
+      if (caller.operator()) {
+        m.put("tenant", key.substring(0, key.indexOf('/')));
+      }
+      m.put("model", key.substring(key.indexOf('/') + 1));
       RolloutState state = follower.rollout(key);
       Serving.Route route = serving.route(key);
       var versions = follower.checkpoints(key);
       m.put("versions", versions.size());
       m.put("latest_version", versions.isEmpty() ? 0 : versions.lastKey());
+      ObjectNode served = m.putObject("serving");
+      served.put(
+          "champion",
+          route == null || route.champion() == null ? null : route.champion().version());
+      served.put(
+          "candidate",
+          route == null || route.candidate() == null ? null : route.candidate().version());
+      ObjectNode refusals = m.putObject("refused");
+      refused.forEach(
+          (version, why) -> {
+            if (version.startsWith(key + "/v")) {
+              refusals.put(version.substring(key.length() + 1), why);
+            }
+          });
       if (state == null) {
         m.put("phase", "NONE");
         continue;
@@ -360,23 +397,49 @@ final class ScorerRoutes {
     return v;
   }
 
+  /**
+   * {@code GET /healthz}, open to probes and naming no tenant: ready (200) once the registries are
+   * read and every promoted champion is being served or was refused (a refused one leaves its
+   * tenant on the previous champion, or without one, which {@code /v1/models} tells the tenant);
+   * 503 while any champion is still loading, so a replica takes traffic only when it can answer.
+   */
   private void health(Context ctx) {
     ObjectNode body = JsonForm.mapper().createObjectNode();
     boolean ready = follower.caughtUp();
     String problem = follower.problem();
-    boolean ok = ready && problem == null;
-    body.put("status", ok ? "ok" : ready ? "degraded" : "starting");
-    body.put("registry", problem == null ? (ready ? "ok" : "reading") : problem);
-    ObjectNode served = body.putObject("serving");
-    for (var e : new TreeMap<>(serving.routes()).entrySet()) {
-      Serving.Route r = e.getValue();
-      ObjectNode m = served.putObject(e.getKey());
-      m.put("champion", r.champion() == null ? null : r.champion().version());
-      m.put("candidate", r.candidate() == null ? null : r.candidate().version());
-      m.put("phase", r.state().getPhase().name());
-      m.put("candidate_weight", r.candidateWeight());
+    int serving = 0;
+    int loading = 0;
+    int refusedChampions = 0;
+    int unpromoted = 0;
+    Map<String, String> refused = this.serving.refused();
+    for (String key : follower.rollouts().keySet()) {
+      RolloutState state = follower.rollout(key);
+      Long champion = state == null ? null : state.getChampionVersion();
+      Serving.Route route = this.serving.route(key);
+      if (champion == null) {
+        unpromoted++;
+      } else if (route != null && route.champion() != null) {
+        serving++;
+      } else if (refused.containsKey(key + "/v" + champion)) {
+        refusedChampions++;
+      } else {
+        loading++;
+      }
     }
-    body.putPOJO("refused", new TreeMap<>(serving.refused()));
+    boolean dependenciesOk = dependencies.report(body);
+    boolean ok = ready && problem == null && loading == 0 && dependenciesOk;
+    body.put(
+        "status",
+        !ready
+            ? "starting"
+            : problem != null || !dependenciesOk ? "degraded" : loading > 0 ? "loading" : "ok");
+    body.put("registry", problem == null ? (ready ? "ok" : "reading") : problem);
+    ObjectNode champions = body.putObject("champions");
+    champions.put("serving", serving);
+    champions.put("loading", loading);
+    champions.put("refused", refusedChampions);
+    champions.put("not_yet_promoted", unpromoted);
+    body.put("versions_refused", refused.size());
     if (controller != null) {
       body.put("controller", controller.active() ? "active" : "standby");
     }

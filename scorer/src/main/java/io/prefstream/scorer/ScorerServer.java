@@ -8,7 +8,8 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
+import io.prefstream.http.MetricsEndpoint;
 import io.prefstream.schemas.Topics;
 import io.prefstream.scorer.rollout.RolloutController;
 import io.prefstream.service.Service;
@@ -45,6 +46,8 @@ public final class ScorerServer implements Service {
   private final ScorerConfig config;
   private final ApiKeys keys;
   private final Topics topics;
+  private MetricsEndpoint metrics;
+  private ScorerRoutes routes;
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private Registry follower;
@@ -74,13 +77,23 @@ public final class ScorerServer implements Service {
         daemon(controller, "rollout-controller");
       }
       registerMeters();
-      app = createApp().start(config.host(), config.port());
+      app = config.listener().start(createApp());
+      metrics = MetricsEndpoint.start("scorer", config.listener(), registry::scrape);
       LOG.info("scorer listening on port {} for tenants {}", port(), keys.tenants());
       return this;
     } catch (RuntimeException e) {
       close();
       throw e;
     }
+  }
+
+  /**
+   * Makes {@code /healthz} answer 503 naming {@code problem}'s answer while it is not null: for a
+   * service of the local stack that must not look healthy while the pipeline it is part of has
+   * stopped.
+   */
+  public void dependsOn(String name, java.util.function.Supplier<String> problem) {
+    routes.dependencies().add(name, problem);
   }
 
   /** Waits until the registries have been read, so routing reflects every rollout decision. */
@@ -94,11 +107,16 @@ public final class ScorerServer implements Service {
 
   @Override
   public String ready() {
-    return "uri=" + uri();
+    return "uri=" + uri() + " metrics=" + metricsUri();
   }
 
   public URI uri() {
-    return URI.create("http://localhost:" + port());
+    return config.listener().uri(port());
+  }
+
+  /** Where its meters are: {@code /metrics} on a listener of its own. */
+  public URI metricsUri() {
+    return metrics.uri();
   }
 
   public PrometheusMeterRegistry registry() {
@@ -126,6 +144,9 @@ public final class ScorerServer implements Service {
     closed = true;
     if (app != null) {
       app.stop();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
     if (controller != null) {
       controller.stop();
@@ -157,8 +178,9 @@ public final class ScorerServer implements Service {
           cfg.startup.showJavalinBanner = false;
           cfg.startup.showOldJavalinVersionWarning = false;
           cfg.jetty.threadPool = pool;
-          new ScorerRoutes(config, keys, serving, follower, sampler, controller, registry)
-              .install(cfg);
+          config.listener().configure(cfg);
+          routes = new ScorerRoutes(config, keys, serving, follower, sampler, controller, registry);
+          routes.install(cfg);
         });
   }
 

@@ -9,7 +9,7 @@ import io.prefstream.avro.RolloutDecision;
 import io.prefstream.avro.RolloutPhase;
 import io.prefstream.avro.RolloutState;
 import io.prefstream.config.Settings;
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
@@ -93,7 +93,7 @@ class ScorerIT {
     ScorerServer server =
         new ScorerServer(
                 ScorerConfig.from(Settings.of(s)),
-                ApiKeys.parse(TENANT + "=" + KEY + ",other=other-key", "test"))
+                ApiKeys.parse(TENANT + "=" + KEY + ",other=other-key,*=ops-key", "test"))
             .start();
     closing.add(server);
     assertThat(server.awaitReady(Duration.ofSeconds(30))).isTrue();
@@ -223,6 +223,23 @@ class ScorerIT {
     assertThat(rolledBack.getPhase()).isEqualTo(RolloutPhase.IDLE);
     JsonNode models = json(get(s, "/v1/models", KEY));
     assertThat(models.at("/models/0/champion/version").asLong()).isEqualTo(2);
+    assertThat(models.at("/models/0/serving/champion").asLong()).isEqualTo(2);
+    // Another tenant's key sees nothing of acme's; an operator's sees every tenant, named;
+    // liveness is open and names no tenant.
+    JsonNode others = json(get(s, "/v1/models", "other-key"));
+    assertThat(others.get("models")).isEmpty();
+    assertThat(others.toString()).doesNotContain(TENANT);
+    JsonNode everyone = json(get(s, "/v1/models", "ops-key"));
+    assertThat(everyone.at("/models/0/tenant").asText()).isEqualTo(TENANT);
+    assertThat(everyone.at("/models/0/champion/version").asLong()).isEqualTo(2);
+    var health = get(s, "/healthz", null);
+    assertThat(health.statusCode()).isEqualTo(200);
+    assertThat(health.body()).doesNotContain(TENANT);
+    assertThat(json(health).at("/champions/serving").asInt()).isEqualTo(1);
+    assertThat(get(s, "/metrics", "ops-key").statusCode()).isEqualTo(404);
+    // An operator's key reads but cannot score as a tenant.
+    var operatorScore = post(s, "/v1/score", "ops-key", scoreBody("u", "a", "b"));
+    assertThat(operatorScore.statusCode()).isEqualTo(403);
     // Served scores were sampled to prefstream.scores (score-sample 1 here).
     List<io.prefstream.avro.ScoreRecord> records = scoreRecords();
     assertThat(records).isNotEmpty();
@@ -256,7 +273,7 @@ class ScorerIT {
     RolloutState tampered = await(s, st -> Rollback.of(st, 4), false);
     assertThat(last(tampered).getReason()).startsWith("refused: ").contains("SHA-256");
     assertThat(s.serving().refused()).containsKey(Registry.key(TENANT, MODEL) + "/v4");
-    assertThat(get(s, "/metrics", null).body())
+    assertThat(metrics(s))
         .contains("prefstream_scorer_checkpoints_refused_total{reason=\"digest\"}");
     assertThat(tampered.getChampionVersion()).isEqualTo(1L);
     JsonNode served = json(post(s, "/v1/score", KEY, scoreBody("u", "Use reversed(xs).")));
@@ -468,7 +485,7 @@ class ScorerIT {
         "{\"prompt\":\"How do I reverse a list?\",\"responses\":[\"a\",\"Use reversed(xs).\",\"b c\"]}";
     JsonNode ranked = json(post(s, "/v1/rank", KEY, ranking));
     assertThat(ranked.toString()).contains("Use reversed(xs).");
-    String metrics = get(s, "/metrics", null).body();
+    String metrics = metrics(s);
     assertThat(metrics)
         .contains("prefstream_scorer_checkpoint_load_seconds_count{model_type=\"encoder\"")
         .contains("prefstream_scorer_checkpoint_bytes_sum{model_type=\"encoder\"");
@@ -514,7 +531,7 @@ class ScorerIT {
     assertThat(statuses.get(200)).isPositive();
     assertThat(statuses.get(429)).isPositive();
     assertThat(retryAfter.get()).isEqualTo(1);
-    assertThat(get(s, "/metrics", null).body()).contains("prefstream_scorer_overloaded_total");
+    assertThat(metrics(s)).contains("prefstream_scorer_overloaded_total");
   }
 
   /** The sampled score records, once the first has arrived (within 10 s). */
@@ -547,6 +564,14 @@ class ScorerIT {
       b.header("Authorization", "Bearer " + key);
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The scorer's meters, from its own /metrics listener. */
+  private String metrics(ScorerServer s) throws Exception {
+    return http.send(
+            HttpRequest.newBuilder(s.metricsUri()).GET().build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   private void awaitAnnounced(ScorerServer s, long version) throws InterruptedException {

@@ -2,7 +2,7 @@ package io.prefstream.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.ingest.FeedbackClient;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.ingest.IngestServer;

@@ -7,6 +7,7 @@ import io.prefstream.service.Service;
 import io.prefstream.service.ServiceException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,6 +46,36 @@ public final class LocalPairBuilder implements Service {
     this.topics = topics;
     this.job = job;
     this.recoveredFrom = recoveredFrom;
+    onUnexpectedEnd(reason -> ended = reason);
+  }
+
+  private volatile String ended;
+  private URI restUri;
+
+  /**
+   * The local Flink cluster's REST endpoint and web UI (no authentication: on {@code
+   * pairs.local-rest-address}, loopback by default), when its port is known.
+   */
+  public Optional<URI> restUri() {
+    return Optional.ofNullable(restUri);
+  }
+
+  private static int freePort(String address) {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(address))) {
+      return s.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new ServiceException(
+          "pair builder: cannot listen on pairs.local-rest-address " + address + ": " + e, e);
+    }
+  }
+
+  /**
+   * Null while the job runs (or was stopped by {@link #close}); else why it ended on its own: it
+   * failed beyond its restart strategy, or was cancelled from outside.
+   */
+  public String problem() {
+    return ended;
   }
 
   /**
@@ -57,14 +88,19 @@ public final class LocalPairBuilder implements Service {
    */
   public static LocalPairBuilder start(Settings settings) {
     Path stateDir;
+    String restAddress;
     try {
       stateDir = Path.of(settings.get(PairBuilderOptions.LOCAL_STATE_DIR));
+      restAddress = settings.get(PairBuilderOptions.LOCAL_REST_ADDRESS);
     } catch (IllegalArgumentException e) {
       throw new ServiceException("pair builder: " + e.getMessage(), e);
     }
     Map<String, String> local = new HashMap<>(LocalFlinkMetrics.configure());
-    // Flink's REST endpoint on a free port: 8081 is the scorer's.
-    local.put("flink.rest.bind-port", "0");
+    // Flink's REST endpoint on a free port (8081 is the scorer's), picked here so it can be told.
+    local.put("flink.rest.bind-port", Integer.toString(freePort(restAddress)));
+    // ... on this machine only unless asked: it takes no credentials and can cancel the job.
+    local.put("flink.rest.bind-address", restAddress);
+    local.put("flink.rest.address", restAddress);
     // One task slot's worth of work: the broker, ingest and the rest share these cores.
     local.put(PairBuilderOptions.PARALLELISM.key(), "1");
     String recoveredFrom = null;
@@ -91,8 +127,16 @@ public final class LocalPairBuilder implements Service {
           StreamExecutionEnvironment.getExecutionEnvironment(
               PairBuilderJob.flinkConfiguration(config));
       JobClient job = PairBuilderJob.kafka(config).executeAsync(env);
-      return new LocalPairBuilder(
-          config, Topics.withPrefix(config.topicPrefix()), job, recoveredFrom);
+      LocalPairBuilder started =
+          new LocalPairBuilder(config, Topics.withPrefix(config.topicPrefix()), job, recoveredFrom);
+      String port = config.flink().get("rest.bind-port");
+      String address = config.flink().getOrDefault("rest.bind-address", restAddress);
+      if (port != null && port.matches("\\d+")) {
+        started.restUri =
+            URI.create(
+                "http://" + (address.equals("0.0.0.0") ? "localhost" : address) + ":" + port + "/");
+      }
+      return started;
     } catch (Exception e) {
       throw new ServiceException(
           "pair builder could not start on the local Flink cluster: " + e, e);
@@ -170,6 +214,9 @@ public final class LocalPairBuilder implements Service {
     String prefix =
         ".KafkaSourceReader.topic." + topics.feedback().name().replace('.', '_') + ".partition.";
     while (System.nanoTime() < deadline) {
+      if (ended != null) {
+        return false; // it will read nothing more
+      }
       boolean caughtUp =
           ends.entrySet().stream()
               .allMatch(

@@ -168,6 +168,14 @@ public final class PairBuilderOptions {
               + " pair-builder, the local stack) keeps its Flink checkpoints; a restart over it"
               + " resumes from the newest. A job submitted to a Flink cluster ignores it.");
 
+  public static final ConfigOption<String> LOCAL_REST_ADDRESS =
+      stringOption(
+          "pairs.local-rest-address",
+          "127.0.0.1",
+          "Interface of the REST endpoint of the Flink MiniCluster the job runs on in its own"
+              + " process (as pairs.local-state-dir): it has no authentication and can cancel the"
+              + " job, so this machine only by default.");
+
   public static final List<ConfigOption<?>> ALL =
       List.of(
           MAX_OUT_OF_ORDERNESS,
@@ -202,7 +210,8 @@ public final class PairBuilderOptions {
           CHECKPOINT_INTERVAL,
           TRANSACTION_TIMEOUT,
           PARALLELISM,
-          LOCAL_STATE_DIR);
+          LOCAL_STATE_DIR,
+          LOCAL_REST_ADDRESS);
 
   private PairBuilderOptions() {}
 

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.http.HttpErrors;
+import io.prefstream.http.HttpListener;
 import io.prefstream.http.PrometheusText;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.service.ServiceException;
@@ -28,16 +29,19 @@ public final class TrainerEndpoint implements AutoCloseable {
 
   private final Javalin app;
 
-  private TrainerEndpoint(Javalin app) {
+  private final String host;
+
+  private TrainerEndpoint(Javalin app, String host) {
     this.app = app;
+    this.host = host;
   }
 
   /**
    * Serves {@code trainer}'s meters from {@code registry} (JVM and process meters are added) on
-   * {@code port}, 0 for a free one.
+   * {@code host}:{@code port}, 0 for a free one.
    */
   public static TrainerEndpoint start(
-      int port, PrometheusMeterRegistry registry, TrainerService trainer) {
+      String host, int port, PrometheusMeterRegistry registry, TrainerService trainer) {
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -59,13 +63,18 @@ public final class TrainerEndpoint implements AutoCloseable {
               HttpErrors.install(cfg, "trainer", LOG);
             });
     try {
-      app.start(port);
+      app.start(host, port);
     } catch (RuntimeException e) {
       throw new ServiceException(
-          "the trainer's metrics endpoint could not start on port " + port + ": " + e.getMessage(),
+          "the trainer's metrics endpoint could not start on "
+              + host
+              + ":"
+              + port
+              + ": "
+              + e.getMessage(),
           e);
     }
-    return new TrainerEndpoint(app);
+    return new TrainerEndpoint(app, host);
   }
 
   private static ObjectNode health(TrainerService trainer, boolean running) {
@@ -82,7 +91,7 @@ public final class TrainerEndpoint implements AutoCloseable {
   }
 
   public URI uri() {
-    return URI.create("http://localhost:" + app.port());
+    return HttpListener.uri("http", host, app.port());
   }
 
   @Override

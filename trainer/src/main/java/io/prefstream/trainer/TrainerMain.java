@@ -38,9 +38,11 @@ public final class TrainerMain {
   public static Service start(Settings settings, Consumer<String> onUnexpectedEnd) {
     TrainerConfig config;
     int port;
+    String host;
     try {
       config = TrainerConfig.from(settings);
       port = settings.get(TrainerOptions.PORT);
+      host = settings.get(TrainerOptions.HOST);
     } catch (IllegalArgumentException e) {
       throw new ServiceException(e.getMessage(), e);
     }
@@ -49,7 +51,7 @@ public final class TrainerMain {
     trainer.onUnexpectedEnd(onUnexpectedEnd);
     TrainerEndpoint endpoint;
     try {
-      endpoint = TrainerEndpoint.start(port, registry, trainer);
+      endpoint = TrainerEndpoint.start(host, port, registry, trainer);
     } catch (ServiceException e) {
       trainer.close();
       throw e;

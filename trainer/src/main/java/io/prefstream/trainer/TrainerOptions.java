@@ -30,6 +30,12 @@ public final class TrainerOptions {
           "trainer.store",
           "checkpoints",
           "Directory of the checkpoint store (relative paths resolve against the working directory).");
+  public static final ConfigOption<String> HOST =
+      stringOption(
+          "trainer.host",
+          "0.0.0.0",
+          "Interface of the trainer's /metrics and /healthz (its meters name every tenant: keep"
+              + " it from tenants).");
   public static final ConfigOption<Integer> PORT =
       intOption(
           "trainer.port",
@@ -194,6 +200,7 @@ public final class TrainerOptions {
           BOOTSTRAP_SERVERS,
           TOPIC_PREFIX,
           STORE,
+          HOST,
           PORT,
           MODEL_NAME,
           TENANTS,

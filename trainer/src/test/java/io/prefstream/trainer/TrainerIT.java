@@ -521,7 +521,7 @@ class TrainerIT {
             TrainerService.start(
                 TrainerConfig.from(settings(topics, dir.resolve("endpoint-store"))),
                 new TrainerMetrics(registry));
-        TrainerEndpoint endpoint = TrainerEndpoint.start(0, registry, trainer)) {
+        TrainerEndpoint endpoint = TrainerEndpoint.start("127.0.0.1", 0, registry, trainer)) {
       assertThat(trainer.awaitTrained("demo", trainCount(pairs, "demo"), Duration.ofMinutes(2)))
           .isTrue();
       var http = java.net.http.HttpClient.newHttpClient();

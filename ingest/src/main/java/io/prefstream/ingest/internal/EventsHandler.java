@@ -1,8 +1,8 @@
 package io.prefstream.ingest.internal;
 
+import io.prefstream.http.ApiKeys;
 import io.prefstream.http.BearerAuth;
 import io.prefstream.http.RequestError;
-import io.prefstream.ingest.ApiKeys;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.schemas.EventRules;
 import io.prefstream.schemas.Topics;
@@ -75,7 +75,7 @@ public final class EventsHandler {
       long contentLength,
       InputStream body)
       throws InterruptedException {
-    String tenant = BearerAuth.tenantOf(authorization, keys::tenantOf);
+    String tenant = BearerAuth.tenantOf(authorization, keys);
     if (!ready.getAsBoolean()) {
       throw new RequestError(
           503, "starting", null, "ingest is reading its idempotency window", retryAfter);

@@ -1,7 +1,7 @@
 package io.prefstream.launcher.bench;
 
 import io.prefstream.config.Settings;
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.ingest.EventStatus;
 import io.prefstream.ingest.FeedbackClient;
 import io.prefstream.ingest.IngestServer;

@@ -2,7 +2,7 @@ package io.prefstream.launcher.bench;
 
 import io.prefstream.avro.FeedbackEvent;
 import io.prefstream.config.Settings;
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.ingest.IngestServer;
 import io.prefstream.launcher.UserError;

@@ -5,7 +5,7 @@ import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.Exposure;
 import io.prefstream.avro.PreferencePair;
 import io.prefstream.config.Settings;
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.launcher.KafkaClients;
 import io.prefstream.launcher.UserError;
 import io.prefstream.local.LocalKafka;

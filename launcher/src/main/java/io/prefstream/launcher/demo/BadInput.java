@@ -1,6 +1,6 @@
 package io.prefstream.launcher.demo;
 
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -126,7 +126,7 @@ public final class DemoCommand implements Runnable {
             ingestPort,
             scorerPort,
             monitorPort);
-    DemoRun.Result result = new DemoRun(plan, out).run(local::startKafka);
+    DemoRun.Result result = new DemoRun(plan, out).run(local::startKafka, local::applyTo);
     String json = result.summary().toJson();
     out.println(json);
     out.flush();

@@ -2,7 +2,7 @@ package io.prefstream.launcher.demo;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.avro.Exposure;
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.simulator.SimulatedEvent;
 import io.prefstream.simulator.Simulator;

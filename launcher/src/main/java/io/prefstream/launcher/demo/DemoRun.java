@@ -1,6 +1,7 @@
 package io.prefstream.launcher.demo;
 
 import io.prefstream.avro.AlertLevel;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.ingest.EventResult;
 import io.prefstream.ingest.EventStatus;
 import io.prefstream.ingest.FeedbackClient;
@@ -63,7 +64,9 @@ final class DemoRun {
   }
 
   /** Runs the demo on the broker {@code kafka} starts (once the plan's dataset is read). */
-  Result run(Supplier<LocalKafka> startKafka) {
+  Result run(
+      Supplier<LocalKafka> startKafka,
+      java.util.function.UnaryOperator<LocalStack.Builder> listeners) {
     long started = System.nanoTime();
     SimulatorConfig users = plan.users();
     DatasetReplay replayed =
@@ -73,7 +76,7 @@ final class DemoRun {
                 plan.dataset(),
                 users.tenant(),
                 plan.untilStopped() ? Integer.MAX_VALUE : plan.events());
-    try (LocalStack stack = plan.stack(startKafka.get(), out).start()) {
+    try (LocalStack stack = listeners.apply(plan.stack(startKafka.get(), out)).start()) {
       announce(stack);
       TrainerService trainer = stack.trainer();
       String tenant = users.tenant();
@@ -129,8 +132,11 @@ final class DemoRun {
                   sent.report().accepted() - reconciled.distinctEvents(),
                   reconciled.trainPairs() - trained.pairsTrained()),
               Math.round((System.nanoTime() - started) / 1e9 * 100) / 100.0);
-      return new Result(
-          summary, failure(summary, sent.report().validRejected(), sent.report().unanswered()));
+      Optional<String> failed =
+          stack.problem() != null
+              ? Optional.of("the pipeline stopped: " + stack.problem())
+              : failure(summary, sent.report().validRejected(), sent.report().unanswered());
+      return new Result(summary, failed);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UserError("interrupted", e);
@@ -154,7 +160,14 @@ final class DemoRun {
             + stack.trainer().store());
     out.println("prefstream demo: scorer API at " + stack.scorer().uri());
     out.println("prefstream demo: drift monitor at " + stack.monitor().uri() + "/v1/drift");
-    out.println("prefstream demo: dashboard at " + stack.monitor().uri() + "/");
+    // The built-in demo key is no secret: the address carries it (in the fragment, which the
+    // browser never sends). With keys of one's own, the page asks for one.
+    boolean demoKey = ApiKeys.fromEnvironment(System.getenv()).isLocalDefault();
+    out.println(
+        "prefstream demo: dashboard at "
+            + stack.monitor().uri()
+            + "/"
+            + (demoKey ? "#key=" + ApiKeys.DEMO_KEY : ""));
   }
 
   /** The poisoned-checkpoint scenario, started: it publishes once a champion serves. */
@@ -203,9 +216,11 @@ final class DemoRun {
             .readCommitted(kafka.topics().feedback(), event -> distinct.add(event.getEventId()));
     if (!pairBuilder.awaitCaughtUp(Duration.ofMinutes(2))) {
       throw new UserError(
-          "demo: the pair builder did not read every event within 2 minutes (job "
-              + pairBuilder.status()
-              + ")");
+          pairBuilder.problem() != null
+              ? "demo: " + pairBuilder.problem() + "; pairs were not built"
+              : "demo: the pair builder did not read every event within 2 minutes (job "
+                  + pairBuilder.status()
+                  + ")");
     }
     pairBuilder.drain(kafka.dataDir().resolve("flink-savepoints"));
     PairCounts pairs = PairCounts.read(kafka.bootstrapServers(), kafka.topics());

@@ -3,7 +3,7 @@ package io.prefstream.launcher.stack;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.config.Settings;
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.ingest.IngestMain;
 import io.prefstream.ingest.IngestServer;
 import io.prefstream.local.LocalKafka;
@@ -77,6 +77,49 @@ public final class LocalStack implements AutoCloseable {
     return monitor;
   }
 
+  /**
+   * Null while the pipeline runs; else why it does not: the pair builder's job or the trainer ended
+   * on its own. Every service's {@code /healthz} says so too (503).
+   */
+  public String problem() {
+    if (pairBuilder != null && pairBuilder.problem() != null) {
+      return pairBuilder.problem();
+    }
+    return trainerEnded.get();
+  }
+
+  private final java.util.concurrent.atomic.AtomicReference<String> trainerEnded =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  /** Makes every HTTP service's health rest on the pair builder and the trainer beside it. */
+  private void watchPipeline() {
+    if (trainer != null) {
+      trainer.onUnexpectedEnd(trainerEnded::set);
+    }
+    java.util.function.Supplier<String> pairs =
+        pairBuilder == null ? null : () -> pairBuilder.problem();
+    java.util.function.Supplier<String> training = trainer == null ? null : trainerEnded::get;
+    java.util.List<java.util.function.BiConsumer<String, java.util.function.Supplier<String>>>
+        services = new java.util.ArrayList<>();
+    if (ingest != null) {
+      services.add(ingest::dependsOn);
+    }
+    if (scorer != null) {
+      services.add(scorer::dependsOn);
+    }
+    if (monitor != null) {
+      services.add(monitor::dependsOn);
+    }
+    for (var service : services) {
+      if (pairs != null) {
+        service.accept("pair_builder", pairs);
+      }
+      if (training != null) {
+        service.accept("trainer", training);
+      }
+    }
+  }
+
   /** The names of what runs ({@code kafka}, {@code ingest}, ...), in the order they started. */
   public List<String> running() {
     return started.names();
@@ -98,12 +141,16 @@ public final class LocalStack implements AutoCloseable {
   /** What runs and how each service is configured. */
   public static final class Builder {
 
+    /** Where a local stack's listeners bind unless told: this machine only. */
+    public static final String LOOPBACK = "127.0.0.1";
+
     private final LocalKafka kafka;
     private Set<ServiceKind> services = EnumSet.allOf(ServiceKind.class);
     private Settings config = Settings.empty();
     private final Map<ServiceKind, Settings> defaults = new EnumMap<>(ServiceKind.class);
     private final Map<ServiceKind, Settings> forced = new EnumMap<>(ServiceKind.class);
     private final Map<ServiceKind, Integer> ports = new EnumMap<>(ServiceKind.class);
+    private String bind;
     private PrintWriter out = new PrintWriter(System.out, true);
 
     private Builder(LocalKafka kafka) {
@@ -140,6 +187,16 @@ public final class LocalStack implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The interface every listener binds, over the config file and the environment. Unset, each
+     * service's {@code *.host} key holds, and its default here is {@value #LOOPBACK}: a local stack
+     * serves this machine unless asked.
+     */
+    public Builder optBind(String host) {
+      this.bind = host;
+      return this;
+    }
+
     /** Where ingest says whose API keys it takes (default: standard output). */
     public Builder optOut(PrintWriter out) {
       this.out = out;
@@ -148,9 +205,15 @@ public final class LocalStack implements AutoCloseable {
 
     /** The settings {@code kind} starts with. */
     Settings settings(ServiceKind kind) {
+      Settings loopback = Settings.empty();
+      Settings bound = Settings.empty();
+      if (kind.hostOption() != null) {
+        loopback = Settings.of(Map.of(kind.hostOption().key(), LOOPBACK));
+        bound = bind == null ? bound : Settings.of(Map.of(kind.hostOption().key(), bind));
+      }
       return kind.settings(
-          defaults.getOrDefault(kind, Settings.empty()).overriddenBy(config),
-          forced.getOrDefault(kind, Settings.empty()),
+          loopback.overriddenBy(defaults.getOrDefault(kind, Settings.empty())).overriddenBy(config),
+          forced.getOrDefault(kind, Settings.empty()).overriddenBy(bound),
           kafka.bootstrapServers(),
           kafka.topics(),
           kafka.dataDir(),
@@ -194,6 +257,7 @@ public final class LocalStack implements AutoCloseable {
           stack.monitor =
               stack.started(ServiceKind.MONITOR, MonitorMain.start(settings(ServiceKind.MONITOR)));
         }
+        stack.watchPipeline();
         return stack;
       } catch (RuntimeException e) {
         try {

@@ -29,6 +29,22 @@ public final class LocalStackOptions {
 
   @Mixin TopicPrefixOption prefix;
 
+  @Option(
+      names = "--bind",
+      paramLabel = "HOST",
+      defaultValue = "${env:PREFSTREAM_BIND}",
+      description =
+          "Interface every listener binds (the APIs, their /metrics listeners, the Flink REST"
+              + " endpoint): 0.0.0.0 to serve other machines (give tenants and operators their"
+              + " own keys first, see deploy/README.md). Default: 127.0.0.1, this machine only;"
+              + " a config file's *.host keys apply when --bind is not given.")
+  String bind;
+
+  /** This stack's listeners on {@code --bind} (or this machine only). */
+  public LocalStack.Builder applyTo(LocalStack.Builder stack) {
+    return bind == null ? stack : stack.optBind(bind);
+  }
+
   /** Starts the embedded broker with every topic, or fails with a message the user can act on. */
   public LocalKafka startKafka() {
     LocalKafka.Builder builder = LocalKafka.builder().optTopics(prefix.topics());

@@ -25,6 +25,7 @@ public enum ServiceKind {
       IngestOptions.BOOTSTRAP_SERVERS,
       IngestOptions.TOPIC_PREFIX,
       IngestOptions.PORT,
+      IngestOptions.HOST,
       null,
       null),
   PAIR_BUILDER(
@@ -33,6 +34,7 @@ public enum ServiceKind {
       PairBuilderOptions.BOOTSTRAP_SERVERS,
       PairBuilderOptions.TOPIC_PREFIX,
       null,
+      PairBuilderOptions.LOCAL_REST_ADDRESS,
       PairBuilderOptions.LOCAL_STATE_DIR,
       ""),
   TRAINER(
@@ -41,6 +43,7 @@ public enum ServiceKind {
       TrainerOptions.BOOTSTRAP_SERVERS,
       TrainerOptions.TOPIC_PREFIX,
       TrainerOptions.PORT,
+      TrainerOptions.HOST,
       TrainerOptions.STORE,
       "checkpoints"),
   SCORER(
@@ -49,6 +52,7 @@ public enum ServiceKind {
       ScorerOptions.BOOTSTRAP_SERVERS,
       ScorerOptions.TOPIC_PREFIX,
       ScorerOptions.PORT,
+      ScorerOptions.HOST,
       null,
       null),
   MONITOR(
@@ -57,6 +61,7 @@ public enum ServiceKind {
       MonitorOptions.BOOTSTRAP_SERVERS,
       MonitorOptions.TOPIC_PREFIX,
       MonitorOptions.PORT,
+      MonitorOptions.HOST,
       MonitorOptions.STATE_DIR,
       "monitor-state");
 
@@ -65,6 +70,7 @@ public enum ServiceKind {
   private final ConfigOption<String> bootstrapServers;
   private final ConfigOption<String> topicPrefix;
   private final ConfigOption<Integer> port;
+  private final ConfigOption<String> host;
   private final ConfigOption<String> stateDir;
   private final String stateDirName;
 
@@ -74,6 +80,7 @@ public enum ServiceKind {
       ConfigOption<String> bootstrapServers,
       ConfigOption<String> topicPrefix,
       ConfigOption<Integer> port,
+      ConfigOption<String> host,
       ConfigOption<String> stateDir,
       String stateDirName) {
     this.serviceName = serviceName;
@@ -81,6 +88,7 @@ public enum ServiceKind {
     this.bootstrapServers = bootstrapServers;
     this.topicPrefix = topicPrefix;
     this.port = port;
+    this.host = host;
     this.stateDir = stateDir;
     this.stateDirName = stateDirName;
   }
@@ -93,6 +101,14 @@ public enum ServiceKind {
   /** The keys it reads, from a config file and from {@code PREFSTREAM_*} variables. */
   public Collection<ConfigOption<?>> options() {
     return options;
+  }
+
+  /**
+   * The key of the interface its listeners bind (for the pair builder, its local Flink cluster's
+   * REST endpoint).
+   */
+  public ConfigOption<String> hostOption() {
+    return host;
   }
 
   /** Its HTTP port's key, or null for the pair builder, which serves nothing. */

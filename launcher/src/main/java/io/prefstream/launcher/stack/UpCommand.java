@@ -31,7 +31,8 @@ public final class UpCommand implements Runnable {
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
     LocalKafka kafka = local.startKafka();
-    LocalStack stack = services.applyTo(LocalStack.builder(kafka)).optOut(out).start();
+    LocalStack stack =
+        services.applyTo(local.applyTo(LocalStack.builder(kafka))).optOut(out).start();
     IngestServer ingest = stack.ingest();
     LocalPairBuilder pairs = stack.pairBuilder();
     TrainerService trainer = stack.trainer();
@@ -75,7 +76,8 @@ public final class UpCommand implements Runnable {
             + ") on a local MiniCluster, checkpoint every "
             + pairs.config().checkpointInterval().toMillis()
             + " ms"
-            + pairs.recoveredFrom().map(c -> ", resumed from " + c).orElse(""));
+            + pairs.recoveredFrom().map(c -> ", resumed from " + c).orElse("")
+            + pairs.restUri().map(u -> "; Flink web UI (no authentication) at " + u).orElse(""));
     out.println(
         "prefstream: trainer ("
             + trainer.config().model().type()
@@ -91,7 +93,14 @@ public final class UpCommand implements Runnable {
     out.println(
         "prefstream: drift monitor (Kafka Streams) at "
             + monitor.uri()
-            + "/v1/drift, /v1/alerts, /metrics");
+            + "/v1/drift, /v1/alerts, /v1/dashboard (each with an API key)");
+    out.println(
+        "prefstream: meters (Prometheus, no key: keep these ports from tenants) at "
+            + ingest.metricsUri()
+            + " (with the trainer's), "
+            + scorer.metricsUri()
+            + ", "
+            + monitor.metricsUri());
     out.println(
         "prefstream: ready bootstrap="
             + kafka.bootstrapServers()
@@ -101,6 +110,12 @@ public final class UpCommand implements Runnable {
             + scorer.uri()
             + " monitor="
             + monitor.uri()
+            + " ingest.metrics="
+            + ingest.metricsUri()
+            + " scorer.metrics="
+            + scorer.metricsUri()
+            + " monitor.metrics="
+            + monitor.metricsUri()
             + " (Ctrl-C to stop)");
     out.flush();
     try {

@@ -17,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,30 @@ class LocalStackIT {
   private int status(URI uri) throws Exception {
     return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding())
         .statusCode();
+  }
+
+  /** An address of this machine other than loopback, or null when it has none. */
+  private static java.net.InetAddress nonLoopbackAddress() throws IOException {
+    for (var nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      if (!nic.isUp() || nic.isLoopback()) {
+        continue;
+      }
+      for (var address : java.util.Collections.list(nic.getInetAddresses())) {
+        if (address instanceof java.net.Inet4Address) {
+          return address;
+        }
+      }
+    }
+    return null;
+  }
+
+  private static boolean listening(java.net.InetAddress address, int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new java.net.InetSocketAddress(address, port), 2000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static boolean listening(int port) {
@@ -93,6 +118,49 @@ class LocalStackIT {
       assertThat(stack.trainer().store()).isEqualTo(dir.resolve("kafka/checkpoints"));
       assertThat(stack.pairBuilder().jobId()).isNotBlank();
       assertThat(said.toString()).contains("API key 'demo-key'");
+
+      // A local stack serves this machine only: every listener on the loopback interface.
+      java.net.InetAddress outward = nonLoopbackAddress();
+      URI flink = stack.pairBuilder().restUri().orElseThrow();
+      assertThat(flink.getHost()).isEqualTo("127.0.0.1");
+      assertThat(status(flink.resolve("/jobs"))).isEqualTo(200);
+      if (outward != null) {
+        for (int port :
+            new int[] {
+              stack.ingest().port(),
+              stack.ingest().metricsUri().getPort(),
+              stack.scorer().port(),
+              stack.monitor().port(),
+              flink.getPort()
+            }) {
+          assertThat(listening(outward, port)).as("%s:%d", outward, port).isFalse();
+        }
+      }
+
+      // The pair builder stopped from outside (its REST API cancels a job): every service's
+      // health says so, and so does the stack.
+      var cancelled =
+          http.send(
+              HttpRequest.newBuilder(
+                      flink.resolve("/jobs/" + stack.pairBuilder().jobId() + "?mode=cancel"))
+                  .method("PATCH", HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
+      assertThat(cancelled.statusCode()).isEqualTo(202);
+      deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      while (stack.problem() == null && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(stack.problem()).contains("pair builder job", "ended");
+      for (URI service :
+          List.of(stack.ingest().uri(), stack.scorer().uri(), stack.monitor().uri())) {
+        var health =
+            http.send(
+                HttpRequest.newBuilder(service.resolve("/healthz")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).as(service.toString()).isEqualTo(503);
+        assertThat(health.body()).contains("\"pair_builder\":\"pair builder job");
+      }
     } finally {
       stack.close();
     }

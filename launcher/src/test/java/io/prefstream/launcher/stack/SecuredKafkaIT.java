@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.config.KafkaConnection;
 import io.prefstream.config.Settings;
-import io.prefstream.ingest.ApiKeys;
+import io.prefstream.http.ApiKeys;
 import io.prefstream.ingest.FeedbackClient;
 import io.prefstream.ingest.IngestMain;
 import io.prefstream.launcher.Prefstream;
@@ -20,6 +20,7 @@ import io.prefstream.service.ServiceException;
 import io.prefstream.simulator.ProductRun;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
+import io.prefstream.testing.TestCertificates;
 import io.prefstream.trainer.TrainerConfig;
 import io.prefstream.trainer.TrainerMetrics;
 import io.prefstream.trainer.TrainerService;
@@ -64,7 +65,6 @@ import picocli.CommandLine;
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class SecuredKafkaIT {
 
-  private static final String STORE_PASSWORD = "broker-store-pw";
   private static final String USER = "prefstream-svc";
   private static final String PASSWORD = "svc-s3cret";
 
@@ -72,65 +72,21 @@ class SecuredKafkaIT {
 
   private LocalKafka kafka;
   private Path truststore;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private TestCertificates certs;
+  private HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
   void startSecuredBroker() throws Exception {
-    Path keystore = dir.resolve("broker.p12");
-    Path certificate = dir.resolve("broker.pem");
-    truststore = dir.resolve("clients-trust.p12");
-    keytool(
-        "-genkeypair",
-        "-alias",
-        "broker",
-        "-keyalg",
-        "RSA",
-        "-keysize",
-        "2048",
-        "-validity",
-        "2",
-        "-dname",
-        "CN=localhost",
-        "-ext",
-        "SAN=dns:localhost,ip:127.0.0.1",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        keystore.toString(),
-        "-storepass",
-        STORE_PASSWORD,
-        "-keypass",
-        STORE_PASSWORD);
-    keytool(
-        "-exportcert",
-        "-rfc",
-        "-alias",
-        "broker",
-        "-keystore",
-        keystore.toString(),
-        "-storepass",
-        STORE_PASSWORD,
-        "-file",
-        certificate.toString());
-    keytool(
-        "-importcert",
-        "-noprompt",
-        "-alias",
-        "broker-ca",
-        "-file",
-        certificate.toString(),
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        truststore.toString(),
-        "-storepass",
-        "trust-pw");
+    certs = TestCertificates.create(dir.resolve("certs"));
+    truststore = certs.truststore();
     kafka =
         LocalKafka.builder()
             .optPort(0)
             .optDataDir(dir.resolve("kafka"))
             .optTopics(Topics.withPrefix("secured"))
-            .optSaslSsl(new LocalKafka.SaslSsl(keystore, STORE_PASSWORD, Map.of(USER, PASSWORD)))
+            .optSaslSsl(
+                new LocalKafka.SaslSsl(
+                    certs.keystore(), TestCertificates.PASSWORD, Map.of(USER, PASSWORD)))
             .build()
             .start();
   }
@@ -155,7 +111,7 @@ class SecuredKafkaIT {
             + password
             + "\";");
     s.put("kafka.ssl.truststore.location", truststore.toString());
-    s.put("kafka.ssl.truststore.password", "trust-pw");
+    s.put("kafka.ssl.truststore.password", TestCertificates.PASSWORD);
     s.put("kafka.ssl.truststore.type", "PKCS12");
     return s;
   }
@@ -239,9 +195,16 @@ class SecuredKafkaIT {
   @Order(Integer.MAX_VALUE)
   void theWholeSystemAndTheCliWorkOverSaslSsl() throws Exception {
     Map<String, String> client = client(USER, PASSWORD);
+    // And the APIs over HTTPS: ingest, the scorer and the monitor each with the keystore.
+    Map<String, String> services = new LinkedHashMap<>(client);
+    for (String service : List.of("ingest", "scorer", "monitor")) {
+      services.put(service + ".tls.keystore", certs.keystore().toString());
+      services.put(service + ".tls.keystore-password", TestCertificates.PASSWORD);
+    }
+    http = HttpClient.newBuilder().sslContext(certs.clientContext()).build();
     try (LocalStack stack =
         LocalStack.builder(kafka)
-            .optConfig(Settings.of(client))
+            .optConfig(Settings.of(services))
             .optPort(ServiceKind.INGEST, 0)
             .optPort(ServiceKind.SCORER, 0)
             .optPort(ServiceKind.MONITOR, 0)
@@ -257,9 +220,14 @@ class SecuredKafkaIT {
                     .build());
         ProductRun.Report sent;
         try (FeedbackClient feedback =
-            FeedbackClient.builder(stack.ingest().uri(), ApiKeys.DEMO_KEY).build()) {
+            FeedbackClient.builder(stack.ingest().uri(), ApiKeys.DEMO_KEY)
+                .optHttpClient(http)
+                .build()) {
           sent = ProductRun.run(simulator, feedback, 1500);
         }
+        assertThat(stack.ingest().uri().getScheme()).isEqualTo("https");
+        assertThat(stack.scorer().uri().getScheme()).isEqualTo("https");
+        assertThat(stack.monitor().uri().getScheme()).isEqualTo("https");
         assertThat(sent.unanswered()).isZero();
         assertThat(sent.accepted()).isPositive();
 
@@ -396,7 +364,11 @@ class SecuredKafkaIT {
 
   private String get(URI uri) {
     try {
-      return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+      return http.send(
+              HttpRequest.newBuilder(uri)
+                  .header("Authorization", "Bearer " + ApiKeys.DEMO_KEY)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString())
           .body();
     } catch (IOException e) {
       return "";
@@ -415,14 +387,5 @@ class SecuredKafkaIT {
       }
       Thread.sleep(250);
     }
-  }
-
-  private static void keytool(String... args) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-    command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as("keytool %s: %s", args[0], output).isZero();
   }
 }

@@ -112,11 +112,47 @@ function render(d) {
     d.alerts.map(a => `<li class="${a.level}">${a.level} ${esc(a.tenant_id)}/${esc(a.model)} ${esc(a.metric)} = ${fmt(a.value)} (threshold ${fmt(a.level === 'ALERT' ? a.alert_threshold : a.warn_threshold, 2)}, window ending ${esc(a.window_end)})</li>`).join('');
 }
 
+// The API key: a tenant's shows that tenant, an operator's every tenant. Taken once from the
+// address (#key=...; a fragment is never sent to a server) or the form, kept for this tab only.
+const KEY = 'prefstream-key';
+function apiKey() {
+  const m = location.hash.match(/key=([^&]+)/);
+  if (m) {
+    sessionStorage.setItem(KEY, decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname);
+  }
+  return sessionStorage.getItem(KEY);
+}
+function askForKey(why) {
+  const form = document.getElementById('key-form');
+  form.hidden = false;
+  const status = document.getElementById('status');
+  status.textContent = why; status.className = 'down';
+}
+document.getElementById('key-form').addEventListener('submit', e => {
+  e.preventDefault();
+  sessionStorage.setItem(KEY, document.getElementById('key').value.trim());
+  document.getElementById('key-form').hidden = true;
+  poll();
+});
+
 async function poll() {
   const status = document.getElementById('status');
+  const key = apiKey();
+  if (!key) {
+    askForKey('API key needed');
+    return;
+  }
   try {
-    const r = await fetch('/v1/dashboard');
-    render(await r.json());
+    const r = await fetch('/v1/dashboard', {headers: {'Authorization': 'Bearer ' + key}});
+    if (r.status === 401) {
+      sessionStorage.removeItem(KEY);
+      askForKey('API key refused: ' + (await r.json()).reason);
+      return;
+    }
+    const d = await r.json();
+    render(d);
+    document.getElementById('viewer').textContent = d.viewer === 'operator' ? 'all tenants' : 'tenant ' + d.viewer;
     status.textContent = 'live'; status.className = 'ok';
     document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   } catch (e) {

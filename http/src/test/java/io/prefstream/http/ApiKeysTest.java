@@ -1,4 +1,4 @@
-package io.prefstream.ingest;
+package io.prefstream.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -60,5 +60,21 @@ class ApiKeysTest {
     assertThatThrownBy(() -> ApiKeys.parse(" , ", "PREFSTREAM_API_KEYS"))
         .hasMessageContaining("no API keys in PREFSTREAM_API_KEYS");
     assertThatThrownBy(() -> ApiKeys.parse("a=sha256:abc", "f")).hasMessageContaining("64 hex");
+  }
+
+  @Test
+  void anOperatorKeyReadsEveryTenantButIsNoTenant() {
+    ApiKeys keys = ApiKeys.parse("a=key-a,*=ops-key", "test");
+
+    assertThat(keys.callerOf("ops-key")).hasValue(Caller.OPERATOR);
+    assertThat(keys.callerOf("key-a")).hasValue(Caller.tenant("a"));
+    assertThat(keys.callerOf("nope")).isEmpty();
+    assertThat(keys.tenantOf("ops-key")).isEmpty();
+    assertThat(keys.tenants()).containsExactly("a");
+    assertThat(keys.hasOperators()).isTrue();
+    assertThat(keys.toString()).contains("operators").doesNotContain("ops-key");
+    assertThat(Caller.OPERATOR.sees("a")).isTrue();
+    assertThat(Caller.tenant("a").sees("a")).isTrue();
+    assertThat(Caller.tenant("a").sees("b")).isFalse();
   }
 }

@@ -1,4 +1,4 @@
-package io.prefstream.ingest;
+package io.prefstream.http;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +18,9 @@ import java.util.TreeSet;
  * API keys per tenant, kept only as SHA-256 digests and compared in constant time. A tenant may
  * have several keys (rotation). Keys come from {@code PREFSTREAM_API_KEYS="tenantA=keyA,..."} or a
  * file of {@code tenant=key} lines, where a key may also be given as {@code sha256:HEX} so the file
- * need not hold secrets. Never logs or prints a key.
+ * need not hold secrets. An entry for the tenant {@value #OPERATOR} is an operator's key: it reads
+ * every tenant's figures (dashboard, alerts, drift, models) and cannot send or score. Never logs or
+ * prints a key.
  */
 public final class ApiKeys {
 
@@ -26,6 +28,9 @@ public final class ApiKeys {
   public static final String FILE_ENV = "PREFSTREAM_API_KEYS_FILE";
   public static final String DEMO_TENANT = "demo";
   public static final String DEMO_KEY = "demo-key";
+
+  /** The tenant name that marks an operator's key: {@code *=KEY}. */
+  public static final String OPERATOR = "*";
 
   private static final String HASH_PREFIX = "sha256:";
 
@@ -92,8 +97,16 @@ public final class ApiKeys {
     return localDefault();
   }
 
-  /** The tenant whose key this is. Every stored digest is compared, so timing tells nothing. */
+  /**
+   * The tenant whose key this is; empty for an unknown key and for an operator's. Every stored
+   * digest is compared, so timing tells nothing.
+   */
   public Optional<String> tenantOf(String presentedKey) {
+    return callerOf(presentedKey).filter(c -> !c.operator()).map(Caller::tenant);
+  }
+
+  /** Whose key this is, a tenant's or an operator's; empty for an unknown key. */
+  public Optional<Caller> callerOf(String presentedKey) {
     byte[] presented = sha256(presentedKey);
     String found = null;
     for (Entry entry : entries) {
@@ -101,13 +114,22 @@ public final class ApiKeys {
         found = entry.tenant;
       }
     }
-    return Optional.ofNullable(found);
+    if (found == null) {
+      return Optional.empty();
+    }
+    return Optional.of(found.equals(OPERATOR) ? Caller.OPERATOR : Caller.tenant(found));
   }
 
+  /** The tenants that have a key (operators are not tenants). */
   public Set<String> tenants() {
     Set<String> tenants = new TreeSet<>();
-    entries.forEach(e -> tenants.add(e.tenant));
+    entries.stream().filter(e -> !e.tenant.equals(OPERATOR)).forEach(e -> tenants.add(e.tenant));
     return tenants;
+  }
+
+  /** Whether any operator key is configured. */
+  public boolean hasOperators() {
+    return entries.stream().anyMatch(e -> e.tenant.equals(OPERATOR));
   }
 
   /** True when these are exactly the built-in demo credentials. */
@@ -123,7 +145,12 @@ public final class ApiKeys {
 
   @Override
   public String toString() {
-    return "ApiKeys[tenants=" + tenants() + ", source=" + source + "]";
+    return "ApiKeys[tenants="
+        + tenants()
+        + (hasOperators() ? ", operators" : "")
+        + ", source="
+        + source
+        + "]";
   }
 
   private static byte[] digestOf(String key, String source) {

@@ -2,6 +2,7 @@ package io.prefstream.ingest;
 
 import io.prefstream.config.Settings;
 import io.prefstream.http.HttpListener;
+import io.prefstream.http.Quotas;
 import java.time.Duration;
 
 /** The ingest service's configuration, immutable; see {@link IngestOptions} for each key. */
@@ -17,7 +18,8 @@ public record IngestConfig(
     long maxInFlightBytes,
     Duration retryAfter,
     int dlqMaxRawBytes,
-    int httpThreads) {
+    int httpThreads,
+    Settings quotas) {
 
   public static IngestConfig defaults() {
     return from(Settings.empty());
@@ -25,7 +27,10 @@ public record IngestConfig(
 
   /** Reads every {@code ingest.*} key, failing on unknown ones. */
   public static IngestConfig from(Settings settings) {
-    settings.requireKnown("ingest.", IngestOptions.ALL);
+    settings
+        .without(IngestOptions.QUOTAS.tenantPrefix())
+        .requireKnown("ingest.", IngestOptions.ALL);
+    IngestOptions.QUOTAS.read(settings, () -> 0L); // per-tenant keys checked now, at start
     return new IngestConfig(
         IngestOptions.LISTENER.read(settings),
         settings.get(IngestOptions.MAX_BODY_BYTES),
@@ -38,7 +43,8 @@ public record IngestConfig(
         settings.get(IngestOptions.MAX_IN_FLIGHT_BYTES),
         settings.get(IngestOptions.RETRY_AFTER),
         Math.toIntExact(settings.get(IngestOptions.DLQ_MAX_RAW_BYTES)),
-        settings.get(IngestOptions.HTTP_THREADS));
+        settings.get(IngestOptions.HTTP_THREADS),
+        settings);
   }
 
   /** A copy on another port (tests and the launcher pick ports). */
@@ -55,7 +61,13 @@ public record IngestConfig(
         maxInFlightBytes,
         retryAfter,
         dlqMaxRawBytes,
-        httpThreads);
+        httpThreads,
+        quotas);
+  }
+
+  /** Each tenant's token buckets (events and bytes a second), read from the quota keys. */
+  public Quotas newQuotas(java.util.function.LongSupplier nanos) {
+    return IngestOptions.QUOTAS.read(quotas, nanos);
   }
 
   /** Interface the API binds. */

@@ -1,5 +1,6 @@
 package io.prefstream.ingest;
 
+import static io.prefstream.config.ConfigOption.doubleOption;
 import static io.prefstream.config.ConfigOption.durationOption;
 import static io.prefstream.config.ConfigOption.intOption;
 import static io.prefstream.config.ConfigOption.sizeOption;
@@ -7,6 +8,7 @@ import static io.prefstream.config.ConfigOption.sizeOption;
 import io.prefstream.config.ConfigOption;
 import io.prefstream.config.KafkaOptions;
 import io.prefstream.http.ListenerOptions;
+import io.prefstream.http.QuotaOptions;
 import java.time.Duration;
 import java.util.List;
 
@@ -78,6 +80,30 @@ public final class IngestOptions {
   public static final ConfigOption<Integer> HTTP_THREADS =
       intOption("ingest.http-threads", 64, 8, 4096, "Most HTTP worker threads.");
 
+  public static final ConfigOption<Double> QUOTA_EVENTS =
+      doubleOption(
+          "ingest.quota.events-per-second",
+          2000,
+          0,
+          1e9,
+          "Events a second each tenant may send (token bucket; 429 with Retry-After beyond);"
+              + " ingest.quota.tenant.TENANT.events-per-second sets one tenant's; 0: no limit.");
+  public static final ConfigOption<Long> QUOTA_BYTES =
+      sizeOption(
+          "ingest.quota.bytes-per-second",
+          8L << 20,
+          0,
+          "Request bytes (decoded) a second each tenant may send; per tenant as above; 0: no"
+              + " limit.");
+
+  /** Per-tenant quotas: events and bytes a second, the burst, and the per-tenant keys. */
+  public static final QuotaOptions QUOTAS =
+      new QuotaOptions(
+          "ingest",
+          Duration.ofSeconds(5),
+          new QuotaOptions.Resource("events", QUOTA_EVENTS),
+          new QuotaOptions.Resource("bytes", QUOTA_BYTES));
+
   public static final List<ConfigOption<?>> ALL =
       LISTENER.and(
           List.of(
@@ -93,7 +119,10 @@ public final class IngestOptions {
               MAX_IN_FLIGHT_BYTES,
               RETRY_AFTER,
               DLQ_MAX_RAW_BYTES,
-              HTTP_THREADS));
+              HTTP_THREADS,
+              QUOTA_EVENTS,
+              QUOTA_BYTES,
+              QUOTAS.burst()));
 
   private IngestOptions() {}
 }

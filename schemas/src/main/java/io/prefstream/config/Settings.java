@@ -114,6 +114,13 @@ public final class Settings {
     return Map.copyOf(map);
   }
 
+  /** These settings without the keys under {@code prefix} (read apart, e.g. per-tenant keys). */
+  public Settings without(String prefix) {
+    Map<String, String> map = new HashMap<>(values);
+    map.keySet().removeIf(k -> k.startsWith(prefix));
+    return new Settings(map);
+  }
+
   /**
    * Fails on keys under {@code prefix} that no option declares, so a typo does not silently keep
    * the default.

@@ -31,6 +31,7 @@ import java.util.Map;
  * @param rollout how candidates are rolled out
  * @param controller whether this replica offers to run the rollout controller
  * @param kafka Kafka client properties passed through
+ * @param quotas the quota keys ({@code scorer.quota.*}), read by {@link #newQuotas}
  */
 public record ScorerConfig(
     String bootstrapServers,
@@ -51,7 +52,8 @@ public record ScorerConfig(
     String precision,
     RolloutPolicy rollout,
     boolean controller,
-    Map<String, String> kafka) {
+    Map<String, String> kafka,
+    Settings quotas) {
 
   public ScorerConfig {
     kafka = Map.copyOf(kafka);
@@ -63,7 +65,8 @@ public record ScorerConfig(
 
   /** Reads every {@code scorer.*} and {@code rollout.*} key (failing on unknown ones). */
   public static ScorerConfig from(Settings s) {
-    s.requireKnown("scorer.", ALL);
+    s.without(QUOTAS.tenantPrefix()).requireKnown("scorer.", ALL);
+    QUOTAS.read(s, () -> 0L); // per-tenant keys checked now, at start
     s.requireKnown("rollout.", ALL);
     return new ScorerConfig(
         s.get(BOOTSTRAP_SERVERS),
@@ -91,7 +94,13 @@ public record ScorerConfig(
             s.get(ROLLOUT_MIN_SPREAD),
             s.get(ROLLOUT_MAX_PSI)),
         s.get(ROLLOUT_CONTROLLER) == 1,
-        s.under("kafka."));
+        s.under("kafka."),
+        s);
+  }
+
+  /** Each tenant's token bucket of candidates scored a second. */
+  public io.prefstream.http.Quotas newQuotas(java.util.function.LongSupplier nanos) {
+    return QUOTAS.read(quotas, nanos);
   }
 
   /** The tenant whose models serve {@code tenant}. */

@@ -8,6 +8,7 @@ import static io.prefstream.config.ConfigOption.stringOption;
 import io.prefstream.config.ConfigOption;
 import io.prefstream.config.KafkaOptions;
 import io.prefstream.http.ListenerOptions;
+import io.prefstream.http.QuotaOptions;
 import io.prefstream.model.ModelOptions;
 import java.time.Duration;
 import java.util.List;
@@ -137,6 +138,23 @@ public final class ScorerOptions {
           "1: this replica offers to run the rollout controller (one of all replicas does, by a"
               + " Kafka consumer group); 0: it only serves.");
 
+  public static final ConfigOption<Double> QUOTA_CANDIDATES =
+      doubleOption(
+          "scorer.quota.candidates-per-second",
+          1000,
+          0,
+          1e9,
+          "Responses a second each tenant may have scored (token bucket; 429 with Retry-After"
+              + " beyond); scorer.quota.tenant.TENANT.candidates-per-second sets one tenant's; 0:"
+              + " no limit.");
+
+  /** Per-tenant quotas: candidates scored a second, the burst, and the per-tenant keys. */
+  public static final QuotaOptions QUOTAS =
+      new QuotaOptions(
+          "scorer",
+          Duration.ofSeconds(5),
+          new QuotaOptions.Resource("candidates", QUOTA_CANDIDATES));
+
   public static final List<ConfigOption<?>> ALL =
       LISTENER.and(
           List.of(
@@ -159,7 +177,9 @@ public final class ScorerOptions {
               ROLLOUT_ALPHA,
               ROLLOUT_MIN_SPREAD,
               ROLLOUT_MAX_PSI,
-              ROLLOUT_CONTROLLER));
+              ROLLOUT_CONTROLLER,
+              QUOTA_CANDIDATES,
+              QUOTAS.burst()));
 
   /**
    * Every key a scorer reads: its own and the process keys of the models it runs ({@code

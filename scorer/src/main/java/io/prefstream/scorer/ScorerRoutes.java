@@ -15,6 +15,7 @@ import io.prefstream.http.Bodies;
 import io.prefstream.http.Caller;
 import io.prefstream.http.Dependencies;
 import io.prefstream.http.HttpErrors;
+import io.prefstream.http.Quotas;
 import io.prefstream.http.RequestError;
 import io.prefstream.model.Candidate;
 import io.prefstream.schemas.JsonForm;
@@ -47,6 +48,7 @@ final class ScorerRoutes {
   private static final JsonForm<RolloutState> ROLLOUT_JSON = JsonForm.of(RolloutState.class);
 
   private final Dependencies dependencies = new Dependencies();
+  private final Quotas quotas;
   private final ScorerConfig config;
   private final ApiKeys keys;
   private final Serving serving;
@@ -73,6 +75,7 @@ final class ScorerRoutes {
     this.sampler = sampler;
     this.controller = controller;
     this.registry = registry;
+    this.quotas = config.newQuotas(System::nanoTime);
   }
 
   /** What {@code /healthz} also rests on (see {@link ScorerServer#dependsOn}). */
@@ -119,6 +122,36 @@ final class ScorerRoutes {
           "expected application/json, got " + contentType);
     }
     ScoreRequest request = ScoreRequest.parse(body(ctx), config);
+    // The tenant's quota of candidates, before any model time is spent on them.
+    int n = request.responses().size();
+    Quotas.Decision quota = quotas.take(tenant, n);
+    if (!quota.granted()) {
+      registry.counter("prefstream.scorer.throttled", "tenant", tenant).increment();
+      long rate = Math.round(quota.rate().perSecond());
+      throw quota.neverFits()
+          ? new RequestError(
+              413,
+              "over_quota_burst",
+              "responses",
+              n
+                  + " responses are more than tenant "
+                  + tenant
+                  + "'s quota lets through at once ("
+                  + (long) quota.rate().burst()
+                  + "); send fewer")
+          : new RequestError(
+              429,
+              "quota_exceeded",
+              null,
+              "tenant "
+                  + tenant
+                  + " is over its quota of "
+                  + rate
+                  + " candidates/s; retry after "
+                  + quota.retryAfterSeconds()
+                  + " s",
+              quota.retryAfterSeconds());
+    }
     String modelName = request.model() != null ? request.model() : config.modelName();
     String key = Registry.key(config.modelTenant(tenant), modelName);
     List<Candidate> candidates = new ArrayList<>(request.responses().size());

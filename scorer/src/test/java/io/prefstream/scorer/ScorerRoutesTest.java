@@ -38,7 +38,13 @@ class ScorerRoutesTest {
 
   @BeforeEach
   void start() {
-    ScorerConfig config = ScorerConfig.defaults();
+    startWith(ScorerConfig.defaults());
+  }
+
+  private void startWith(ScorerConfig config) {
+    if (app != null) {
+      app.stop();
+    }
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Registry follower = new Registry(new MockConsumer<>("earliest"), TOPICS);
     ScorerRoutes routes =
@@ -87,6 +93,34 @@ class ScorerRoutesTest {
       assertThat(body.get("field").asText()).isEqualTo(field);
     }
     assertThat(body.get("reason").asText()).isNotBlank();
+  }
+
+  @Test
+  void aTenantOverItsQuotaIs429WithRetryAfterAndTooManyAtOnceIs413() throws Exception {
+    startWith(
+        ScorerConfig.from(
+            io.prefstream.config.Settings.of(
+                java.util.Map.of(
+                    "scorer.quota.tenant.demo.candidates-per-second", "2",
+                    "scorer.quota.burst", "2s"))));
+    String two = "{\"prompt\":\"p\",\"responses\":[\"a\",\"b\"]}";
+    // 4 candidates of burst: two requests pass the quota (and find no model yet), the third not.
+    assertError(send("POST", "/v1/score", KEY, two), 503, "no_model", "model");
+    assertError(send("POST", "/v1/score", KEY, two), 503, "no_model", "model");
+    var throttled = send("POST", "/v1/score", KEY, two);
+    assertError(throttled, 429, "quota_exceeded", null);
+    assertThat(throttled.headers().firstValue("Retry-After")).hasValue("1");
+    assertThat(throttled.body()).contains("tenant demo is over its quota of 2 candidates/s");
+    // More responses than the burst can never pass.
+    assertError(
+        send(
+            "POST",
+            "/v1/score",
+            KEY,
+            "{\"prompt\":\"p\",\"responses\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}"),
+        413,
+        "over_quota_burst",
+        "responses");
   }
 
   @Test

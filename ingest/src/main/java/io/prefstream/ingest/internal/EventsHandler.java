@@ -2,6 +2,7 @@ package io.prefstream.ingest.internal;
 
 import io.prefstream.http.ApiKeys;
 import io.prefstream.http.BearerAuth;
+import io.prefstream.http.Quotas;
 import io.prefstream.http.RequestError;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.schemas.EventRules;
@@ -33,6 +34,7 @@ public final class EventsHandler {
   private final IngestMetrics metrics;
   private final Clock clock;
   private final long retryAfter;
+  private final Quotas quotas;
 
   public EventsHandler(
       IngestConfig config,
@@ -55,6 +57,7 @@ public final class EventsHandler {
     this.metrics = metrics;
     this.clock = clock;
     this.retryAfter = Math.max(1, config.retryAfter().toSeconds());
+    this.quotas = config.newQuotas(System::nanoTime);
   }
 
   /**
@@ -94,9 +97,48 @@ public final class EventsHandler {
       return EventsAnswer.refused(requestId, e.error());
     }
     EventsValidator.checkTenants(incoming, tenant);
+    // The tenant's quota, before anything is written: a refused request costs no other tenant.
+    Quotas.Decision quota = quotas.take(tenant, incoming.size(), bytes.length);
+    if (!quota.granted()) {
+      metrics.throttled(tenant, quota.resource());
+      throw quota.neverFits()
+          ? new RequestError(
+              413,
+              "over_quota_burst",
+              null,
+              "a request of "
+                  + (quota.resource().equals("events")
+                      ? incoming.size() + " events"
+                      : bytes.length + " bytes")
+                  + " is more than tenant "
+                  + tenant
+                  + "'s quota lets through at once ("
+                  + (long) quota.rate().burst()
+                  + " "
+                  + quota.resource()
+                  + "); send smaller requests")
+          : new RequestError(
+              429,
+              "quota_exceeded",
+              null,
+              "tenant "
+                  + tenant
+                  + " is over its quota of "
+                  + fmt(quota.rate().perSecond())
+                  + " "
+                  + quota.resource()
+                  + "/s; retry after "
+                  + quota.retryAfterSeconds()
+                  + " s",
+              quota.retryAfterSeconds());
+    }
     Instant now = clock.instant();
     EventsValidator.Checked checked = validator.check(incoming, now);
     publisher.publish(checked, tenant, requestId, now);
     return EventsAnswer.of(checked.results(), requestId, retryAfter, metrics);
+  }
+
+  private static String fmt(double rate) {
+    return rate == Math.rint(rate) ? Long.toString((long) rate) : String.format("%.1f", rate);
   }
 }

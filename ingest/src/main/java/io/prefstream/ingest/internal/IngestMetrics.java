@@ -94,6 +94,16 @@ public final class IngestMetrics {
         .increment();
   }
 
+  /** A request refused by its tenant's quota, by the resource that ran short. */
+  public void throttled(String tenant, String resource) {
+    Counter.builder("prefstream.ingest.throttled")
+        .description("Requests refused (429) by their tenant's quota, by the resource short")
+        .tag("tenant", tenant)
+        .tag("resource", resource)
+        .register(registry)
+        .increment();
+  }
+
   public void deadLetter() {
     deadLetters.increment();
   }

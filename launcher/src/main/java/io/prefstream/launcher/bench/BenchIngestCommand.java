@@ -90,9 +90,14 @@ public final class BenchIngestCommand implements Runnable {
     try (LocalKafka kafka =
         LocalKafka.builder().optPort(0).optTopics(ingestTopics).build().start()) {
       Bench.createTopics(kafka, rawTopics);
+      // No quota: the bench measures what one tenant can push through ingest at all.
       IngestConfig config =
           IngestConfig.from(
-                  Settings.of(Map.of("ingest.max-events", Integer.toString(Math.max(1000, batch)))))
+                  Settings.of(
+                      Map.of(
+                          "ingest.max-events", Integer.toString(Math.max(1000, batch)),
+                          "ingest.quota.events-per-second", "0",
+                          "ingest.quota.bytes-per-second", "0")))
               .withPort(0);
       try (IngestServer ingest =
           new IngestServer(

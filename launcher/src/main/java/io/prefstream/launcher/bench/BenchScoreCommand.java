@@ -111,6 +111,8 @@ public final class BenchScoreCommand implements Runnable {
       sc.put("scorer.bootstrap-servers", kafka.bootstrapServers());
       sc.put("scorer.topic-prefix", topics.prefix());
       sc.put("scorer.port", "0");
+      sc.put(
+          "scorer.quota.candidates-per-second", "0"); // the bench measures the model, unthrottled
       ScorerConfig config = ScorerConfig.from(Settings.of(sc));
       int threads =
           io.prefstream.model.Devices.useEngineThreads(

@@ -14,9 +14,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Compares each closed feedback window of a tenant with its decayed reference (about the last hour,
  * kept in a store), then folds the window into the reference: signal-kind and script mix
  * (Jensen-Shannon), prompt and response lengths (PSI), thumbs-up rate and mean rating (absolute
- * change). Reports the window's own data quality too: dead-letter, duplicate and late rates and
- * annotator disagreement. Rates need {@link #MIN_WINDOW} events, distributions {@link
- * #MIN_DISTRIBUTION} (a mix of a few dozen events differs from any reference by chance alone).
+ * change). Reports the window's own data quality too: duplicate and late rates and annotator
+ * disagreement (the dead-letter rate is counted by arrival, in the topology). Rates need {@link
+ * #MIN_WINDOW} events, distributions {@link #MIN_DISTRIBUTION} (a mix of a few dozen events differs
+ * from any reference by chance alone).
  */
 final class InputDrift implements Processor<Windowed<String>, FeedbackWindow, String, DriftReport> {
   static final double MIN_REFERENCE = 50;
@@ -45,17 +46,6 @@ final class InputDrift implements Processor<Windowed<String>, FeedbackWindow, St
     FeedbackWindow ref = references.get(tenant);
     Instant start = record.key().window().startTime();
     Instant end = record.key().window().endTime();
-    double offered = w.events + w.deadLetters;
-    if (offered >= MIN_WINDOW) {
-      emit(
-          tenant,
-          "dead_letter_rate",
-          w.deadLetters / offered,
-          offered,
-          start,
-          end,
-          Map.of("dead_letters", w.deadLetters, "accepted", w.events));
-    }
     if (w.events >= MIN_WINDOW) {
       emit(
           tenant,

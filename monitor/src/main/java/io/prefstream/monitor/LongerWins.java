@@ -55,5 +55,20 @@ final class LongerWins implements Processor<Windowed<String>, double[], String, 
     next[0] = next[0] * keep + w[0];
     next[1] = next[1] * keep + w[1];
     references.put(tenant, next);
+    if (next[0] >= 20) {
+      // The labels' own length preference, for the model's to be judged against.
+      DriftReport share =
+          MonitorTopology.report(
+              tenant,
+              MonitorTopology.INPUTS,
+              null,
+              LengthPreference.LABEL_SHARE,
+              next[1] / next[0],
+              (long) w[0],
+              record.key().window().startTime(),
+              end,
+              Map.of("window_share", w[1] / w[0]));
+      context.forward(new Record<>(MonitorTopology.key(share), share, end.toEpochMilli()));
+    }
   }
 }

@@ -21,6 +21,7 @@ public record MonitorConfig(
     Path stateDir,
     Duration window,
     Duration grace,
+    Duration staleAfter,
     Thresholds thresholds,
     MonitorTopology.Concept concept,
     MonitorTopology.Quality quality,
@@ -44,6 +45,7 @@ public record MonitorConfig(
         Path.of(s.get(STATE_DIR)),
         s.get(WINDOW),
         s.get(GRACE),
+        s.get(STALE_AFTER),
         new Thresholds(thresholds, s.get(LEAVE_SHARE)),
         new MonitorTopology.Concept(
             s.get(MODEL_NAME),

@@ -37,6 +37,14 @@ public final class MonitorOptions {
           Duration.ofSeconds(10),
           Duration.ZERO,
           "How late (event time) a record may arrive and still count in its window.");
+  public static final ConfigOption<Duration> STALE_AFTER =
+      durationOption(
+          "monitor.stale-after",
+          Duration.ofMinutes(10),
+          Duration.ofSeconds(1),
+          "A figure no new window has reported for this long (an idle tenant, a retired model)"
+              + " is stale: its level gauge reads NaN and it leaves /v1/alerts, so alerts on it"
+              + " resolve.");
   public static final ConfigOption<Double> LEAVE_SHARE =
       doubleOption(
           "monitor.leave-share",
@@ -94,6 +102,7 @@ public final class MonitorOptions {
               WINDOW,
               GRACE,
               LEAVE_SHARE,
+              STALE_AFTER,
               MODEL_NAME,
               CONCEPT_DELTA,
               CONCEPT_LAMBDA,

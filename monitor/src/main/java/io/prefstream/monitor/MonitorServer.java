@@ -74,6 +74,7 @@ public final class MonitorServer implements Service {
   private final Dependencies dependencies = new Dependencies();
 
   private final ApiKeys keys;
+  private final Staleness staleness;
 
   /**
    * @param keys whose keys may read: a tenant's key sees only that tenant's figures, an operator's
@@ -82,6 +83,7 @@ public final class MonitorServer implements Service {
   public MonitorServer(MonitorConfig config, ApiKeys keys) {
     this.config = config;
     this.keys = keys;
+    this.staleness = new Staleness(config.staleAfter());
     this.topics = Topics.withPrefix(config.topicPrefix());
     this.topology = new MonitorTopology(config, registry);
     this.dashboard = new Dashboard(registry, topology.arms());
@@ -157,6 +159,16 @@ public final class MonitorServer implements Service {
     return list;
   }
 
+  /** The latest reports that are not stale. */
+  private List<DriftReport> current() {
+    long now = System.currentTimeMillis();
+    return latest().stream().filter(r -> !staleness.stale(key(r), now)).toList();
+  }
+
+  private static String key(DriftReport r) {
+    return MonitorTopology.key(r);
+  }
+
   private synchronized void refresh() {
     if (streams == null || streams.state() != KafkaStreams.State.RUNNING) {
       return;
@@ -167,8 +179,10 @@ public final class MonitorServer implements Service {
               StoreQueryParameters.fromNameAndType(
                   MonitorTopology.LATEST, QueryableStoreTypes.keyValueStore()));
       try (KeyValueIterator<String, DriftReport> it = store.all()) {
+        long now = System.currentTimeMillis();
         while (it.hasNext()) {
           var kv = it.next();
+          staleness.saw(kv.key, kv.value, now);
           if (latest.put(kv.key, kv.value) == null) {
             register(kv.key, kv.value);
           }
@@ -187,8 +201,13 @@ public final class MonitorServer implements Service {
         .description("Latest value of a drift or quality figure")
         .tags(tags)
         .register(registry);
-    Gauge.builder("prefstream.drift.level", latest, m -> level(m.get(key)))
-        .description("Alert level of the figure: 0 OK, 1 WARN, 2 ALERT")
+    Gauge.builder(
+            "prefstream.drift.level",
+            latest,
+            m -> staleness.stale(key, System.currentTimeMillis()) ? Double.NaN : level(m.get(key)))
+        .description(
+            "Alert level of the figure: 0 OK, 1 WARN, 2 ALERT; NaN once stale (no new window for"
+                + " monitor.stale-after)")
         .tags(tags)
         .register(registry);
   }
@@ -217,9 +236,14 @@ public final class MonitorServer implements Service {
       return;
     }
     ArrayNode list = JsonForm.mapper().createArrayNode();
+    long now = System.currentTimeMillis();
     for (DriftReport r : latest()) {
-      if (caller.sees(r.getTenantId()) && (!alertsOnly || r.getLevel() != AlertLevel.OK)) {
-        list.add(JSON.toJson(r));
+      boolean stale = staleness.stale(key(r), now);
+      if (caller.sees(r.getTenantId())
+          && (!alertsOnly || (r.getLevel() != AlertLevel.OK && !stale))) {
+        ObjectNode node = (ObjectNode) JSON.toJson(r);
+        node.put("stale", stale);
+        list.add(node);
       }
     }
     ObjectNode body = JsonForm.mapper().createObjectNode();
@@ -252,7 +276,7 @@ public final class MonitorServer implements Service {
                     caller,
                     global(MonitorTopology.CHECKPOINTS),
                     global(MonitorTopology.ROLLOUTS),
-                    latest())));
+                    current())));
   }
 
   /** Every value of a global table's store (checkpoints, rollouts), empty until it is queryable. */

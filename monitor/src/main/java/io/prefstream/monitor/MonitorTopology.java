@@ -65,6 +65,7 @@ public final class MonitorTopology {
   public static final String ROLLOUTS = "rollouts";
   static final String FEEDBACK_WINDOWS = "feedback-windows";
   static final String PAIR_WINDOWS = "pair-windows";
+  static final String ARRIVAL_WINDOWS = "arrival-windows";
   static final String LONGER_REFERENCES = "longer-references";
   static final String REFERENCES = "feedback-references";
 
@@ -154,7 +155,7 @@ public final class MonitorTopology {
     KStream<String, PreferencePair> pairs = pairs(b);
     KStream<String, DriftReport> concept = conceptDrift(pairs);
     KStream<String, DriftReport> longer = longerWins(pairs);
-    levels(scores.merge(feedback).merge(concept).merge(longer));
+    levels(lengthPreference(scores.merge(feedback).merge(concept).merge(longer)));
     return b.build();
   }
 
@@ -189,6 +190,11 @@ public final class MonitorTopology {
     b.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(REFERENCES), Serdes.String(), FeedbackWindow.SERDE));
+    b.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(LengthPreference.LABEL_SHARES),
+            Serdes.String(),
+            ConceptDrift.DOUBLES));
     b.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(LEVELS), Serdes.String(), Serdes.String()));
@@ -300,12 +306,20 @@ public final class MonitorTopology {
                 })
             .filter((key, d) -> d != null && d.getTenantId() != null)
             .mapValues(d -> new Signal(null, d));
-    return events
-        .merge(deadLetters)
-        // One task sees all of a tenant's feedback: duplicates and annotators across interactions.
-        .selectKey((key, signal) -> signal.tenant())
-        .repartition(
-            Repartitioned.with(Serdes.String(), Signal.SERDE).withName("feedback-by-tenant"))
+    KStream<String, Signal> byTenant =
+        events
+            .merge(deadLetters)
+            // One task sees all of a tenant's feedback: duplicates and annotators across
+            // interactions.
+            .selectKey((key, signal) -> signal.tenant())
+            .repartition(
+                Repartitioned.with(Serdes.String(), Signal.SERDE).withName("feedback-by-tenant"));
+    return deadLetterRate(byTenant).merge(inputDrift(byTenant));
+  }
+
+  /** Input drift and data quality per tenant window of the events' time ({@link InputDrift}). */
+  private KStream<String, DriftReport> inputDrift(KStream<String, Signal> byTenant) {
+    return byTenant
         .processValues(
             () -> new DataQuality.Checks(config.quality().dedupWindow()),
             DataQuality.SEEN,
@@ -321,6 +335,77 @@ public final class MonitorTopology {
         .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
         .toStream()
         .process(() -> new InputDrift(referenceKeep(config.window())), REFERENCES);
+  }
+
+  /** Fewest events and dead letters a window's dead-letter rate is judged on. */
+  static final double MIN_OFFERED = 100;
+
+  /**
+   * The share of what a tenant offered that was dead-lettered, per window of arrival: an event
+   * counts when ingest received it ({@code received_at}), a dead letter when it was written. Both
+   * on one clock: event time would set a simulated or replayed product's events (an hour back, say)
+   * against dead letters of now, and a window of a handful of events against a window's worth of
+   * dead letters read as a rate of 1.
+   */
+  private KStream<String, DriftReport> deadLetterRate(KStream<String, Signal> byTenant) {
+    return byTenant
+        .processValues(ArrivalTime::new)
+        .groupByKey(Grouped.with(Serdes.String(), Signal.SERDE).withName("signals-by-arrival"))
+        .windowedBy(TimeWindows.ofSizeAndGrace(config.window(), config.grace()))
+        .aggregate(
+            () -> new double[2],
+            (tenant, signal, counts) -> {
+              counts[signal.event() != null ? 0 : 1]++;
+              return counts;
+            },
+            Materialized.<String, double[], WindowStore<Bytes, byte[]>>as(ARRIVAL_WINDOWS)
+                .withKeySerde(Serdes.String())
+                .withValueSerde(ConceptDrift.DOUBLES))
+        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+        .toStream()
+        .flatMap(
+            (key, counts) -> {
+              double offered = counts[0] + counts[1];
+              if (offered < MIN_OFFERED) {
+                return List.of();
+              }
+              DriftReport r =
+                  report(
+                      key.key(),
+                      INPUTS,
+                      null,
+                      "dead_letter_rate",
+                      counts[1] / offered,
+                      (long) offered,
+                      key.window().startTime(),
+                      key.window().endTime(),
+                      Map.of("dead_letters", counts[1], "accepted", counts[0]));
+              return List.of(KeyValue.pair(key(r), r));
+            });
+  }
+
+  /** Sets a signal's timestamp to its arrival: an event's received_at, a dead letter's time. */
+  private static final class ArrivalTime
+      implements org.apache.kafka.streams.processor.api.FixedKeyProcessor<String, Signal, Signal> {
+    private org.apache.kafka.streams.processor.api.FixedKeyProcessorContext<String, Signal> context;
+
+    @Override
+    public void init(
+        org.apache.kafka.streams.processor.api.FixedKeyProcessorContext<String, Signal> context) {
+      this.context = context;
+    }
+
+    @Override
+    public void process(org.apache.kafka.streams.processor.api.FixedKeyRecord<String, Signal> r) {
+      Signal s = r.value();
+      Instant at =
+          s.event() != null
+              ? (s.event().getReceivedAt() != null
+                  ? s.event().getReceivedAt()
+                  : s.event().getOccurredAt())
+              : s.letter().getTime();
+      context.forward(r.withTimestamp(at.toEpochMilli()));
+    }
   }
 
   /** The pairs, counted by tenant, source and split. */
@@ -390,6 +475,20 @@ public final class MonitorTopology {
   }
 
   /**
+   * Each tenant's reports in one task, where the model's length preference meets the labels' own
+   * ({@link LengthPreference}); every report goes on.
+   */
+  private KStream<String, DriftReport> lengthPreference(KStream<String, DriftReport> reports) {
+    return reports
+        .selectKey((key, r) -> r.getTenantId())
+        .repartition(
+            Repartitioned.with(Serdes.String(), topics.drift().valueSerde())
+                .withName("reports-by-tenant"))
+        .process(LengthPreference::new, LengthPreference.LABEL_SHARES)
+        .selectKey((key, r) -> key(r));
+  }
+
+  /**
    * Every report's level, with hysteresis per tenant/model/metric ({@link Levels}), onto {@code
    * prefstream.drift}.
    */
@@ -442,6 +541,17 @@ public final class MonitorTopology {
               end,
               Map.of("sampled", (double) w.scores.length)));
     }
+    double[] longer = longerScoredHigher(w.scores, w.words);
+    if (longer[1] >= MIN_LENGTH_PAIRS) {
+      out.add(
+          report(
+              w,
+              LengthPreference.MODEL_SHARE,
+              longer[0] / longer[1],
+              start,
+              end,
+              Map.of("comparable_pairs", longer[1])));
+    }
     return out;
   }
 
@@ -454,6 +564,30 @@ public final class MonitorTopology {
       Map<String, Double> details) {
     DriftReport r = report(w.tenant, w.model, w.version, metric, value, w.n, start, end, details);
     return KeyValue.pair(key(r), r);
+  }
+
+  /** Fewest served pairs of unequal length a model's length preference is judged on. */
+  static final double MIN_LENGTH_PAIRS = 100;
+
+  /**
+   * Over every pair of sampled served responses of unequal length (paired at random within the
+   * window, as the sample holds them), how many had the longer one scored higher (a tie in score
+   * counts half), and how many pairs there were.
+   */
+  static double[] longerScoredHigher(double[] scores, double[] words) {
+    double higher = 0;
+    double pairs = 0;
+    for (int i = 0; i < scores.length; i++) {
+      for (int j = i + 1; j < scores.length; j++) {
+        if (words[i] == words[j]) {
+          continue;
+        }
+        pairs++;
+        double d = (scores[i] - scores[j]) * (words[i] - words[j]);
+        higher += d > 0 ? 1 : d == 0 ? 0.5 : 0;
+      }
+    }
+    return new double[] {higher, pairs};
   }
 
   /** A report before its level is set (the levels processor sets thresholds and level). */

@@ -17,7 +17,7 @@ public final class Thresholds {
       Map.ofEntries(
           Map.entry("score_psi", new Pair(0.1, 0.25)),
           Map.entry("score_ks", new Pair(0.1, 0.2)),
-          Map.entry("length_reward_spearman", new Pair(0.3, 0.5)),
+          Map.entry("length_preference_excess", new Pair(0.1, 0.2)),
           Map.entry("signal_kind_js", new Pair(0.05, 0.1)),
           Map.entry("prompt_length_psi", new Pair(0.1, 0.25)),
           Map.entry("response_length_psi", new Pair(0.1, 0.25)),

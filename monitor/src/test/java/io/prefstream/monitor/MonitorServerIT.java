@@ -67,7 +67,9 @@ class MonitorServerIT {
                               "monitor.grace",
                               "0s",
                               "monitor.state-dir",
-                              dir.resolve("state").toString()))),
+                              dir.resolve("state").toString(),
+                              "monitor.stale-after",
+                              "20s"))),
                   ApiKeys.parse("acme=acme-key,other=other-key,*=ops-key", "test"))
               .start()) {
         // every score in the top reference bin: a large shift; then one in the next window
@@ -197,6 +199,27 @@ class MonitorServerIT {
         assertThat(posted.statusCode()).isEqualTo(405);
         assertThat(JsonForm.mapper().readTree(posted.body()).get("error").asText())
             .isEqualTo("method_not_allowed");
+
+        // No new window for monitor.stale-after: the alert leaves /v1/alerts (still in /v1/drift,
+        // marked stale) and its level gauge reads NaN, so a Prometheus rule on it resolves.
+        long staleBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        JsonNode open;
+        do {
+          Thread.sleep(1000);
+          open =
+              JsonForm.mapper()
+                  .readTree(get(http, monitor.uri() + "/v1/alerts", "acme-key").body());
+        } while (!open.get("alerts").isEmpty() && System.nanoTime() < staleBy);
+        assertThat(open.get("alerts")).as(open.toString()).isEmpty();
+        assertThat(get(http, monitor.uri() + "/v1/drift", "acme-key").body())
+            .contains("\"stale\":true");
+        assertThat(
+                http.send(
+                        HttpRequest.newBuilder(monitor.metricsUri()).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                    .body())
+            .contains(
+                "prefstream_drift_level{metric=\"score_psi\",model=\"reward\",tenant=\"acme\"} NaN");
       }
     }
   }

@@ -122,7 +122,8 @@ class MonitorTopologyTest {
     assertThat(reports.get("score_ks").getValue()).isCloseTo(1.0 / 3, within(1e-12));
     // scores rise with words: ρ = 1
     assertThat(reports.get("length_reward_spearman").getValue()).isCloseTo(1.0, within(1e-12));
-    assertThat(reports.get("length_reward_spearman").getLevel()).isEqualTo(AlertLevel.ALERT);
+    // Informational: length alone is no alarm; the labels' own preference is the yardstick.
+    assertThat(reports.get("length_reward_spearman").getLevel()).isEqualTo(AlertLevel.OK);
     KeyValueStore<String, DriftReport> latest = driver.getKeyValueStore(MonitorTopology.LATEST);
     assertThat(latest.get("acme/reward/score_psi").getValue()).isCloseTo(byHand, within(1e-12));
   }
@@ -178,6 +179,7 @@ class MonitorTopologyTest {
             .setEventId("e-" + at.toEpochMilli() + "-" + i)
             .setTenantId("acme")
             .setOccurredAt(at)
+            .setReceivedAt(at)
             .setInteractionId("i-" + i)
             .setPayload(payload)
             .build();
@@ -258,8 +260,20 @@ class MonitorTopologyTest {
     var thumb =
         (io.prefstream.avro.Thumb)
             io.prefstream.schemas.Examples.oneOfEachPayload("acme", "x", T0).get(2).getPayload();
+    // A product whose clock is two hours behind (a simulation, a replay): its events are counted
+    // when ingest received them, on the dead letters' clock.
     for (int i = 0; i < 120; i++) {
-      feedback(events, thumb, T0.plusSeconds(i % 60), i);
+      Instant received = T0.plusSeconds(i % 60);
+      var e =
+          io.prefstream.avro.FeedbackEvent.newBuilder()
+              .setEventId("e-" + i)
+              .setTenantId("acme")
+              .setOccurredAt(received.minus(java.time.Duration.ofHours(2)))
+              .setReceivedAt(received)
+              .setInteractionId("i-" + i)
+              .setPayload(thumb)
+              .build();
+      events.pipeInput("acme/i-" + i, e, received);
     }
     for (int i = 0; i < 30; i++) {
       var d =
@@ -306,6 +320,48 @@ class MonitorTopologyTest {
     assertThat(r.getValue()).isCloseTo(Math.abs(12.0 / 30 - 24.0 / 30), within(1e-12));
     assertThat(r.getDetails()).containsEntry("reference", 0.8);
     assertThat(r.getLevel()).isEqualTo(AlertLevel.ALERT);
+  }
+
+  /**
+   * The labels prefer the longer reply in 75% of pairs; a model scoring longer replies higher in
+   * about as many pairs raises nothing, one that always does is 0.25 past the labels: an ALERT.
+   */
+  @Test
+  void aModelsLengthPreferenceIsJudgedAgainstTheLabelsOwn() {
+    var topic =
+        driver.createInputTopic(
+            topics.pairs().name(), Serdes.String().serializer(), topics.pairs().valueSerde());
+    for (int i = 0; i < 40; i++) {
+      topic.pipeInput("acme/p" + i, pair(i, i < 30, T0.plusSeconds(i)), T0.plusSeconds(i));
+    }
+    topic.pipeInput("acme/p-end", pair(99, true, T0.plusSeconds(65)), T0.plusSeconds(65));
+    Map<String, DriftReport> labels = byMetric();
+    assertThat(labels.get("longer_wins_share").getValue()).isCloseTo(0.75, within(1e-12));
+
+    // As much as the labels: scores follow length but for every third reply, marked down.
+    for (int words = 1; words <= 20; words++) {
+      score(words + (words % 3 == 0 ? -12 : 0), words, T0.plusSeconds(words));
+    }
+    Map<String, DriftReport> alike = closeWindow(T0.plusSeconds(61));
+    double share = 154.0 / 190; // by hand, as longerScoredHigher counts
+    assertThat(alike.get("longer_scored_higher_share").getValue()).isCloseTo(share, within(1e-12));
+    DriftReport even = alike.get("length_preference_excess");
+    assertThat(even.getValue()).isCloseTo(share - 0.75, within(1e-12));
+    assertThat(even.getDetails()).containsEntry("label_share", 0.75);
+    assertThat(even.getLevel()).isEqualTo(AlertLevel.OK);
+
+    // More than the labels: every longer reply scored higher.
+    for (int words = 1; words <= 20; words++) {
+      score(words, words, T0.plusSeconds(120 + words));
+    }
+    DriftReport more = closeWindow(T0.plusSeconds(181)).get("length_preference_excess");
+    assertThat(more.getValue()).isCloseTo(0.25, within(1e-12));
+    assertThat(more.getLevel()).isEqualTo(AlertLevel.ALERT);
+  }
+
+  private Map<String, DriftReport> byMetric() {
+    return drift.readKeyValuesToList().stream()
+        .collect(Collectors.toMap(kv -> kv.value.getMetric(), kv -> kv.value, (a, b) -> b));
   }
 
   private static io.prefstream.avro.PreferencePair pair(int i, boolean longerWins, Instant at) {

@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.config.KafkaConnection;
 import io.prefstream.http.ApiKeys;
@@ -73,8 +72,7 @@ public final class IngestServer implements Service {
   private final Topics topics;
   private final Map<String, Object> kafka;
   private final Clock clock;
-  private final PrometheusMeterRegistry registry =
-      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry = io.prefstream.http.PrometheusRegistries.create();
 
   private volatile State state = State.CREATED;
   private KafkaProducer<byte[], byte[]> producer;

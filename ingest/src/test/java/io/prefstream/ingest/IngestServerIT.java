@@ -325,6 +325,8 @@ class IngestServerIT {
     assertThat(IngestFixture.json(health).get("status").asText()).isEqualTo("ok");
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(notOnTheApi.statusCode()).isEqualTo(404);
+    // Prometheus' own linter passes on the scrape (HELP on every meter, base units, suffixes).
+    assertThat(io.prefstream.testing.Promtool.problems(metrics.body())).isEmpty();
     assertThat(server.metricsUri().getPort()).isNotEqualTo(server.port());
     assertThat(metrics.body())
         .contains("prefstream_ingest_events_total{reason=\"\",status=\"accepted\"}")

@@ -53,6 +53,7 @@ class LauncherIT {
   private static String bootstrap;
   private static String ingestUri;
   private static String ingestMetrics;
+  private static final java.util.Map<String, String> metricsOf = new java.util.HashMap<>();
   private static List<FeedbackEvent> sent;
 
   @TempDir Path tmp;
@@ -74,6 +75,9 @@ class LauncherIT {
     bootstrap = ready.replaceAll(".*bootstrap=(\\S+).*", "$1");
     ingestUri = ready.replaceAll(".*ingest=(\\S+).*", "$1");
     ingestMetrics = ready.replaceAll(".*ingest\\.metrics=(\\S+).*", "$1");
+    for (String service : List.of("scorer", "monitor")) {
+      metricsOf.put(service, ready.replaceAll(".*" + service + "\\.metrics=(\\S+).*", "$1"));
+    }
     sent = Examples.oneOfEachPayload("demo", "i-cli", Instant.parse("2026-11-23T10:00:00Z"));
     try (KafkaProducer<String, FeedbackEvent> producer =
         new KafkaProducer<>(
@@ -186,6 +190,19 @@ class LauncherIT {
       Thread.sleep(500);
     }
     assertThat(metrics).contains(counter);
+    // Every /metrics of the stack passes Prometheus' own linter: ingest's (with the trainer's and
+    // the pair builder's meters), the scorer's and the monitor's.
+    assertThat(io.prefstream.testing.Promtool.problems(metrics)).as("ingest").isEmpty();
+    for (String service : List.of("scorer", "monitor")) {
+      String scraped =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(metricsOf.get(service)))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString())
+              .body();
+      assertThat(io.prefstream.testing.Promtool.problems(scraped)).as(service).isEmpty();
+    }
   }
 
   @Test

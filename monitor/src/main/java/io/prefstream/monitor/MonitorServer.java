@@ -7,7 +7,6 @@ import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.avro.AlertLevel;
 import io.prefstream.avro.DriftReport;
@@ -56,8 +55,7 @@ public final class MonitorServer implements Service {
 
   private final MonitorConfig config;
   private final Topics topics;
-  private final PrometheusMeterRegistry registry =
-      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry = io.prefstream.http.PrometheusRegistries.create();
   private final Map<String, DriftReport> latest = new ConcurrentHashMap<>();
   private final ScheduledExecutorService refresher =
       Executors.newSingleThreadScheduledExecutor(

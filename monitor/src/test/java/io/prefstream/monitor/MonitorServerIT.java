@@ -122,6 +122,7 @@ class MonitorServerIT {
                     HttpRequest.newBuilder(monitor.metricsUri()).build(),
                     HttpResponse.BodyHandlers.ofString())
                 .body();
+        assertThat(io.prefstream.testing.Promtool.problems(metrics)).isEmpty();
         assertThat(metrics)
             .contains(
                 "prefstream_drift_level{metric=\"score_psi\",model=\"reward\",tenant=\"acme\"} 2.0")

@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.http.ApiKeys;
 import io.prefstream.http.MetricsEndpoint;
@@ -48,8 +47,7 @@ public final class ScorerServer implements Service {
   private final Topics topics;
   private MetricsEndpoint metrics;
   private ScorerRoutes routes;
-  private final PrometheusMeterRegistry registry =
-      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry = io.prefstream.http.PrometheusRegistries.create();
   private Registry follower;
   private Serving serving;
   private KafkaProducer<String, byte[]> producer;

@@ -87,6 +87,7 @@ class ScorerIT {
     s.put("scorer.topic-prefix", topics.prefix());
     s.put("scorer.port", "0");
     s.put("scorer.score-sample", "1");
+    s.put("scorer.quota.candidates-per-second", "0"); // these tests load the model, not a quota
     s.put("rollout.min-pairs", "40");
     s.put("rollout.tolerance", "0.05");
     s.putAll(extra);
@@ -486,6 +487,7 @@ class ScorerIT {
     JsonNode ranked = json(post(s, "/v1/rank", KEY, ranking));
     assertThat(ranked.toString()).contains("Use reversed(xs).");
     String metrics = metrics(s);
+    assertThat(io.prefstream.testing.Promtool.problems(metrics)).isEmpty();
     assertThat(metrics)
         .contains("prefstream_scorer_checkpoint_load_seconds_count{model_type=\"encoder\"")
         .contains("prefstream_scorer_checkpoint_bytes_sum{model_type=\"encoder\"");

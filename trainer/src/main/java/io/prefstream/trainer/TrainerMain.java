@@ -1,6 +1,5 @@
 package io.prefstream.trainer;
 
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.config.Settings;
 import io.prefstream.service.Service;
@@ -46,7 +45,7 @@ public final class TrainerMain {
     } catch (IllegalArgumentException e) {
       throw new ServiceException(e.getMessage(), e);
     }
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry registry = io.prefstream.http.PrometheusRegistries.create();
     TrainerService trainer = TrainerService.start(config, new TrainerMetrics(registry));
     trainer.onUnexpectedEnd(onUnexpectedEnd);
     TrainerEndpoint endpoint;

@@ -514,9 +514,7 @@ class TrainerIT {
     Topics topics = topics();
     List<PreferencePair> pairs = pairs("demo", 31, 150);
     produce(topics, pairs);
-    var registry =
-        new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
-            io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    var registry = io.prefstream.http.PrometheusRegistries.create(); // as TrainerMain's
     try (TrainerService trainer =
             TrainerService.start(
                 TrainerConfig.from(settings(topics, dir.resolve("endpoint-store"))),
@@ -546,6 +544,7 @@ class TrainerIT {
       assertThat(metrics.headers().firstValue("Content-Type"))
           .hasValue(io.prefstream.http.PrometheusText.CONTENT_TYPE);
       assertThat(metrics.body()).contains("prefstream_trainer_", "jvm_memory_used_bytes");
+      assertThat(io.prefstream.testing.Promtool.problems(metrics.body())).isEmpty();
       var missing = get.apply("/v1/nope");
       assertThat(missing.statusCode()).isEqualTo(404);
       assertThat(missing.body()).contains("\"error\":\"not_found\"");

@@ -440,25 +440,18 @@ final class ScorerRoutes {
     ObjectNode body = JsonForm.mapper().createObjectNode();
     boolean ready = follower.caughtUp();
     String problem = follower.problem();
-    int serving = 0;
-    int loading = 0;
-    int refusedChampions = 0;
-    int unpromoted = 0;
-    Map<String, String> refused = this.serving.refused();
+    Map<String, Long> champions = new TreeMap<>();
+    Map<String, Long> served = new TreeMap<>();
     for (String key : follower.rollouts().keySet()) {
       RolloutState state = follower.rollout(key);
-      Long champion = state == null ? null : state.getChampionVersion();
+      champions.put(key, state == null ? null : state.getChampionVersion());
       Serving.Route route = this.serving.route(key);
-      if (champion == null) {
-        unpromoted++;
-      } else if (route != null && route.champion() != null) {
-        serving++;
-      } else if (refused.containsKey(key + "/v" + champion)) {
-        refusedChampions++;
-      } else {
-        loading++;
-      }
+      served.put(
+          key, route == null || route.champion() == null ? null : route.champion().version());
     }
+    Map<String, String> refused = this.serving.refused();
+    Champions c = Champions.of(champions, served, refused.keySet());
+    int loading = c.loading();
     boolean dependenciesOk = dependencies.report(body);
     boolean ok = ready && problem == null && loading == 0 && dependenciesOk;
     body.put(
@@ -467,15 +460,49 @@ final class ScorerRoutes {
             ? "starting"
             : problem != null || !dependenciesOk ? "degraded" : loading > 0 ? "loading" : "ok");
     body.put("registry", problem == null ? (ready ? "ok" : "reading") : problem);
-    ObjectNode champions = body.putObject("champions");
-    champions.put("serving", serving);
-    champions.put("loading", loading);
-    champions.put("refused", refusedChampions);
-    champions.put("not_yet_promoted", unpromoted);
+    ObjectNode counts = body.putObject("champions");
+    counts.put("serving", c.serving());
+    counts.put("loading", c.loading());
+    counts.put("refused", c.refused());
+    counts.put("not_yet_promoted", c.unpromoted());
     body.put("versions_refused", refused.size());
     if (controller != null) {
       body.put("controller", controller.active() ? "active" : "standby");
     }
     ctx.status(ok ? 200 : 503).contentType("application/json").result(HttpErrors.json(body));
+  }
+
+  /**
+   * How the promoted champions stand, counted for {@code /healthz}: serving (some champion serves
+   * the model, the promoted one or the one before it while it loads), loading, refused (failed
+   * verification: its tenant stays on the champion before it, or none), and models whose rollout
+   * has promoted nothing yet.
+   */
+  record Champions(int serving, int loading, int refused, int unpromoted) {
+
+    /**
+     * @param champions each model's promoted champion version (null: none yet)
+     * @param served the champion version serving each model now (null: none)
+     * @param refused refused versions, as {@code tenant/model/vN}
+     */
+    static Champions of(
+        Map<String, Long> champions, Map<String, Long> served, java.util.Set<String> refused) {
+      int serving = 0;
+      int loading = 0;
+      int refusedChampions = 0;
+      int unpromoted = 0;
+      for (Map.Entry<String, Long> e : champions.entrySet()) {
+        if (e.getValue() == null) {
+          unpromoted++;
+        } else if (served.get(e.getKey()) != null) {
+          serving++;
+        } else if (refused.contains(e.getKey() + "/v" + e.getValue())) {
+          refusedChampions++;
+        } else {
+          loading++;
+        }
+      }
+      return new Champions(serving, loading, refusedChampions, unpromoted);
+    }
   }
 }

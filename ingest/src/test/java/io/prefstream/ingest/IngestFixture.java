@@ -63,10 +63,15 @@ final class IngestFixture implements AutoCloseable {
   }
 
   IngestServer server(IngestConfig config) throws InterruptedException {
+    return serverWithKeys(config, null);
+  }
+
+  /** A server taking {@code keySpec} ({@code tenant=key,...}), or {@link #keys()} when null. */
+  IngestServer serverWithKeys(IngestConfig config, String keySpec) throws InterruptedException {
     IngestServer server =
         new IngestServer(
                 config.withPort(0),
-                keys(),
+                keySpec == null ? keys() : ApiKeys.parse(keySpec, "test"),
                 topics(),
                 Map.of("bootstrap.servers", kafka.bootstrapServers()),
                 Clock.systemUTC())

@@ -105,6 +105,114 @@ class IngestFuzzIT {
     }
   }
 
+  /**
+   * 400 requests with fuzzed headers over good and bad bodies: no, one, two or a mangled
+   * Authorization (an operator's key too); Content-Encoding gzip on gzip and on plain bodies,
+   * twice, unknown; odd Content-Types; a header of up to 64 KiB (past Jetty's limit: 431). Every
+   * answer is a 2xx or 4xx whose body is a JSON object, never HTML, and no request is a 5xx.
+   */
+  @Test
+  void fuzzedHeadersGetNo5xxAndNeverHtml() throws Exception {
+    Random random = new Random(SEED + 2);
+    String[] authorizations = {
+      null,
+      "Bearer " + IngestFixture.KEY,
+      "Bearer " + IngestFixture.KEY,
+      "bearer   " + IngestFixture.KEY + "  ",
+      "Basic dGVzdA==",
+      "Bearer",
+      "Bearer " + "k".repeat(5000),
+      "Bearer ops-key",
+      "Bearer \u00e9t\u00e9"
+    };
+    String[] encodings = {null, "gzip", "identity", "br", "gzip, gzip", "GZIP", "x-zip;;"};
+    String[] types = {
+      "application/json",
+      "application/x-ndjson",
+      "application/json;charset=UTF-8",
+      "application/json; charset=latin1",
+      "*/*",
+      "multipart/form-data; boundary=x",
+      ";;;",
+      null
+    };
+    try (IngestFixture fixture = IngestFixture.start()) {
+      IngestServer server =
+          fixture.serverWithKeys(
+              IngestConfig.defaults(), "acme=" + IngestFixture.KEY + ",*=ops-key");
+      int[] byStatus = new int[600];
+      for (int i = 0; i < 400; i++) {
+        String body =
+            random.nextInt(4) == 0
+                ? "{\"event_id\": " + i + "}"
+                : FORM.print(
+                    FeedbackEvent.newBuilder(
+                            Examples.oneOfEachPayload(
+                                    IngestFixture.TENANT,
+                                    "hd-" + i,
+                                    Instant.ofEpochMilli(1_790_000_000_000L + i))
+                                .get(0))
+                        .setEventId("hd-" + i)
+                        .build());
+        byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String encoding = encodings[random.nextInt(encodings.length)];
+        if (encoding != null && encoding.equalsIgnoreCase("gzip") && random.nextBoolean()) {
+          var out = new java.io.ByteArrayOutputStream();
+          try (var gz = new java.util.zip.GZIPOutputStream(out)) {
+            gz.write(bytes);
+          }
+          bytes = out.toByteArray();
+        }
+        java.net.http.HttpRequest.Builder request =
+            java.net.http.HttpRequest.newBuilder(server.uri().resolve("/v1/events"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(bytes));
+        String type = types[random.nextInt(types.length)];
+        if (type != null) {
+          request.header("Content-Type", type);
+        }
+        if (encoding != null) {
+          request.header("Content-Encoding", encoding);
+        }
+        int copies = random.nextInt(10) == 0 ? 2 : 1;
+        for (int c = 0; c < copies; c++) {
+          String auth = authorizations[random.nextInt(authorizations.length)];
+          if (auth != null) {
+            request.header("Authorization", auth);
+          }
+        }
+        if (random.nextInt(15) == 0) {
+          request.header("X-Padding", "p".repeat(1024 * (1 + random.nextInt(64))));
+        }
+        HttpResponse<String> response;
+        try {
+          response = fixture.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException e) {
+          // Jetty may close a connection whose headers it will not read; that is no 5xx.
+          byStatus[0]++;
+          continue;
+        }
+        int status = response.statusCode();
+        byStatus[status]++;
+        assertThat(status).as("request %d", i).isBetween(200, 499);
+        assertThat(response.headers().firstValue("Content-Type").orElse(""))
+            .as("request %d: %s", i, response.body())
+            .startsWith("application/json");
+        assertThat(IngestFixture.json(response).isObject()).isTrue();
+      }
+      System.out.printf(
+          "header fuzz: %s%n",
+          java.util.stream.IntStream.range(0, 600)
+              .filter(st -> byStatus[st] > 0)
+              .mapToObj(st -> (st == 0 ? "closed" : Integer.toString(st)) + "=" + byStatus[st])
+              .toList());
+      assertThat(byStatus[200]).isPositive();
+      assertThat(byStatus[401]).isPositive();
+      assertThat(byStatus[403]).isPositive();
+      assertThat(byStatus[415]).isPositive();
+      assertThat(byStatus[431]).isPositive();
+    }
+  }
+
   /** Ill-formed UTF-8: overlong (three), a surrogate, past U+10FFFF, never a byte, stray, cut. */
   private static final int[][] ILL_FORMED = {
     {0xC0, 0xAF}, {0xE0, 0x80, 0xAF}, {0xF0, 0x80, 0x80, 0xAF}, {0xED, 0xA0, 0x80},

@@ -85,7 +85,7 @@ final class EventsReader {
       throw new RequestError(
           415, "unsupported_media_type", "Content-Type", "missing; send " + JSON + " or " + NDJSON);
     }
-    String[] parts = contentType.split(";");
+    String[] parts = contentType.split(";", -1); // ";;;" keeps its empty type: a 415, not a crash
     String type = parts[0].strip().toLowerCase(Locale.ROOT);
     for (int i = 1; i < parts.length; i++) {
       String param = parts[i].strip().toLowerCase(Locale.ROOT);

@@ -42,7 +42,7 @@ class EventsReaderTest {
     assertThat(EventsReader.ndjson("application/x-ndjson")).isTrue();
     assertThat(EventsReader.ndjson("application/jsonl")).isTrue();
     for (String refused :
-        new String[] {null, " ", "text/plain", "application/json; charset=latin1"}) {
+        new String[] {null, " ", "text/plain", "application/json; charset=latin1", ";;;", ";"}) {
       RequestError e = refusal(() -> EventsReader.ndjson(refused));
       assertThat(e.status()).as(refused).isEqualTo(415);
       assertThat(e.error()).isEqualTo("unsupported_media_type");

@@ -67,6 +67,15 @@ public final class RunCommand implements Runnable {
   int port;
 
   @Option(
+      names = "--bind",
+      paramLabel = "HOST",
+      description =
+          "Interface it listens on (its API and /metrics; the pair builder's Flink REST"
+              + " endpoint), over the config file and the environment. Default: the service's"
+              + " *.host key (0.0.0.0; pairs.local-rest-address 127.0.0.1).")
+  String bind;
+
+  @Option(
       names = "--data-dir",
       paramLabel = "DIR",
       defaultValue = "${env:PREFSTREAM_DATA_DIR:-prefstream-data}",
@@ -109,7 +118,9 @@ public final class RunCommand implements Runnable {
     Settings settings =
         kind.settings(
             configFile == null ? Settings.empty() : Settings.fromFile(configFile),
-            Settings.empty(),
+            bind == null || kind.hostOption() == null
+                ? Settings.empty()
+                : Settings.of(java.util.Map.of(kind.hostOption().key(), bind)),
             bootstrap,
             prefix.topics(),
             dataDir,

@@ -95,6 +95,58 @@ class ScorerRoutesTest {
     assertThat(body.get("reason").asText()).isNotBlank();
   }
 
+  /**
+   * Fuzzed headers and bodies: never a 5xx, every answer a JSON object (issue 20's second round).
+   */
+  @Test
+  void fuzzedHeadersAndBodiesGetNo500AndAlwaysJson() throws Exception {
+    java.util.Random random = new java.util.Random(20261204L);
+    String[] auths = {null, KEY, KEY, "Bearer nope", "Basic x", "Bearer", "bearer  demo-key "};
+    String[] types = {"application/json", "text/plain", ";;;", "application/json; x=y", null};
+    String[] bodies = {
+      "{\"prompt\":\"p\",\"responses\":[\"a\",\"b\"]}",
+      "{\"prompt\":\"p\",\"responses\":[]}",
+      "{\"prompt\":1}",
+      "[",
+      "",
+      "{\"prompt\":\"p\",\"responses\":[\"a\"],\"extra\":true}",
+      "null"
+    };
+    for (int i = 0; i < 300; i++) {
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create("http://localhost:" + app.port() + "/v1/score"))
+              .POST(HttpRequest.BodyPublishers.ofString(bodies[random.nextInt(bodies.length)]));
+      String type = types[random.nextInt(types.length)];
+      if (type != null) {
+        b.header("Content-Type", type);
+      }
+      int copies = random.nextInt(8) == 0 ? 2 : 1;
+      for (int c = 0; c < copies; c++) {
+        String auth = auths[random.nextInt(auths.length)];
+        if (auth != null) {
+          b.header("Authorization", auth);
+        }
+      }
+      if (random.nextInt(20) == 0) {
+        b.header("X-Padding", "p".repeat(1024 * (1 + random.nextInt(64))));
+      }
+      HttpResponse<String> r;
+      try {
+        r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      } catch (java.io.IOException closed) {
+        continue; // a connection Jetty closes on headers it will not read: no 5xx
+      }
+      assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
+      JsonNode answer = JsonForm.mapper().readTree(r.body());
+      assertThat(answer.isObject()).isTrue();
+      if (r.statusCode() >= 500) {
+        // Here no registry is ever read: a good request's only 5xx is the retryable no_model.
+        assertThat(r.statusCode()).as("request %d: %s", i, r.body()).isEqualTo(503);
+        assertThat(answer.get("error").asText()).isEqualTo("no_model");
+      }
+    }
+  }
+
   @Test
   void aTenantOverItsQuotaIs429WithRetryAfterAndTooManyAtOnceIs413() throws Exception {
     startWith(

@@ -88,13 +88,19 @@ public final class RolloutController implements Runnable {
   private static final class Canary {
     final long candidate;
     final long champion;
-    final CanaryEvidence total = new CanaryEvidence();
+    final CanaryEvidence total;
     final Map<Integer, Long> start;
     Map<Integer, Long> stepStart;
     final Map<Integer, Long> next = new HashMap<>();
     long stepPairs;
 
-    Canary(long candidate, long champion, Map<Integer, Long> start, Map<Integer, Long> stepStart) {
+    Canary(
+        long candidate,
+        long champion,
+        Map<Integer, Long> start,
+        Map<Integer, Long> stepStart,
+        double alpha) {
+      this.total = new CanaryEvidence(alpha);
       this.candidate = candidate;
       this.champion = champion;
       this.start = start;
@@ -375,7 +381,11 @@ public final class RolloutController implements Runnable {
       Map<Integer, Long> start = Rollouts.candidateOffsets(s);
       Canary canary =
           new Canary(
-              s.getCandidateVersion(), s.getChampionVersion(), start, Rollouts.stepOffsets(s));
+              s.getCandidateVersion(),
+              s.getChampionVersion(),
+              start,
+              Rollouts.stepOffsets(s),
+              policy.alpha());
       canaries.put(e.getKey(), canary);
       for (TopicPartition tp : pairPartitions) {
         long from = start.getOrDefault(tp.partition(), 0L);

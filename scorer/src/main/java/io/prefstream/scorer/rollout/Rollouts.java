@@ -71,43 +71,45 @@ public final class Rollouts {
               policy.minScoreSpread()),
           evidence);
     }
-    // Worse beyond the tolerance, significantly: the same margin the step rule allows, so a
-    // candidate about as good as the champion is not rolled back by noise as looks repeat.
-    double p = total.worsePValue(policy.tolerance());
-    if (total.pairs() >= 30 && p < policy.alpha()) {
+    // Significantly worse than the champion: the always-valid upper bound on the accuracy
+    // difference is below 0. The controller looks after every batch of pairs; a repeated z-test's
+    // error would grow with each look, this bound's holds at all of them.
+    if (total.upperBound() < 0) {
       return new Judgement(
           Verdict.ROLLBACK,
           String.format(
               Locale.ROOT,
               "significantly worse: accuracy %.3f against the champion's %.3f on the same %d fresh"
-                  + " pairs, more than %.3f below it (one-sided paired z-test p = %.2g < %.2g)",
+                  + " pairs; the difference lies in [%+.3f, %+.3f], below 0 (always-valid %.0f%%"
+                  + " confidence sequence)",
               total.candidateAccuracy(),
               total.championAccuracy(),
               total.pairs(),
-              policy.tolerance(),
-              p,
-              policy.alpha()),
+              total.lowerBound(),
+              total.upperBound(),
+              100 * (1 - policy.alpha())),
           evidence);
     }
     // A shifted score distribution is a rollback unless the candidate is significantly better:
     // a model that learned much changes its scores much (young models do, step by step), and
     // holding it back would keep the worse model serving.
     double psi = total.psi();
-    double better = total.betterPValue();
-    if (total.pairs() >= policy.minPairs() && psi > policy.maxPsi() && !(better < policy.alpha())) {
+    boolean better = total.lowerBound() > 0;
+    if (total.pairs() >= policy.minPairs() && psi > policy.maxPsi() && !better) {
       return new Judgement(
           Verdict.ROLLBACK,
           String.format(
               Locale.ROOT,
               "sanity: normalised score distribution shifted against the champion's, PSI %.3f >"
                   + " %.3f, and the candidate is not significantly better (accuracy %.3f against"
-                  + " %.3f on %d pairs, p = %.2g)",
+                  + " %.3f on %d pairs; difference in [%+.3f, %+.3f])",
               psi,
               policy.maxPsi(),
               total.candidateAccuracy(),
               total.championAccuracy(),
               total.pairs(),
-              better),
+              total.lowerBound(),
+              total.upperBound()),
           evidence);
     }
     if (stepPairs >= policy.minPairs() && total.difference() >= -policy.tolerance()) {
@@ -116,22 +118,24 @@ public final class Rollouts {
           String.format(
               Locale.ROOT,
               "not worse beyond the tolerance: accuracy %.3f against the champion's %.3f on %d"
-                  + " fresh pairs (%d this step; difference %+.3f ≥ −%.3f; p(worse) = %.2g)%s",
+                  + " fresh pairs (%d this step; difference %+.3f ≥ −%.3f, always-valid bounds"
+                  + " [%+.3f, %+.3f])%s",
               total.candidateAccuracy(),
               total.championAccuracy(),
               total.pairs(),
               stepPairs,
               total.difference(),
               policy.tolerance(),
-              p,
+              total.lowerBound(),
+              total.upperBound(),
               psi > policy.maxPsi()
                   ? String.format(
                       Locale.ROOT,
                       "; scores shifted (PSI %.3f > %.3f) with significantly better accuracy"
-                          + " (p = %.2g)",
+                          + " (difference above %+.3f)",
                       psi,
                       policy.maxPsi(),
-                      better)
+                      total.lowerBound())
                   : ""),
           evidence);
     }
@@ -156,11 +160,13 @@ public final class Rollouts {
     other.put("score_spread", finiteOr(e.scoreSpread()));
     other.put("psi", e.psi());
     other.put("non_finite_scores", (double) e.nonFinite());
+    other.put("difference_lower", e.lowerBound());
+    other.put("difference_upper", e.upperBound());
     return RolloutEvidence.newBuilder()
         .setPairs(e.pairs())
         .setCandidateAccuracy(finiteOr(e.candidateAccuracy()))
         .setChampionAccuracy(finiteOr(e.championAccuracy()))
-        .setPValue(e.pairs() >= 2 ? e.worsePValue(tolerance) : null)
+        .setPValue(null) // the always-valid bounds replace the fixed-sample p-value
         .setOther(other)
         .build();
   }

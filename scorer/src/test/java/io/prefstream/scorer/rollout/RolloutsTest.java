@@ -50,7 +50,7 @@ class RolloutsTest {
     Rollouts.Judgement worse = Rollouts.judge(evidence(100, 0.3, 0.9), 100, policy);
     assertThat(worse.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
     assertThat(worse.reason()).startsWith("significantly worse");
-    assertThat(worse.evidence().getPValue()).isLessThan(0.01);
+    assertThat(worse.evidence().getOther().get("difference_upper")).isLessThan(0);
     // slightly worse, within tolerance, not significant: steps
     assertThat(Rollouts.judge(evidence(400, 0.84, 0.85), 400, policy).verdict())
         .isEqualTo(Rollouts.Verdict.STEP);
@@ -64,16 +64,23 @@ class RolloutsTest {
   }
 
   @Test
-  void theTestAllowsTheToleranceSoAnAboutEqualCandidateIsNotRolledBack() {
-    // 5 points worse on 400 pairs: significant against "at least as good" (p ≈ 0.01 or less),
-    // not against "at least as good as the champion minus 0.05"
+  void aCandidateIsRolledBackOnlyOnceItsAlwaysValidBoundIsBelowZero() {
+    // 5 points worse on 400 pairs: the bounds still hold 0, so no rollback; a tolerance of 0.05
+    // lets it step, none keeps it waiting for more pairs.
     CanaryEvidence e = evidence(400, 0.75, 0.80);
-    assertThat(e.worsePValue()).isLessThan(0.01);
-    assertThat(e.worsePValue(0.05)).isGreaterThan(0.4);
+    assertThat(e.lowerBound()).isLessThan(-0.05);
+    assertThat(e.upperBound()).isGreaterThan(0);
     RolloutPolicy tolerant = new RolloutPolicy(policy.steps(), 200, 5000, 0.05, 0.01, 1e-4, 0.5);
     assertThat(Rollouts.judge(e, 400, tolerant).verdict()).isEqualTo(Rollouts.Verdict.STEP);
     RolloutPolicy strict = new RolloutPolicy(policy.steps(), 200, 5000, 0.0, 0.01, 1e-4, 0.5);
-    assertThat(Rollouts.judge(e, 400, strict).verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
+    assertThat(Rollouts.judge(e, 400, strict).verdict()).isEqualTo(Rollouts.Verdict.WAIT);
+    // 25 points worse: the upper bound falls below 0, whatever the tolerance.
+    CanaryEvidence worse = evidence(400, 0.55, 0.80);
+    assertThat(worse.upperBound()).isLessThan(0);
+    Rollouts.Judgement j = Rollouts.judge(worse, 400, tolerant);
+    assertThat(j.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
+    assertThat(j.reason()).contains("confidence sequence");
+    assertThat(j.evidence().getOther()).containsKeys("difference_lower", "difference_upper");
   }
 
   @Test
@@ -134,7 +141,7 @@ class RolloutsTest {
 
     CanaryEvidence betterAndShifted = shifted(300, 0.9, 0.7, 3);
     assertThat(betterAndShifted.psi()).isGreaterThan(policy.maxPsi());
-    assertThat(betterAndShifted.betterPValue()).isLessThan(policy.alpha());
+    assertThat(betterAndShifted.lowerBound()).isGreaterThan(0);
     Rollouts.Judgement k = Rollouts.judge(betterAndShifted, 300, policy);
     assertThat(k.verdict()).isEqualTo(Rollouts.Verdict.STEP);
     assertThat(k.reason()).contains("scores shifted (PSI", "significantly better accuracy");
@@ -148,8 +155,9 @@ class RolloutsTest {
   private static CanaryEvidence shifted(int n, double a, double h, float shift) {
     CanaryEvidence e = new CanaryEvidence();
     for (int i = 0; i < n; i++) {
-      boolean c = i < Math.round(a * n);
-      boolean p = i < Math.round(h * n);
+      // Spread over the pairs (not in blocks): right where the running count of a share steps.
+      boolean c = Math.floor((i + 1) * a) > Math.floor(i * a);
+      boolean p = Math.floor((i + 1) * h) > Math.floor(i * h);
       float spread = (i % 7) * 0.1f;
       e.add(
           c

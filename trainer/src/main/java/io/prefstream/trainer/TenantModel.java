@@ -9,6 +9,7 @@ import io.prefstream.model.checkpoint.Checkpoints;
 import io.prefstream.model.checkpoint.CorruptCheckpointException;
 import io.prefstream.model.checkpoint.Manifest;
 import io.prefstream.model.ngram.NgramFeaturizer;
+import io.prefstream.model.stats.PairedConfidenceSequence;
 import io.prefstream.trainer.internal.Reservoir;
 import io.prefstream.trainer.internal.RewardStats;
 import io.prefstream.trainer.internal.RollingAccuracy;
@@ -303,14 +304,20 @@ public final class TenantModel implements AutoCloseable {
             && !now.isBefore(lastCheckpoint.plus(config.checkpointInterval())));
   }
 
-  /** Holdout accuracy of the model in training and of its parent, on the same pairs. */
-  public record Evaluation(double accuracy, double parentAccuracy, int n) {}
+  /**
+   * Holdout accuracy of the model in training and of its parent, on the same pairs, with a
+   * confidence bound on their difference (NaN without a parent).
+   *
+   * @param upper the difference (model minus parent) is at most this, except with probability
+   *     {@code trainer.gate-alpha} ({@link PairedConfidenceSequence}, tuned for these n pairs)
+   */
+  public record Evaluation(double accuracy, double parentAccuracy, int n, double upper) {}
 
   public Evaluation evaluate() {
     List<TrainingPair> pairs = new ArrayList<>(holdout);
     if (pairs.isEmpty()) {
       lastEvaluated = null;
-      return new Evaluation(Double.NaN, Double.NaN, 0);
+      return new Evaluation(Double.NaN, Double.NaN, 0, Double.NaN);
     }
     float[] rewards;
     if (lastEvaluated != null
@@ -321,8 +328,10 @@ public final class TenantModel implements AutoCloseable {
       rewards = learner.scores(pairs);
       lastEvaluated = new Scored(pairs, rewards, learner.steps());
     }
-    double own = correct(margins(rewards, pairs.size()));
+    float[] ownMargins = margins(rewards, pairs.size());
+    double own = correct(ownMargins);
     double before = Double.NaN;
+    double upper = Double.NaN;
     if (parentModel != null) {
       // The parent never changes between checkpoints: each holdout pair is scored by it once.
       parentMargins.keySet().retainAll(identity(pairs).keySet());
@@ -343,8 +352,14 @@ public final class TenantModel implements AutoCloseable {
         parent[i] = parentMargins.get(pairs.get(i));
       }
       before = correct(parent);
+      PairedConfidenceSequence difference =
+          new PairedConfidenceSequence(config.gateAlpha(), pairs.size());
+      for (int i = 0; i < parent.length; i++) {
+        difference.add(outcome(ownMargins[i]) - outcome(parent[i]));
+      }
+      upper = difference.upper();
     }
-    return new Evaluation(own / pairs.size(), before / pairs.size(), pairs.size());
+    return new Evaluation(own / pairs.size(), before / pairs.size(), pairs.size(), upper);
   }
 
   /**
@@ -408,9 +423,13 @@ public final class TenantModel implements AutoCloseable {
   private static double correct(float[] margins) {
     double c = 0;
     for (float d : margins) {
-      c += d > 0 ? 1 : d == 0 ? 0.5 : 0;
+      c += outcome(d);
     }
     return c;
+  }
+
+  private static double outcome(float margin) {
+    return margin > 0 ? 1 : margin == 0 ? 0.5 : 0;
   }
 
   /** What happened to a due checkpoint. */
@@ -421,8 +440,9 @@ public final class TenantModel implements AutoCloseable {
   }
 
   /**
-   * Writes a checkpoint if the gates pass: parameters finite, and holdout accuracy not below the
-   * parent's (on the same pairs) by more than the tolerance.
+   * Writes a checkpoint if the gates pass: parameters finite, and not significantly worse than the
+   * parent on the same holdout pairs by more than the tolerance (the upper confidence bound on the
+   * accuracy difference below minus the tolerance refuses it; a small sample is not enough).
    *
    * @param offsets the pairs offsets everything trained so far came from
    */
@@ -437,12 +457,18 @@ public final class TenantModel implements AutoCloseable {
     Evaluation eval = evaluate();
     if (parent != null
         && eval.n() >= config.gateMinHoldout()
-        && eval.accuracy() < eval.parentAccuracy() - config.gateTolerance()) {
+        && eval.upper() < -config.gateTolerance()) {
       metrics.counter("checkpoints_refused", tenant, "reason", "holdout").increment();
       String why =
           String.format(
-              "holdout accuracy %.4f is below the parent's %.4f minus %.3f on %d pairs",
-              eval.accuracy(), eval.parentAccuracy(), config.gateTolerance(), eval.n());
+              "holdout accuracy %.4f is significantly below the parent's %.4f on %d pairs: the"
+                  + " difference is at most %+.4f, below −%.3f (confidence sequence, error %.2g)",
+              eval.accuracy(),
+              eval.parentAccuracy(),
+              eval.n(),
+              eval.upper(),
+              config.gateTolerance(),
+              config.gateAlpha());
       LOG.warn("Not publishing a checkpoint for {}: {}", tenant, why);
       return new Outcome(null, null, null, why);
     }

@@ -38,6 +38,7 @@ import java.util.stream.Collectors;
  * @param keepCheckpoints newest checkpoints kept per model (0: all)
  * @param gateTolerance holdout-accuracy drop allowed against the parent
  * @param gateMinHoldout holdout pairs needed for the accuracy gate
+ * @param gateAlpha error of the gate's confidence bound on the accuracy difference
  * @param kafka Kafka client properties passed through ({@code kafka.*}, prefix removed)
  */
 public record TrainerConfig(
@@ -64,6 +65,7 @@ public record TrainerConfig(
     int keepCheckpoints,
     double gateTolerance,
     int gateMinHoldout,
+    double gateAlpha,
     Map<String, String> kafka) {
 
   public TrainerConfig {
@@ -125,6 +127,7 @@ public record TrainerConfig(
         get(s, KEEP_CHECKPOINTS, type),
         get(s, GATE_TOLERANCE, type),
         get(s, GATE_MIN_HOLDOUT, type),
+        get(s, GATE_ALPHA, type),
         s.under("kafka."));
   }
 
@@ -154,6 +157,7 @@ public record TrainerConfig(
         keepCheckpoints,
         gateTolerance,
         gateMinHoldout,
+        gateAlpha,
         kafka);
   }
 

@@ -185,8 +185,17 @@ public final class TrainerOptions {
           0.02,
           0.0,
           1.0,
-          "A checkpoint is published only if its holdout accuracy is at least its parent's (on the"
-              + " same holdout pairs) minus this.");
+          "A checkpoint is refused only when it is significantly worse than its parent (on the"
+              + " same holdout pairs) by more than this: the confidence sequence's upper bound on"
+              + " the accuracy difference lies below minus this.");
+  public static final ConfigOption<Double> GATE_ALPHA =
+      doubleOption(
+          "trainer.gate-alpha",
+          0.01,
+          1e-9,
+          0.5,
+          "Error of the gate's bound: a checkpoint as good as its parent is refused with at most"
+              + " this probability.");
   public static final ConfigOption<Integer> GATE_MIN_HOLDOUT =
       intOption(
           "trainer.gate-min-holdout",
@@ -225,7 +234,8 @@ public final class TrainerOptions {
           CHECKPOINT_INTERVAL,
           KEEP_CHECKPOINTS,
           GATE_TOLERANCE,
-          GATE_MIN_HOLDOUT);
+          GATE_MIN_HOLDOUT,
+          GATE_ALPHA);
 
   /**
    * Defaults that differ by model type, used where a key is not set. A pretrained encoder is

@@ -36,9 +36,10 @@ public final class PairedConfidenceSequence {
 
   /**
    * @param alpha the error of each one-sided bound, in (0, 1)
-   * @param horizon the number of pairs around which the bounds are to be tightest (the bets are
-   *     tuned for it; the guarantee holds at every number of pairs whatever it is); 0: Waudby-Smith
-   *     and Ramdas' schedule, tuned for no particular time
+   * @param horizon the number of pairs around which the bounds are to be tightest: the bets follow
+   *     Waudby-Smith and Ramdas' schedule (tuned for the time each is made, so a large difference
+   *     is told within a few dozen pairs) until it reaches the horizon, and stay there (the
+   *     guarantee holds at every number of pairs whatever it is); 0: their schedule throughout
    */
   public PairedConfidenceSequence(double alpha, long horizon) {
     if (!(alpha > 0 && alpha < 1)) {
@@ -59,7 +60,10 @@ public final class PairedConfidenceSequence {
     double x = (difference + 1) / 2;
     long i = n + 1;
     // The bet is chosen before x is seen (predictable): from the estimates of earlier pairs.
-    double tuning = horizon > 0 ? horizon : i * Math.log(1 + i);
+    // Waudby-Smith and Ramdas' schedule tunes each bet for the time it is made; a horizon stops
+    // that growth there, so the bets stay as bold as a test planned for that many pairs.
+    double schedule = i * Math.log(1 + i);
+    double tuning = horizon > 0 ? Math.min(schedule, horizon) : schedule;
     double lambda =
         Math.min(Math.sqrt(2 * logInverseAlpha / (varianceBefore * tuning)), MAX_LAMBDA);
     double deviation = x - meanBefore;

@@ -101,6 +101,20 @@ class PairedConfidenceSequenceTest {
     assertThat(power).isGreaterThanOrEqualTo(0.95);
   }
 
+  /** A candidate far worse (a poisoned one) is told within a few dozen pairs. */
+  @Test
+  void aFarWorseCandidateIsToldWithinAFewDozenPairs() {
+    PairedConfidenceSequence cs = new PairedConfidenceSequence(0.01, HORIZON);
+    int t = 0;
+    // accuracy 0.2 against 0.85: the champion alone right on 65% of pairs
+    while (cs.upper() >= 0 && t < 1000) {
+      cs.add(t % 20 < 13 ? -1 : 0);
+      t++;
+    }
+    System.out.printf("candidate 65 points worse: judged worse after %d pairs%n", t);
+    assertThat(t).isLessThanOrEqualTo(40);
+  }
+
   @Test
   void theBoundsHoldTheMeanAndNarrowWithAgreement() {
     PairedConfidenceSequence cs = new PairedConfidenceSequence(0.05, 0);

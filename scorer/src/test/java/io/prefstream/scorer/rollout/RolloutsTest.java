@@ -130,21 +130,29 @@ class RolloutsTest {
         .hasMessageContaining("rise strictly");
   }
 
-  /** n pairs where the candidate is right on a share a, the champion on a share h. */
+  /** A shifted score distribution is a change, not harm, unless the candidate is also worse. */
   @Test
-  void aShiftedScoreDistributionRollsBackUnlessTheCandidateIsSignificantlyBetter() {
+  void aShiftedScoreDistributionRollsBackOnlyWithEvidenceOfHarm() {
     CanaryEvidence sameButShifted = shifted(300, 0.8, 0.8, 3);
     assertThat(sameButShifted.psi()).isGreaterThan(policy.maxPsi());
     Rollouts.Judgement j = Rollouts.judge(sameButShifted, 300, policy);
-    assertThat(j.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
-    assertThat(j.reason()).startsWith("sanity: normalised score distribution shifted");
+    assertThat(j.verdict()).isEqualTo(Rollouts.Verdict.STEP);
+    assertThat(j.reason()).contains("scores shifted (PSI", "a change, not harm");
 
     CanaryEvidence betterAndShifted = shifted(300, 0.9, 0.7, 3);
-    assertThat(betterAndShifted.psi()).isGreaterThan(policy.maxPsi());
     assertThat(betterAndShifted.lowerBound()).isGreaterThan(0);
-    Rollouts.Judgement k = Rollouts.judge(betterAndShifted, 300, policy);
-    assertThat(k.verdict()).isEqualTo(Rollouts.Verdict.STEP);
-    assertThat(k.reason()).contains("scores shifted (PSI", "significantly better accuracy");
+    assertThat(Rollouts.judge(betterAndShifted, 300, policy).verdict())
+        .isEqualTo(Rollouts.Verdict.STEP);
+
+    // A poisoned candidate: few pairs, far worse, scores moved. Rolled back at once.
+    RolloutPolicy demo = new RolloutPolicy(policy.steps(), 30, 5000, 0.02, 0.01, 1e-4, 0.5);
+    CanaryEvidence poisoned = shifted(33, 0.18, 0.82, 3);
+    Rollouts.Judgement k = Rollouts.judge(poisoned, 33, demo);
+    assertThat(k.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
+    // Somewhat worse on few pairs, scores moved: not yet evidence of harm, so it waits.
+    CanaryEvidence noisy = shifted(40, 0.75, 0.8, 3);
+    assertThat(noisy.upperBound()).isGreaterThan(demo.tolerance());
+    assertThat(Rollouts.judge(noisy, 20, demo).verdict()).isEqualTo(Rollouts.Verdict.WAIT);
   }
 
   private static CanaryEvidence evidence(int n, double a, double h) {

@@ -34,6 +34,9 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 
@@ -385,18 +388,16 @@ public final class MonitorTopology {
   }
 
   /** Sets a signal's timestamp to its arrival: an event's received_at, a dead letter's time. */
-  private static final class ArrivalTime
-      implements org.apache.kafka.streams.processor.api.FixedKeyProcessor<String, Signal, Signal> {
-    private org.apache.kafka.streams.processor.api.FixedKeyProcessorContext<String, Signal> context;
+  private static final class ArrivalTime implements FixedKeyProcessor<String, Signal, Signal> {
+    private FixedKeyProcessorContext<String, Signal> context;
 
     @Override
-    public void init(
-        org.apache.kafka.streams.processor.api.FixedKeyProcessorContext<String, Signal> context) {
+    public void init(FixedKeyProcessorContext<String, Signal> context) {
       this.context = context;
     }
 
     @Override
-    public void process(org.apache.kafka.streams.processor.api.FixedKeyRecord<String, Signal> r) {
+    public void process(FixedKeyRecord<String, Signal> r) {
       Signal s = r.value();
       Instant at =
           s.event() != null

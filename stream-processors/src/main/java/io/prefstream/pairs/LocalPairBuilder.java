@@ -7,6 +7,8 @@ import io.prefstream.service.Service;
 import io.prefstream.service.ServiceException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,8 +63,7 @@ public final class LocalPairBuilder implements Service {
   }
 
   private static int freePort(String address) {
-    try (java.net.ServerSocket s =
-        new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(address))) {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(address))) {
       return s.getLocalPort();
     } catch (java.io.IOException e) {
       throw new ServiceException(

@@ -18,11 +18,15 @@ import io.prefstream.trainer.TrainerConfig;
 import io.prefstream.trainer.TrainerMetrics;
 import io.prefstream.trainer.TrainerService;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * The whole system in this process against one broker, as {@code up}, {@code demo} and {@code bench
@@ -88,19 +92,16 @@ public final class LocalStack implements AutoCloseable {
     return trainerEnded.get();
   }
 
-  private final java.util.concurrent.atomic.AtomicReference<String> trainerEnded =
-      new java.util.concurrent.atomic.AtomicReference<>();
+  private final AtomicReference<String> trainerEnded = new AtomicReference<>();
 
   /** Makes every HTTP service's health rest on the pair builder and the trainer beside it. */
   private void watchPipeline() {
     if (trainer != null) {
       trainer.onUnexpectedEnd(trainerEnded::set);
     }
-    java.util.function.Supplier<String> pairs =
-        pairBuilder == null ? null : () -> pairBuilder.problem();
-    java.util.function.Supplier<String> training = trainer == null ? null : trainerEnded::get;
-    java.util.List<java.util.function.BiConsumer<String, java.util.function.Supplier<String>>>
-        services = new java.util.ArrayList<>();
+    Supplier<String> pairs = pairBuilder == null ? null : () -> pairBuilder.problem();
+    Supplier<String> training = trainer == null ? null : trainerEnded::get;
+    List<BiConsumer<String, Supplier<String>>> services = new ArrayList<>();
     if (ingest != null) {
       services.add(ingest::dependsOn);
     }

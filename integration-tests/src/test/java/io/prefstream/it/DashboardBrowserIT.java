@@ -42,7 +42,10 @@ class DashboardBrowserIT {
     try (ChildProcess demo =
         ChildProcess.start(
             // Checkpoints every 4 s: a candidate is shadowed while the product still sends.
-            Map.of("PREFSTREAM_TRAINER_CHECKPOINT_INTERVAL", "4s"),
+            // Windows of 20 s: the data-quality rates are counted per window of arrival, and a
+            // minute's window would close only after the product stopped sending.
+            Map.of(
+                "PREFSTREAM_TRAINER_CHECKPOINT_INTERVAL", "4s", "PREFSTREAM_MONITOR_WINDOW", "20s"),
             "demo",
             "--kafka-port",
             "0",
@@ -62,6 +65,8 @@ class DashboardBrowserIT {
       try {
         browser.get(url);
         WebDriverWait wait = new WebDriverWait(browser, LIMIT, Duration.ofMillis(500));
+        // The page redraws every 2 s: an element read just as it is replaced is tried again.
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
         wait.until(d -> d.findElement(By.id("status")).getText().equals("live"));
         // Rates: events and pairs per second, from the monitor's counters.
         wait.until(d -> rate(d, "events-now") > 0);
@@ -82,12 +87,10 @@ class DashboardBrowserIT {
         wait.until(d -> championScores(d) >= 100);
         // Drift and quality figures against their thresholds: the score, concept and feedback
         // pipelines close their windows independently, so wait for the feedback ones by name.
-        wait.until(d -> d.findElements(By.cssSelector("#drift tr")).size() > 3);
+        wait.until(d -> driftMetrics(d).size() > 3);
         wait.until(
             d ->
-                d.findElements(By.cssSelector("#drift tr td:nth-child(2)")).stream()
-                    .map(e -> e.getText())
-                    .toList()
+                driftMetrics(d)
                     .containsAll(List.of("dead_letter_rate", "duplicate_rate", "late_rate")));
 
         String updated = browser.findElement(By.id("updated")).getText();
@@ -100,10 +103,7 @@ class DashboardBrowserIT {
                             + " === 'prequential').data; return d[d.length - 1]"))
                 .doubleValue();
         assertThat(prequential).isBetween(0.0, 1.0);
-        List<String> metrics =
-            browser.findElements(By.cssSelector("#drift tr td:nth-child(2)")).stream()
-                .map(e -> e.getText())
-                .toList();
+        List<String> metrics = driftMetrics(browser);
         assertThat(metrics).contains("dead_letter_rate", "duplicate_rate", "late_rate");
         assertThat(browser.findElement(By.id("scores")).getText()).contains("champion v");
 
@@ -117,6 +117,19 @@ class DashboardBrowserIT {
       }
       assertThat(demo.awaitExit(Duration.ofSeconds(150))).as(demo.output()).isZero();
     }
+  }
+
+  /**
+   * The metric names in the drift table, read in one script: the page replaces the table every 2 s,
+   * so elements found one call and read the next can be stale.
+   */
+  @SuppressWarnings("unchecked")
+  private static List<String> driftMetrics(WebDriver d) {
+    return (List<String>)
+        js(
+            d,
+            "return [...document.querySelectorAll('#drift tr td:nth-child(2)')]"
+                + ".map(e => e.textContent)");
   }
 
   private WebDriver chromium() {

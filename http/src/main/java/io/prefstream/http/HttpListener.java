@@ -54,11 +54,6 @@ public record HttpListener(String host, int port, Tls tls, String metricsHost, i
     return new HttpListener(host, newPort, tls, metricsHost, metricsPort);
   }
 
-  /** This listener with the API and the meters on {@code newHost}. */
-  public HttpListener withHost(String newHost) {
-    return new HttpListener(newHost, port, tls, newHost, metricsPort);
-  }
-
   /** A keystore holding the server's certificate chain and private key. */
   public record Tls(Path keystore, String password, String type) {
 
@@ -94,11 +89,6 @@ public record HttpListener(String host, int port, Tls tls, String metricsHost, i
             e);
       }
     }
-  }
-
-  /** Plain HTTP on {@code host:port}, meters beside it (port + 1000, or free when port is 0). */
-  public static HttpListener plain(String host, int port) {
-    return new HttpListener(host, port, null, host, -1);
   }
 
   public String scheme() {

@@ -72,18 +72,6 @@ public final class ListenerOptions {
     return port;
   }
 
-  public ConfigOption<Integer> metricsPort() {
-    return metricsPort;
-  }
-
-  public ConfigOption<String> metricsHost() {
-    return metricsHost;
-  }
-
-  public ConfigOption<String> keystore() {
-    return keystore;
-  }
-
   public List<ConfigOption<?>> all() {
     return List.of(host, port, keystore, keystorePassword, keystoreType, metricsHost, metricsPort);
   }

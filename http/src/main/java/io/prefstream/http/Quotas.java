@@ -1,6 +1,7 @@
 package io.prefstream.http;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -38,15 +39,57 @@ public final class Quotas {
    * @param rate when refused, that resource's rate for the tenant
    * @param retryAfter when refused, how long until the bucket holds enough
    * @param neverFits when refused, whether the request is larger than the burst, so no wait helps
+   * @param requested when refused, how much of that resource the request asked for
    */
   public record Decision(
-      boolean granted, String resource, Rate rate, Duration retryAfter, boolean neverFits) {
+      boolean granted,
+      String resource,
+      Rate rate,
+      Duration retryAfter,
+      boolean neverFits,
+      double requested) {
 
-    static final Decision GRANTED = new Decision(true, null, null, Duration.ZERO, false);
+    static final Decision GRANTED = new Decision(true, null, null, Duration.ZERO, false, 0);
 
     /** Whole seconds to wait, at least 1: the {@code Retry-After} header's value. */
     public long retryAfterSeconds() {
       return Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+    }
+
+    /**
+     * The answer to a refused request of {@code tenant}: 413 {@code over_quota_burst} naming {@code
+     * field} when no wait lets it through, else 429 {@code quota_exceeded} with Retry-After.
+     */
+    public RequestError refusal(String tenant, String field) {
+      if (neverFits) {
+        return new RequestError(
+            413,
+            "over_quota_burst",
+            field,
+            String.format(
+                Locale.ROOT,
+                "a request of %d %s is more than tenant %s's quota lets through at once (%d);"
+                    + " send smaller requests",
+                (long) requested,
+                resource,
+                tenant,
+                (long) rate.burst()));
+      }
+      double perSecond = rate.perSecond();
+      return new RequestError(
+          429,
+          "quota_exceeded",
+          null,
+          String.format(
+              Locale.ROOT,
+              "tenant %s is over its quota of %s %s/s; retry after %d s",
+              tenant,
+              perSecond == Math.rint(perSecond)
+                  ? Long.toString((long) perSecond)
+                  : String.format(Locale.ROOT, "%.1f", perSecond),
+              resource,
+              retryAfterSeconds()),
+          retryAfterSeconds());
     }
   }
 
@@ -109,13 +152,19 @@ public final class Quotas {
           continue;
         }
         if (amounts[i] > rate.burst()) {
-          return new Decision(false, resources[i], rate, Duration.ZERO, true);
+          return new Decision(false, resources[i], rate, Duration.ZERO, true, amounts[i]);
         }
         double wait = (amounts[i] - tokens[i]) / rate.perSecond();
         if (wait > longest) {
           longest = wait;
           refused =
-              new Decision(false, resources[i], rate, Duration.ofNanos((long) (wait * 1e9)), false);
+              new Decision(
+                  false,
+                  resources[i],
+                  rate,
+                  Duration.ofNanos((long) (wait * 1e9)),
+                  false,
+                  amounts[i]);
         }
       }
       if (refused != null) {

@@ -73,4 +73,24 @@ class QuotasTest {
       assertThat(quotas.take("big", 1e6, 1e9).granted()).isTrue();
     }
   }
+
+  @Test
+  void aRefusalIsAnsweredAs429WithRetryAfterOr413WhenNoWaitHelps() {
+    quotas.take("a", 500, 0);
+    RequestError wait = quotas.take("a", 50, 0).refusal("a", null);
+    assertThat(wait.status()).isEqualTo(429);
+    assertThat(wait.error()).isEqualTo("quota_exceeded");
+    assertThat(wait.getMessage())
+        .isEqualTo("tenant a is over its quota of 100 events/s; retry after 1 s");
+    assertThat(wait.retryAfterSeconds()).isEqualTo(1);
+
+    RequestError never = quotas.take("a", 0, 6000).refusal("a", "body");
+    assertThat(never.status()).isEqualTo(413);
+    assertThat(never.error()).isEqualTo("over_quota_burst");
+    assertThat(never.field()).isEqualTo("body");
+    assertThat(never.getMessage())
+        .isEqualTo(
+            "a request of 6000 bytes is more than tenant a's quota lets through at once (5000);"
+                + " send smaller requests");
+  }
 }

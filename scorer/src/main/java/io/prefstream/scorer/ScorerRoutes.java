@@ -127,30 +127,7 @@ final class ScorerRoutes {
     Quotas.Decision quota = quotas.take(tenant, n);
     if (!quota.granted()) {
       registry.counter("prefstream.scorer.throttled", "tenant", tenant).increment();
-      long rate = Math.round(quota.rate().perSecond());
-      throw quota.neverFits()
-          ? new RequestError(
-              413,
-              "over_quota_burst",
-              "responses",
-              n
-                  + " responses are more than tenant "
-                  + tenant
-                  + "'s quota lets through at once ("
-                  + (long) quota.rate().burst()
-                  + "); send fewer")
-          : new RequestError(
-              429,
-              "quota_exceeded",
-              null,
-              "tenant "
-                  + tenant
-                  + " is over its quota of "
-                  + rate
-                  + " candidates/s; retry after "
-                  + quota.retryAfterSeconds()
-                  + " s",
-              quota.retryAfterSeconds());
+      throw quota.refusal(tenant, "responses");
     }
     String modelName = request.model() != null ? request.model() : config.modelName();
     String key = Registry.key(config.modelTenant(tenant), modelName);

@@ -101,44 +101,11 @@ public final class EventsHandler {
     Quotas.Decision quota = quotas.take(tenant, incoming.size(), bytes.length);
     if (!quota.granted()) {
       metrics.throttled(tenant, quota.resource());
-      throw quota.neverFits()
-          ? new RequestError(
-              413,
-              "over_quota_burst",
-              null,
-              "a request of "
-                  + (quota.resource().equals("events")
-                      ? incoming.size() + " events"
-                      : bytes.length + " bytes")
-                  + " is more than tenant "
-                  + tenant
-                  + "'s quota lets through at once ("
-                  + (long) quota.rate().burst()
-                  + " "
-                  + quota.resource()
-                  + "); send smaller requests")
-          : new RequestError(
-              429,
-              "quota_exceeded",
-              null,
-              "tenant "
-                  + tenant
-                  + " is over its quota of "
-                  + fmt(quota.rate().perSecond())
-                  + " "
-                  + quota.resource()
-                  + "/s; retry after "
-                  + quota.retryAfterSeconds()
-                  + " s",
-              quota.retryAfterSeconds());
+      throw quota.refusal(tenant, null);
     }
     Instant now = clock.instant();
     EventsValidator.Checked checked = validator.check(incoming, now);
     publisher.publish(checked, tenant, requestId, now);
     return EventsAnswer.of(checked.results(), requestId, retryAfter, metrics);
-  }
-
-  private static String fmt(double rate) {
-    return rate == Math.rint(rate) ? Long.toString((long) rate) : String.format("%.1f", rate);
   }
 }

@@ -10,6 +10,7 @@ import io.prefstream.avro.RolloutDecision;
 import io.prefstream.avro.RolloutState;
 import io.prefstream.http.Caller;
 import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.lag.PairLag;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -115,7 +116,8 @@ final class Dashboard {
       Caller caller,
       List<CheckpointPublished> checkpoints,
       List<RolloutState> rollouts,
-      List<DriftReport> drift) {
+      List<DriftReport> drift,
+      Map<String, PairLag.Lag> lags) {
     ObjectNode body = JsonForm.mapper().createObjectNode();
     body.put("viewer", caller.operator() ? "operator" : caller.tenant());
     ArrayNode series = body.putArray("series");
@@ -153,6 +155,17 @@ final class Dashboard {
       m.put("candidate", r.getCandidateVersion());
       m.put("phase", r.getPhase().name());
       m.put("candidate_weight", r.getCandidateWeight());
+      // How far each arm's training lies behind the pairs topic (absent until it is known).
+      ObjectNode lag = m.putObject("lag");
+      for (String arm : new String[] {"champion", "candidate"}) {
+        Long v = arm.equals("champion") ? r.getChampionVersion() : r.getCandidateVersion();
+        PairLag.Lag l = v == null ? null : lags.get(r.getTenantId() + "/" + r.getModel() + "/" + v);
+        if (l != null) {
+          ObjectNode a = lag.putObject(arm);
+          a.put("pairs", l.pairs());
+          a.put("seconds", l.seconds());
+        }
+      }
       for (RolloutDecision d : r.getHistory()) {
         ObjectNode o = decisions.addObject();
         o.put("tenant", r.getTenantId());

@@ -9,7 +9,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.avro.AlertLevel;
+import io.prefstream.avro.CheckpointPublished;
 import io.prefstream.avro.DriftReport;
+import io.prefstream.avro.RolloutState;
 import io.prefstream.http.ApiKeys;
 import io.prefstream.http.BearerAuth;
 import io.prefstream.http.Caller;
@@ -19,6 +21,8 @@ import io.prefstream.http.MetricsEndpoint;
 import io.prefstream.http.RequestError;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
+import io.prefstream.schemas.lag.PairLag;
+import io.prefstream.schemas.lag.PairLagTracker;
 import io.prefstream.service.Service;
 import java.net.URI;
 import java.time.Duration;
@@ -67,6 +71,7 @@ public final class MonitorServer implements Service {
   private final MonitorTopology topology;
   private final Dashboard dashboard;
   private KafkaStreams streams;
+  private PairLagTracker lagTracker;
   private Javalin app;
   private MetricsEndpoint metrics;
   private final Dependencies dependencies = new Dependencies();
@@ -98,6 +103,14 @@ public final class MonitorServer implements Service {
               .StreamThreadExceptionResponse.REPLACE_THREAD;
         });
     streams.start();
+    Map<String, Object> client = new java.util.HashMap<>(config.kafka());
+    client.put("bootstrap.servers", config.bootstrapServers());
+    lagTracker =
+        PairLagTracker.kafka(
+            client, topics.pairs().name(), "prefstream-monitor-lag", () -> served().values());
+    Thread lagThread = new Thread(lagTracker, "monitor-serving-lag");
+    lagThread.setDaemon(true);
+    lagThread.start();
     refresher.scheduleWithFixedDelay(this::refresh, 1, 2, TimeUnit.SECONDS);
     refresher.scheduleWithFixedDelay(
         () -> dashboard.sample(System.currentTimeMillis()), 0, 2, TimeUnit.SECONDS);
@@ -274,7 +287,39 @@ public final class MonitorServer implements Service {
                     caller,
                     global(MonitorTopology.CHECKPOINTS),
                     global(MonitorTopology.ROLLOUTS),
-                    current())));
+                    current(),
+                    lags())));
+  }
+
+  /**
+   * The champion and candidate of every model, by {@code tenant/model/version}, with the positions
+   * their checkpoints were trained through.
+   */
+  private Map<String, PairLagTracker.Model> served() {
+    Map<String, CheckpointPublished> checkpoints = new java.util.HashMap<>();
+    for (CheckpointPublished c : this.<CheckpointPublished>global(MonitorTopology.CHECKPOINTS)) {
+      checkpoints.put(c.getTenantId() + "/" + c.getModel() + "/" + c.getVersion(), c);
+    }
+    Map<String, PairLagTracker.Model> served = new java.util.HashMap<>();
+    for (RolloutState r : this.<RolloutState>global(MonitorTopology.ROLLOUTS)) {
+      for (Long v : new Long[] {r.getChampionVersion(), r.getCandidateVersion()}) {
+        String key = r.getTenantId() + "/" + r.getModel() + "/" + v;
+        CheckpointPublished c = v == null ? null : checkpoints.get(key);
+        if (c != null) {
+          served.put(key, PairLagTracker.Model.of(c, topics.pairs().name()));
+        }
+      }
+    }
+    return served;
+  }
+
+  /** Each served version's lag (none before the tracker has read up to the pairs' end). */
+  private Map<String, PairLag.Lag> lags() {
+    Map<String, PairLag.Lag> lags = new java.util.HashMap<>();
+    if (lagTracker != null && lagTracker.caughtUp()) {
+      served().forEach((k, m) -> lags.put(k, lagTracker.lag(m)));
+    }
+    return lags;
   }
 
   /** Every value of a global table's store (checkpoints, rollouts), empty until it is queryable. */
@@ -321,6 +366,9 @@ public final class MonitorServer implements Service {
   @Override
   public synchronized void close() {
     refresher.shutdownNow();
+    if (lagTracker != null) {
+      lagTracker.stop();
+    }
     if (app != null) {
       app.stop();
     }

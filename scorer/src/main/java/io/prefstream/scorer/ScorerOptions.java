@@ -90,29 +90,34 @@ public final class ScorerOptions {
           200,
           1,
           10_000_000,
-          "Fresh HOLDOUT pairs that must arrive during a step before the next is taken.");
+          "Fresh pairs (TRAIN and HOLDOUT, committed after the candidate was announced) that must"
+              + " arrive during a step before the next is taken: each step's dwell.");
   public static final ConfigOption<Integer> ROLLOUT_MAX_PAIRS =
       intOption(
           "rollout.max-pairs",
           5000,
           1,
           100_000_000,
-          "A step still undecided after this many fresh pairs is rolled back as inconclusive.");
+          "A step neither shown non-inferior nor worse after this many fresh pairs is rolled back"
+              + " as inconclusive.");
   public static final ConfigOption<Double> ROLLOUT_TOLERANCE =
       doubleOption(
           "rollout.tolerance",
           0.02,
           0.0,
           1.0,
-          "A step is taken when the candidate's paired accuracy is at most this below the"
-              + " champion's on the same pairs (and not significantly worse).");
+          "Non-inferiority margin: a step is taken once the always-valid lower bound on the"
+              + " candidate's paired accuracy difference from the champion (same pairs) is at least"
+              + " minus this.");
   public static final ConfigOption<Double> ROLLOUT_ALPHA =
       doubleOption(
           "rollout.alpha",
           0.01,
           1e-9,
           0.5,
-          "Significance of the one-sided paired test that rolls a worse candidate back.");
+          "Error of each one-sided always-valid bound on the paired accuracy difference, at every"
+              + " look: a candidate as good as the champion is rolled back, and one worse than the"
+              + " margin shown non-inferior, with at most this probability.");
   public static final ConfigOption<Double> ROLLOUT_MIN_SPREAD =
       doubleOption(
           "rollout.min-score-spread",

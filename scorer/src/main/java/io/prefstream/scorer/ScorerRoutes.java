@@ -56,6 +56,7 @@ final class ScorerRoutes {
   private final ScoreSampler sampler;
   private final RolloutController controller;
   private final PrometheusMeterRegistry registry;
+  private final ServingLag lag;
 
   /**
    * @param controller this replica's rollout controller, or null when it offers to run none
@@ -67,7 +68,9 @@ final class ScorerRoutes {
       Registry follower,
       ScoreSampler sampler,
       RolloutController controller,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry,
+      ServingLag lag) {
+    this.lag = lag;
     this.config = config;
     this.keys = keys;
     this.serving = serving;
@@ -400,6 +403,12 @@ final class ScorerRoutes {
     }
     ServedModel served = route == null ? null : champion ? route.champion() : route.candidate();
     v.put("loaded", served != null && served.version() == version);
+    var behind = lag == null ? null : lag.lag(key, version);
+    if (behind != null) {
+      ObjectNode l = v.putObject("lag");
+      l.put("pairs", behind.pairs());
+      l.put("seconds", behind.seconds());
+    }
     String refusal = serving.refused().get(key + "/v" + version);
     if (refusal != null) {
       v.put("refused", refusal);

@@ -10,6 +10,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prefstream.http.ApiKeys;
 import io.prefstream.http.MetricsEndpoint;
 import io.prefstream.schemas.Topics;
+import io.prefstream.schemas.lag.PairLagTracker;
 import io.prefstream.scorer.rollout.RolloutController;
 import io.prefstream.service.Service;
 import java.net.URI;
@@ -53,6 +54,8 @@ public final class ScorerServer implements Service {
   private KafkaProducer<String, byte[]> producer;
   private ScoreSampler sampler;
   private RolloutController controller;
+  private ServingLag servingLag;
+  private PairLagTracker lagTracker;
   private Javalin app;
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean closed;
@@ -70,6 +73,12 @@ public final class ScorerServer implements Service {
       producer = new KafkaProducer<>(producerConfig());
       sampler = new ScoreSampler(producer, topics.scores(), config.scoreSample(), registry);
       daemon(follower, "scorer-registry");
+      servingLag = new ServingLag(follower, topics.pairs().name(), registry);
+      lagTracker =
+          PairLagTracker.kafka(
+              kafka(Map.of()), topics.pairs().name(), "prefstream-scorer-lag", servingLag::served);
+      servingLag.follow(lagTracker);
+      daemon(lagTracker, "scorer-serving-lag");
       if (config.controller()) {
         controller = RolloutController.kafka(config, topics, follower, serving, registry);
         daemon(controller, "rollout-controller");
@@ -152,6 +161,9 @@ public final class ScorerServer implements Service {
     if (follower != null) {
       follower.stop();
     }
+    if (lagTracker != null) {
+      lagTracker.stop();
+    }
     for (Thread t : threads) {
       try {
         t.join(10_000);
@@ -177,7 +189,9 @@ public final class ScorerServer implements Service {
           cfg.startup.showOldJavalinVersionWarning = false;
           cfg.jetty.threadPool = pool;
           config.listener().configure(cfg);
-          routes = new ScorerRoutes(config, keys, serving, follower, sampler, controller, registry);
+          routes =
+              new ScorerRoutes(
+                  config, keys, serving, follower, sampler, controller, registry, servingLag);
           routes.install(cfg);
         });
   }

@@ -14,6 +14,7 @@ import io.prefstream.model.checkpoint.DirectoryCheckpointStore;
 import io.prefstream.schemas.JsonForm;
 import io.prefstream.schemas.Topics;
 import io.prefstream.scorer.rollout.RolloutCommands;
+import io.prefstream.scorer.rollout.Rollouts;
 import io.prefstream.testing.KafkaFixture;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -61,6 +62,7 @@ class ScorerIT {
   private KafkaProducer<String, byte[]> producer;
   private DirectoryCheckpointStore store;
   private long holdoutSeed = 100;
+  private final Map<Integer, Long> pairEnds = new ConcurrentHashMap<>();
 
   @BeforeAll
   static void simulateTrainingPairs() {
@@ -106,15 +108,27 @@ class ScorerIT {
     return kind;
   }
 
-  private void produceHoldout(int n) throws Exception {
-    for (PreferencePair p : TestCheckpoints.holdout(TENANT, holdoutSeed++, n)) {
-      producer.send(
-          new ProducerRecord<>(
-              topics.pairs().name(),
-              topics.pairs().key(p),
-              topics.pairs().valueSerde().serialize(topics.pairs().name(), p)));
+  /** Fresh pairs of the simulated product, TRAIN and HOLDOUT mixed (every fifth interaction). */
+  private void produceFresh(int n) throws Exception {
+    send(TestCheckpoints.pairs(TENANT, holdoutSeed++, n, 5));
+  }
+
+  private void send(List<PreferencePair> fresh) throws Exception {
+    List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent =
+        new ArrayList<>();
+    for (PreferencePair p : fresh) {
+      sent.add(
+          producer.send(
+              new ProducerRecord<>(
+                  topics.pairs().name(),
+                  topics.pairs().key(p),
+                  topics.pairs().valueSerde().serialize(topics.pairs().name(), p))));
     }
     producer.flush();
+    for (var f : sent) {
+      var md = f.get();
+      pairEnds.merge(md.partition(), md.offset() + 1, Math::max);
+    }
   }
 
   private RolloutState await(ScorerServer s, Predicate<RolloutState> done, boolean feed)
@@ -127,7 +141,7 @@ class ScorerIT {
         return state;
       }
       if (feed && state != null && state.getCandidateVersion() != null) {
-        produceHoldout(50);
+        produceFresh(100);
       }
       Thread.sleep(feed ? 700 : 100);
     }
@@ -199,7 +213,10 @@ class ScorerIT {
     assertThat(weights).containsExactly(0.0, 0.05, 0.25, 0.5, 1.0);
     RolloutDecision promotion = last(promoted);
     assertThat(promotion.getEvidence().getPairs()).isGreaterThanOrEqualTo(160);
-    assertThat(promotion.getReason()).startsWith("not worse beyond the tolerance");
+    assertThat(promotion.getReason()).startsWith("non-inferior within the tolerance");
+    // Judged on TRAIN and HOLDOUT pairs alike, and the decision says how many of each.
+    assertThat(promotion.getEvidence().getOther().get("train_pairs")).isPositive();
+    assertThat(promotion.getEvidence().getOther().get("holdout_pairs")).isPositive();
     // Served at once by the new champion.
     JsonNode served =
         json(post(s, "/v1/score", KEY, scoreBody("u1", "Use reversed(xs).", "No idea.")));
@@ -253,6 +270,112 @@ class ScorerIT {
               assertThat(r.getScript()).isEqualTo("LATIN");
             });
     assertThat(models.at("/models/0/history").size()).isGreaterThanOrEqualTo(7);
+  }
+
+  /**
+   * The canary's evidence is every pair after the candidate decision's offsets, TRAIN pairs too,
+   * and none before: 3,000 pairs labelled the other way round, committed before a label-flipped
+   * candidate is announced, would make it look far better than its champion; counted, they would
+   * step it. It is rolled back on TRAIN pairs that came after.
+   */
+  @Test
+  void theCanaryJudgesOnlyPairsAfterTheCandidateDecisionTrainPairsIncluded() throws Exception {
+    setUp();
+    ScorerServer s = scorer(Map.of());
+    publish(TestCheckpoints.Kind.GOOD);
+    await(s, st -> st.getChampionVersion() != null, false);
+    List<PreferencePair> inverted = TestCheckpoints.pairs(TENANT, 77, 3000, 1_000_000);
+    for (PreferencePair p : inverted) {
+      var chosen = p.getChosen();
+      p.setChosen(p.getRejected());
+      p.setRejected(chosen);
+    }
+    send(inverted);
+    publish(TestCheckpoints.Kind.FLIPPED);
+    RolloutState candidate = await(s, st -> st.getCandidateVersion() != null, false);
+    long before =
+        Rollouts.candidateOffsets(candidate).values().stream().mapToLong(Long::longValue).sum();
+    assertThat(before)
+        .as("the decision's offsets lie after the inverted pairs")
+        .isEqualTo(inverted.size());
+    int fresh = 0;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    RolloutState state = candidate;
+    while (last(state).getAction() != RolloutAction.ROLLBACK) {
+      assertThat(System.nanoTime()).as("rolled back; last: %s", state).isLessThan(deadline);
+      List<PreferencePair> train = TestCheckpoints.pairs(TENANT, holdoutSeed++, 50, 1_000_000);
+      send(train);
+      fresh += train.size();
+      Thread.sleep(500);
+      state = s.registryFollower().rollout(Registry.key(TENANT, MODEL));
+    }
+    RolloutDecision rollback = last(state);
+    assertThat(rollback.getVersion()).isEqualTo(2);
+    assertThat(rollback.getReason()).as(rollback.toString()).contains("TRAIN, 0 HOLDOUT");
+    var evidence = rollback.getEvidence();
+    assertThat(evidence.getOther().get("holdout_pairs")).isZero();
+    assertThat(evidence.getOther().get("train_pairs")).isEqualTo((double) evidence.getPairs());
+    assertThat(evidence.getPairs()).isPositive().isLessThanOrEqualTo(fresh);
+    assertThat(evidence.getCandidateAccuracy()).isLessThan(evidence.getChampionAccuracy() - 0.1);
+    assertThat(
+            state.getHistory().stream()
+                .filter(d -> d.getVersion() == 2 && d.getAction() == RolloutAction.STEP))
+        .isEmpty();
+  }
+
+  /**
+   * Serving lag: the champion's checkpoint records the positions it was trained through; the
+   * tenant's pairs committed after them (not another tenant's) are counted, in /v1/models, in
+   * /metrics and by the CLI's reading, and their age grows.
+   */
+  @Test
+  void theServingLagCountsTheTenantsPairsAfterTheChampionsTrainedPositions() throws Exception {
+    setUp();
+    ScorerServer s = scorer(Map.of());
+    send(TestCheckpoints.pairs(TENANT, 900, 30, 5));
+    send(TestCheckpoints.pairs("other", 901, 20, 5));
+    List<io.prefstream.model.checkpoint.Manifest.Offset> trained = new ArrayList<>();
+    pairEnds.forEach(
+        (p, o) ->
+            trained.add(
+                new io.prefstream.model.checkpoint.Manifest.Offset(topics.pairs().name(), p, o)));
+    TestCheckpoints.publish(
+        store,
+        producer,
+        topics,
+        TENANT,
+        MODEL,
+        trainPairs,
+        TestCheckpoints.Kind.GOOD,
+        TestCheckpoints.SPEC,
+        trained);
+    await(s, st -> st.getChampionVersion() != null, false);
+    List<PreferencePair> after = TestCheckpoints.pairs(TENANT, 902, 40, 5);
+    send(after);
+    send(TestCheckpoints.pairs("other", 903, 25, 5));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    JsonNode lag;
+    do {
+      Thread.sleep(200);
+      lag = json(get(s, "/v1/models", KEY)).at("/models/0/champion/lag");
+      assertThat(System.nanoTime())
+          .as("lag of %d pairs: %s", after.size(), lag)
+          .isLessThan(deadline);
+    } while (lag.path("pairs").asLong(-1) != after.size());
+    double seconds = lag.get("seconds").asDouble();
+    assertThat(seconds).isGreaterThanOrEqualTo(0).isLessThan(30);
+    Thread.sleep(1100);
+    JsonNode later = json(get(s, "/v1/models", KEY)).at("/models/0/champion/lag");
+    assertThat(later.get("seconds").asDouble()).isGreaterThan(seconds + 1);
+    assertThat(metrics(s))
+        .contains(
+            "prefstream_scorer_serving_lag_pairs{arm=\"champion\",model=\"reward\",tenant=\"acme\"} "
+                + after.size())
+        .contains("prefstream_scorer_serving_lag_seconds{arm=\"champion\",model=\"reward\"");
+    RolloutCommands commands =
+        new RolloutCommands(Map.of("bootstrap.servers", KAFKA.bootstrapServers()), topics);
+    var lags = commands.lags(commands.status());
+    assertThat(lags.get(TENANT + "/" + MODEL + "/v1").pairs()).isEqualTo(after.size());
   }
 
   @Test

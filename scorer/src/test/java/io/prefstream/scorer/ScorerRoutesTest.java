@@ -55,7 +55,8 @@ class ScorerRoutesTest {
             follower,
             new ScoreSampler(producer, TOPICS.scores(), 1.0, meters),
             null,
-            meters);
+            meters,
+            null);
     app =
         Javalin.create(
                 cfg -> {

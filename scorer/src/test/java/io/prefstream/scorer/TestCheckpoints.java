@@ -94,6 +94,24 @@ final class TestCheckpoints {
       Kind kind,
       ModelSpec spec)
       throws Exception {
+    return publish(store, producer, topics, tenant, model, pairs, kind, spec, List.of());
+  }
+
+  /**
+   * As above, recording that the model was trained through {@code offsets} (next offset to read per
+   * partition), as the online trainer records its consumer's positions.
+   */
+  static CheckpointPublished publish(
+      DirectoryCheckpointStore store,
+      Producer<String, byte[]> producer,
+      Topics topics,
+      String tenant,
+      String model,
+      List<PreferencePair> pairs,
+      Kind kind,
+      ModelSpec spec,
+      List<Manifest.Offset> offsets)
+      throws Exception {
     List<TrainingPair> train = new ArrayList<>();
     for (PreferencePair p : pairs) {
       TrainingPair t = TrainingPair.of(p);
@@ -102,6 +120,10 @@ final class TestCheckpoints {
               ? new TrainingPair(t.prompt(), t.rejected(), t.chosen(), t.weight(), t.margin())
               : t);
     }
+    // One seed for every version: GOOD checkpoints trained on the same pairs are the same model,
+    // so a rollout of one against another is decided by the statistics' guarantees, not by how
+    // far two random initialisations happen to differ.
+    ai.djl.engine.Engine.getInstance().setRandomSeed(20261204);
     boolean encoder = spec.type().equals("encoder");
     LearnerSettings settings =
         encoder ? LearnerSettings.defaults().withLearningRate(1e-4, 2) : LearnerSettings.defaults();
@@ -151,7 +173,7 @@ final class TestCheckpoints {
               mean,
               Math.sqrt(var) > 0 ? Math.sqrt(var) : 1,
               null,
-              List.of(),
+              offsets,
               train.size(),
               learner.steps(),
               List.of(),

@@ -1,10 +1,12 @@
 package io.prefstream.launcher.ops;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.avro.RolloutDecision;
 import io.prefstream.avro.RolloutState;
 import io.prefstream.launcher.ClusterOptions;
 import io.prefstream.launcher.UserError;
 import io.prefstream.schemas.JsonForm;
+import io.prefstream.schemas.lag.PairLag;
 import io.prefstream.scorer.rollout.RolloutCommands;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -87,10 +89,12 @@ public final class RolloutCommand implements Runnable {
     public void run() {
       PrintWriter out = spec.commandLine().getOut();
       Map<String, RolloutState> states;
+      Map<String, PairLag.Lag> lags;
       RolloutCommands commands =
           new RolloutCommands(kafka.clients().config(), kafka.topics(), kafka.timeout());
       try {
         states = commands.status();
+        lags = commands.lags(states);
       } catch (RuntimeException e) {
         throw new UserError("cannot read rollouts: " + e.getMessage(), e);
       }
@@ -101,7 +105,13 @@ public final class RolloutCommand implements Runnable {
       for (var e : states.entrySet()) {
         RolloutState s = e.getValue();
         if (json) {
-          out.println(form.toJson(s));
+          ObjectNode line = form.toJson(s);
+          ObjectNode behind = line.putObject("serving_lag");
+          lag(lags, e.getKey(), s.getChampionVersion())
+              .ifPresent(l -> behind.putPOJO("champion", l));
+          lag(lags, e.getKey(), s.getCandidateVersion())
+              .ifPresent(l -> behind.putPOJO("candidate", l));
+          out.println(line);
           continue;
         }
         out.printf(
@@ -114,6 +124,14 @@ public final class RolloutCommand implements Runnable {
                 : String.format(
                     ", candidate v%d at %.0f%% (step %d)",
                     s.getCandidateVersion(), 100 * s.getCandidateWeight(), s.getStep()));
+        StringBuilder behind = new StringBuilder();
+        lag(lags, e.getKey(), s.getChampionVersion())
+            .ifPresent(l -> behind.append(describe("champion", l)));
+        lag(lags, e.getKey(), s.getCandidateVersion())
+            .ifPresent(l -> behind.append(describe("; candidate", l)));
+        if (!behind.isEmpty()) {
+          out.printf("  behind the pairs topic: %s%n", behind);
+        }
         var history = s.getHistory();
         for (RolloutDecision d : history.subList(Math.max(0, history.size() - 8), history.size())) {
           out.printf(
@@ -128,6 +146,15 @@ public final class RolloutCommand implements Runnable {
       }
       out.flush();
     }
+  }
+
+  private static java.util.Optional<PairLag.Lag> lag(
+      Map<String, PairLag.Lag> lags, String model, Long version) {
+    return java.util.Optional.ofNullable(version == null ? null : lags.get(model + "/v" + version));
+  }
+
+  private static String describe(String arm, PairLag.Lag l) {
+    return String.format(java.util.Locale.ROOT, "%s %d pairs, %.1f s", arm, l.pairs(), l.seconds());
   }
 
   @Command(

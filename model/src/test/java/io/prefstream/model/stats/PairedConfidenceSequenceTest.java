@@ -27,11 +27,21 @@ class PairedConfidenceSequenceTest {
 
   private static End rollout(
       SplittableRandom random, double meanDifference, double alpha, double margin) {
+    return rollout(random, meanDifference, DISAGREE, alpha, margin);
+  }
+
+  /** A rollout where the models disagree on {@code disagree} of pairs. */
+  private static End rollout(
+      SplittableRandom random,
+      double meanDifference,
+      double disagree,
+      double alpha,
+      double margin) {
     PairedConfidenceSequence cs = new PairedConfidenceSequence(alpha, HORIZON);
-    double up = DISAGREE / 2 + meanDifference / 2;
+    double up = disagree / 2 + meanDifference / 2;
     for (int t = 1; t <= CAP; t++) {
       double u = random.nextDouble();
-      cs.add(u < up ? 1 : u < DISAGREE ? -1 : 0);
+      cs.add(u < up ? 1 : u < disagree ? -1 : 0);
       if (cs.upper() < 0) {
         return new End(-1, t);
       }
@@ -113,6 +123,62 @@ class PairedConfidenceSequenceTest {
     }
     System.out.printf("candidate 65 points worse: judged worse after %d pairs%n", t);
     assertThat(t).isLessThanOrEqualTo(40);
+  }
+
+  /**
+   * The other error: a candidate exactly at the margin (2 points worse, the hardest case for the
+   * non-inferiority side), looked at after every pair, is shown non-inferior (and so stepped) in at
+   * most alpha of 10,000 rollouts.
+   */
+  @Test
+  void aCandidateAtTheMarginIsRarelyShownNonInferior() {
+    SplittableRandom random = new SplittableRandom(20261206L);
+    int shown = 0;
+    for (int r = 0; r < ROLLOUTS; r++) {
+      PairedConfidenceSequence cs = new PairedConfidenceSequence(0.01, HORIZON);
+      for (int t = 1; t <= CAP; t++) {
+        double u = random.nextDouble();
+        cs.add(u < 0.05 / 2 - 0.02 / 2 ? 1 : u < 0.05 ? -1 : 0);
+        if (cs.lower() > -0.02) {
+          shown++;
+          break;
+        }
+      }
+    }
+    double rate = (double) shown / ROLLOUTS;
+    System.out.printf(
+        "candidate 2 points worse (the margin), disagreeing on 5%% of pairs: shown non-inferior"
+            + " within 0.02 in %d of %d rollouts (%.4f, alpha 0.01) over %d looks each%n",
+        shown, ROLLOUTS, rate, CAP);
+    assertThat(rate).isLessThanOrEqualTo(0.01);
+  }
+
+  /**
+   * A candidate as good as its champion that agrees with it on 95% of pairs (as consecutive
+   * checkpoints of an online model do) is shown non-inferior within 0.02 in at least 95% of
+   * rollouts within 5,000 pairs; the median pairs it takes is what a rollout's first step costs.
+   */
+  @Test
+  void anEqualCandidateThatMostlyAgreesIsShownNonInferior() {
+    SplittableRandom random = new SplittableRandom(20261207L);
+    for (double disagree : new double[] {0.05, 0.1}) {
+      int shown = 0;
+      int[] pairs = new int[ROLLOUTS];
+      for (int r = 0; r < ROLLOUTS; r++) {
+        End end = rollout(random, 0, disagree, 0.01, 0.02);
+        if (end.verdict() == 1) {
+          pairs[shown++] = end.pairs();
+        }
+      }
+      double share = (double) shown / ROLLOUTS;
+      System.out.printf(
+          "equal candidate disagreeing on %.0f%% of pairs: shown non-inferior within 0.02 in %d of"
+              + " %d rollouts (%.4f), median %d pairs%n",
+          100 * disagree, shown, ROLLOUTS, share, median(pairs, shown));
+      if (disagree == 0.05) {
+        assertThat(share).isGreaterThanOrEqualTo(0.95);
+      }
+    }
   }
 
   @Test

@@ -101,8 +101,9 @@ function render(d) {
     holdout: cps.map(c => c.metrics.holdout_accuracy ?? null),
     loss: cps.map(c => c.metrics.loss ?? null)
   });
-  document.getElementById('models').innerHTML = '<tr><th>tenant/model</th><th>champion</th><th>candidate</th><th>phase</th><th>weight</th></tr>' +
-    d.models.map(m => `<tr><td>${esc(m.tenant)}/${esc(m.model)}</td><td>v${m.champion ?? '–'}</td><td>${m.candidate ? 'v' + m.candidate : '–'}</td><td>${esc(m.phase)}</td><td>${fmt(m.candidate_weight * 100, 0)}%</td></tr>`).join('');
+  const lag = l => l ? `${l.pairs} pairs, ${fmt(l.seconds, 1)} s` : '–';
+  document.getElementById('models').innerHTML = '<tr><th>tenant/model</th><th>champion</th><th>candidate</th><th>phase</th><th>weight</th><th>champion behind</th><th>candidate behind</th></tr>' +
+    d.models.map(m => `<tr><td>${esc(m.tenant)}/${esc(m.model)}</td><td>v${m.champion ?? '–'}</td><td>${m.candidate ? 'v' + m.candidate : '–'}</td><td>${esc(m.phase)}</td><td>${fmt(m.candidate_weight * 100, 0)}%</td><td class="lag">${lag((m.lag || {}).champion)}</td><td class="lag">${lag((m.lag || {}).candidate)}</td></tr>`).join('');
   document.getElementById('drift').innerHTML = '<tr><th>tenant/model</th><th>metric</th><th>value</th><th>warn</th><th>alert</th><th>level</th><th>n</th><th>window end</th></tr>' +
     d.drift.map(r => `<tr><td>${esc(r.tenant_id)}/${esc(r.model)}${r.version ? ' v' + r.version : ''}</td><td>${esc(r.metric)}</td><td>${fmt(r.value)}</td><td>${fmt(r.warn_threshold, 2)}</td><td>${fmt(r.alert_threshold, 2)}</td><td class="${r.level}">${r.level}</td><td>${r.sample_size}</td><td>${esc(r.window_end)}</td></tr>`).join('');
   document.getElementById('decisions').innerHTML = '<tr><th>at</th><th>tenant/model</th><th>action</th><th>version</th><th>weight</th><th>by</th><th>reason</th></tr>' +

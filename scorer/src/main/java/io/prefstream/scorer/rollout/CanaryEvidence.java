@@ -1,12 +1,14 @@
 package io.prefstream.scorer.rollout;
 
+import io.prefstream.avro.Split;
 import io.prefstream.model.stats.PairedConfidenceSequence;
 
 /**
- * What fresh HOLDOUT pairs say of a candidate against the champion: paired outcomes (both scored on
- * the same pairs) with an always-valid confidence sequence on their mean difference, the
- * candidate's raw score spread, non-finite scores, and both models' normalised score distributions.
- * Not thread-safe.
+ * What fresh pairs (TRAIN and HOLDOUT alike, all committed after the candidate was announced, so
+ * neither model has trained on them) say of a candidate against the champion: paired outcomes (both
+ * scored on the same pairs) with an always-valid confidence sequence on their mean difference, how
+ * many of each split they were, the candidate's raw score spread, non-finite scores, and both
+ * models' normalised score distributions. Not thread-safe.
  */
 public final class CanaryEvidence {
 
@@ -14,6 +16,7 @@ public final class CanaryEvidence {
   private static final double[] EDGES = {-2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2};
 
   private long pairs;
+  private long holdoutPairs;
   private double candidateCorrect;
   private double championCorrect;
   private double sumDiff;
@@ -43,10 +46,12 @@ public final class CanaryEvidence {
   /**
    * One pair's four raw scores, and each model's normalisation (mean, std of its rewards).
    *
+   * @param split the pair's split (both count alike; the decision records how many of each)
    * @param candidate the candidate's raw scores of chosen and rejected
    * @param champion the champion's raw scores of chosen and rejected
    */
-  public void add(float[] candidate, float[] champion, Normaliser cand, Normaliser champ) {
+  public void add(
+      Split split, float[] candidate, float[] champion, Normaliser cand, Normaliser champ) {
     for (float s : candidate) {
       scores++;
       if (!Float.isFinite(s)) {
@@ -70,6 +75,9 @@ public final class CanaryEvidence {
     double c = outcome(candidate[0], candidate[1]);
     double h = outcome(champion[0], champion[1]);
     pairs++;
+    if (split == Split.HOLDOUT) {
+      holdoutPairs++;
+    }
     candidateCorrect += c;
     championCorrect += h;
     sumDiff += c - h;
@@ -97,6 +105,16 @@ public final class CanaryEvidence {
 
   public long pairs() {
     return pairs;
+  }
+
+  /** Of {@link #pairs()}, those from the HOLDOUT split. */
+  public long holdoutPairs() {
+    return holdoutPairs;
+  }
+
+  /** Of {@link #pairs()}, those from the TRAIN split. */
+  public long trainPairs() {
+    return pairs - holdoutPairs;
   }
 
   public long nonFinite() {

@@ -5,6 +5,8 @@ import io.prefstream.avro.RolloutState;
 import io.prefstream.config.KafkaConnection;
 import io.prefstream.schemas.Topic;
 import io.prefstream.schemas.Topics;
+import io.prefstream.schemas.lag.PairLag;
+import io.prefstream.schemas.lag.PairLagTracker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,6 +42,7 @@ public final class RolloutCommands {
   private final Topic<RolloutState> rollouts;
   private final Topic<CheckpointPublished> checkpoints;
   private final Duration timeout;
+  private final String pairsTopic;
 
   public RolloutCommands(Map<String, Object> kafka, Topics topics) {
     this(kafka, topics, Duration.ofSeconds(30));
@@ -53,6 +56,7 @@ public final class RolloutCommands {
     this.kafka = Map.copyOf(kafka);
     this.rollouts = topics.rollouts();
     this.checkpoints = topics.checkpoints();
+    this.pairsTopic = topics.pairs().name();
     this.timeout = timeout;
   }
 
@@ -75,6 +79,46 @@ public final class RolloutCommands {
       states.put(s.getTenantId() + "/" + s.getModel(), s);
     }
     return states;
+  }
+
+  /**
+   * How far the champion and candidate of each of {@code states} lie behind the pairs topic, by
+   * {@code tenant/model/vN}: the tenant's pairs committed after the positions each checkpoint was
+   * trained through, and the oldest one's age (its record time: this reads a backlog once).
+   */
+  public Map<String, PairLag.Lag> lags(Map<String, RolloutState> states) {
+    Map<String, CheckpointPublished> published = new HashMap<>();
+    for (CheckpointPublished c : readAll(checkpoints)) {
+      published.put(c.getTenantId() + "/" + c.getModel() + "/v" + c.getVersion(), c);
+    }
+    Map<String, PairLagTracker.Model> served = new TreeMap<>();
+    for (RolloutState s : states.values()) {
+      for (Long v : new Long[] {s.getChampionVersion(), s.getCandidateVersion()}) {
+        String key = s.getTenantId() + "/" + s.getModel() + "/v" + v;
+        if (v != null && published.containsKey(key)) {
+          served.put(key, PairLagTracker.Model.of(published.get(key), pairsTopic));
+        }
+      }
+    }
+    Map<String, PairLag.Lag> lags = new TreeMap<>();
+    if (served.isEmpty()) {
+      return lags;
+    }
+    Map<String, Object> client = new HashMap<>(kafka);
+    client.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    PairLagTracker tracker =
+        PairLagTracker.kafka(client, pairsTopic, "prefstream-cli-lag", served::values);
+    try {
+      if (!tracker.catchUp(timeout)) {
+        throw noAnswer("reading " + pairsTopic + " to its end", null);
+      }
+      served.forEach((k, m) -> lags.put(k, tracker.lag(m)));
+    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      throw noAnswer("reading " + pairsTopic, e);
+    } finally {
+      tracker.close();
+    }
+    return lags;
   }
 
   /** The published versions of a tenant's model. */

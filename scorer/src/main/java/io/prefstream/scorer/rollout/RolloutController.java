@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.prefstream.avro.PreferencePair;
 import io.prefstream.avro.RolloutPhase;
 import io.prefstream.avro.RolloutState;
-import io.prefstream.avro.Split;
 import io.prefstream.model.Candidate;
 import io.prefstream.model.checkpoint.CheckpointLoader;
 import io.prefstream.schemas.Topic;
@@ -45,8 +44,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The rollout controller: turns each new checkpoint into a candidate, judges it on fresh HOLDOUT
- * pairs against the champion, and steps its traffic up, promotes it or rolls it back, writing every
+ * The rollout controller: turns each new checkpoint into a candidate, judges it on fresh pairs
+ * against the champion, and steps its traffic up, promotes it or rolls it back, writing every
  * decision as a {@link RolloutState} on {@code prefstream.rollouts}.
  *
  * <p><b>One active controller</b> however many scorer replicas offer to run one: each joins the
@@ -57,8 +56,11 @@ import org.slf4j.LoggerFactory;
  * the active one leaves or stops heartbeating.
  *
  * <p><b>Fresh pairs</b>: a CANDIDATE decision records the end offsets of the pairs topic at that
- * moment, and each STEP where the next step began; only HOLDOUT pairs at or after them count, so a
- * controller that takes over rebuilds the same evidence by re-reading from there.
+ * moment, and each STEP where the next step began. Every pair at or after the candidate's offsets
+ * counts, TRAIN and HOLDOUT alike, and no pair before them: the candidate's checkpoint was written
+ * before the decision, so it was trained through offsets at or below them, and the champion is
+ * older still; neither has seen a fresh pair, whichever split it is. A controller that takes over
+ * rebuilds the same evidence by re-reading from there.
  */
 public final class RolloutController implements Runnable {
 
@@ -409,9 +411,6 @@ public final class RolloutController implements Runnable {
       } catch (RuntimeException e) {
         continue; // the trainer counts undecodable pairs; nothing to judge with
       }
-      if (p.getSplit() != Split.HOLDOUT) {
-        continue;
-      }
       byTenant
           .computeIfAbsent(config.modelTenant(p.getTenantId()), t -> new ArrayList<>())
           .add(new ConsumerRecord<>(r.topic(), r.partition(), r.offset(), r.key(), p));
@@ -472,6 +471,7 @@ public final class RolloutController implements Runnable {
     for (int i = 0; i < n; i++) {
       var r = fresh.get(i);
       canary.total.add(
+          r.value().getSplit(),
           new float[] {cand[i], cand[n + i]},
           new float[] {champ[i], champ[n + i]},
           candidate.normaliser(),

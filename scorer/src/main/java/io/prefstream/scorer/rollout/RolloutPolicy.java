@@ -7,10 +7,11 @@ import java.util.List;
  * How a candidate is rolled out and judged.
  *
  * @param steps candidate traffic shares, in order; 0 is shadow, the last is 1 (promotion)
- * @param minPairs fresh HOLDOUT pairs needed during a step before the next is taken
+ * @param minPairs fresh pairs (any split) needed during a step before the next is taken
  * @param maxPairs fresh pairs after which a still undecided step is rolled back as inconclusive
- * @param tolerance largest accuracy deficit against the champion a step may be taken with
- * @param alpha significance of the one-sided paired test that rolls a worse candidate back
+ * @param tolerance non-inferiority margin: a step needs the always-valid lower bound on the
+ *     accuracy difference at or above minus this
+ * @param alpha error of each one-sided always-valid bound on the accuracy difference
  * @param minScoreSpread smallest standard deviation of the candidate's raw scores
  * @param maxPsi largest population-stability index of candidate vs champion normalised scores
  */

@@ -45,8 +45,10 @@ public final class Rollouts {
   /**
    * Judges a candidate from the evidence of every fresh pair since it was published ({@code total})
    * and the fresh pairs that arrived during its current step ({@code stepPairs}): sanity first
-   * (non-finite scores, collapsed spread, distribution shift), then the one-sided paired test, then
-   * the step rule (enough pairs and not worse beyond the tolerance).
+   * (non-finite scores, collapsed spread, distribution shift with harm), then the always-valid
+   * bounds: the upper below 0 rolls back, the lower at or above −tolerance (non-inferiority) takes
+   * the next step once the step has had its {@code min-pairs}; a step without either after {@code
+   * max-pairs} is rolled back as inconclusive.
    */
   public static Judgement judge(CanaryEvidence total, long stepPairs, RolloutPolicy policy) {
     RolloutEvidence evidence = evidence(total, stepPairs, policy.tolerance());
@@ -79,12 +81,12 @@ public final class Rollouts {
           Verdict.ROLLBACK,
           String.format(
               Locale.ROOT,
-              "significantly worse: accuracy %.3f against the champion's %.3f on the same %d fresh"
-                  + " pairs; the difference lies in [%+.3f, %+.3f], below 0 (always-valid %.0f%%"
+              "significantly worse: accuracy %.3f against the champion's %.3f on the same %s;"
+                  + " the difference lies in [%+.3f, %+.3f], below 0 (always-valid %.0f%%"
                   + " confidence sequence)",
               total.candidateAccuracy(),
               total.championAccuracy(),
-              total.pairs(),
+              pairsText(total, stepPairs),
               total.lowerBound(),
               total.upperBound(),
               100 * (1 - policy.alpha())),
@@ -105,34 +107,36 @@ public final class Rollouts {
           String.format(
               Locale.ROOT,
               "sanity: normalised score distribution shifted against the champion's, PSI %.3f >"
-                  + " %.3f, and the candidate is worse: accuracy %.3f against %.3f on %d pairs,"
+                  + " %.3f, and the candidate is worse: accuracy %.3f against %.3f on %s,"
                   + " difference in [%+.3f, %+.3f], below +%.3f",
               psi,
               policy.maxPsi(),
               total.candidateAccuracy(),
               total.championAccuracy(),
-              total.pairs(),
+              pairsText(total, stepPairs),
               total.lowerBound(),
               total.upperBound(),
               policy.tolerance()),
           evidence);
     }
-    if (stepPairs >= policy.minPairs() && total.difference() >= -policy.tolerance()) {
+    // Non-inferiority: the always-valid lower bound on the difference at or above −tolerance,
+    // shown on every fresh pair so far (the bounds only tighten, so a later step needs only its
+    // dwell of min-pairs); the step's traffic share is taken only then.
+    if (stepPairs >= policy.minPairs() && total.lowerBound() >= -policy.tolerance()) {
       return new Judgement(
           Verdict.STEP,
           String.format(
               Locale.ROOT,
-              "not worse beyond the tolerance: accuracy %.3f against the champion's %.3f on %d"
-                  + " fresh pairs (%d this step; difference %+.3f ≥ −%.3f, always-valid bounds"
-                  + " [%+.3f, %+.3f])%s",
+              "non-inferior within the tolerance: accuracy %.3f against the champion's %.3f on %s;"
+                  + " the difference lies in [%+.3f, %+.3f], above −%.3f (always-valid %.0f%%"
+                  + " confidence sequence)%s",
               total.candidateAccuracy(),
               total.championAccuracy(),
-              total.pairs(),
-              stepPairs,
-              total.difference(),
-              policy.tolerance(),
+              pairsText(total, stepPairs),
               total.lowerBound(),
               total.upperBound(),
+              policy.tolerance(),
+              100 * (1 - policy.alpha()),
               psi > policy.maxPsi()
                   ? String.format(
                       Locale.ROOT,
@@ -147,19 +151,32 @@ public final class Rollouts {
           Verdict.ROLLBACK,
           String.format(
               Locale.ROOT,
-              "inconclusive: after %d fresh pairs this step the accuracy difference is %+.3f,"
-                  + " beyond the tolerance −%.3f",
-              stepPairs,
-              total.difference(),
+              "inconclusive: after %s the difference lies in [%+.3f, %+.3f], neither shown above"
+                  + " −%.3f nor below 0",
+              pairsText(total, stepPairs),
+              total.lowerBound(),
+              total.upperBound(),
               policy.tolerance()),
           evidence);
     }
     return new Judgement(Verdict.WAIT, "collecting fresh pairs", evidence);
   }
 
+  private static String pairsText(CanaryEvidence e, long stepPairs) {
+    return String.format(
+        Locale.ROOT,
+        "%d fresh pairs (%d TRAIN, %d HOLDOUT; %d this step)",
+        e.pairs(),
+        e.trainPairs(),
+        e.holdoutPairs(),
+        stepPairs);
+  }
+
   private static RolloutEvidence evidence(CanaryEvidence e, long stepPairs, double tolerance) {
     Map<String, Double> other = new HashMap<>();
     other.put("step_pairs", (double) stepPairs);
+    other.put("train_pairs", (double) e.trainPairs());
+    other.put("holdout_pairs", (double) e.holdoutPairs());
     other.put("score_spread", finiteOr(e.scoreSpread()));
     other.put("psi", e.psi());
     other.put("non_finite_scores", (double) e.nonFinite());

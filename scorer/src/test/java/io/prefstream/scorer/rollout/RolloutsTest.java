@@ -2,10 +2,12 @@ package io.prefstream.scorer.rollout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.prefstream.avro.RolloutAction;
 import io.prefstream.avro.RolloutPhase;
 import io.prefstream.avro.RolloutState;
+import io.prefstream.avro.Split;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -24,11 +26,21 @@ class RolloutsTest {
     assertThat(s.getPhase()).isEqualTo(RolloutPhase.SHADOW);
     assertThat(s.getCandidateWeight()).isZero();
     assertThat(Rollouts.candidateOffsets(s)).containsEntry(0, 10L).containsEntry(1, 20L);
-    CanaryEvidence good = evidence(200, 0.85, 0.85);
+    // As good as the champion on 200 pairs: not yet shown within the tolerance, so it waits.
+    Rollouts.Judgement early = Rollouts.judge(evidence(200, 0.85, 0.85), 200, policy);
+    assertThat(early.verdict()).isEqualTo(Rollouts.Verdict.WAIT);
+    assertThat(early.evidence().getOther().get("difference_lower")).isLessThan(-0.02);
+    CanaryEvidence good = evidence(1000, 0.85, 0.85);
     double[] weights = {0.05, 0.25, 0.5};
     for (double w : weights) {
       Rollouts.Judgement j = Rollouts.judge(good, 200, policy);
       assertThat(j.verdict()).isEqualTo(Rollouts.Verdict.STEP);
+      assertThat(j.reason())
+          .startsWith("non-inferior within the tolerance")
+          .contains("1000 fresh pairs (950 TRAIN, 50 HOLDOUT; 200 this step)");
+      assertThat(j.evidence().getOther())
+          .containsEntry("train_pairs", 950.0)
+          .containsEntry("holdout_pairs", 50.0);
       s = Rollouts.step(s, policy, j, Map.of(0, 99L), NOW);
       assertThat(s.getPhase()).isEqualTo(RolloutPhase.CANARY);
       assertThat(s.getCandidateWeight()).isEqualTo(w);
@@ -51,8 +63,20 @@ class RolloutsTest {
     assertThat(worse.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
     assertThat(worse.reason()).startsWith("significantly worse");
     assertThat(worse.evidence().getOther().get("difference_upper")).isLessThan(0);
-    // slightly worse, within tolerance, not significant: steps
-    assertThat(Rollouts.judge(evidence(400, 0.84, 0.85), 400, policy).verdict())
+    // half a point worse, the models agreeing on all other pairs: shown within the tolerance
+    CanaryEvidence slightlyWorse = new CanaryEvidence();
+    for (int i = 0; i < 3000; i++) {
+      boolean championRight = i % 20 != 0;
+      boolean candidateRight = championRight && i % 200 != 1;
+      slightlyWorse.add(
+          Split.TRAIN,
+          candidateRight ? new float[] {1, 0} : new float[] {0, 1},
+          championRight ? new float[] {1, 0} : new float[] {0, 1},
+          UNIT,
+          UNIT);
+    }
+    assertThat(slightlyWorse.difference()).isCloseTo(-0.005, within(1e-9));
+    assertThat(Rollouts.judge(slightlyWorse, 400, policy).verdict())
         .isEqualTo(Rollouts.Verdict.STEP);
     // worse beyond tolerance but not significantly: waits, then gives up
     RolloutPolicy small = new RolloutPolicy(policy.steps(), 50, 100, 0.02, 1e-6, 1e-4, 0.5);
@@ -65,14 +89,15 @@ class RolloutsTest {
 
   @Test
   void aCandidateIsRolledBackOnlyOnceItsAlwaysValidBoundIsBelowZero() {
-    // 5 points worse on 400 pairs: the bounds still hold 0, so no rollback; a tolerance of 0.05
-    // lets it step, none keeps it waiting for more pairs.
+    // 5 points worse on 400 pairs: the bounds still hold 0, so no rollback; a margin wide enough
+    // to hold the lower bound lets it step, a narrow one keeps it waiting for more pairs.
     CanaryEvidence e = evidence(400, 0.75, 0.80);
     assertThat(e.lowerBound()).isLessThan(-0.05);
     assertThat(e.upperBound()).isGreaterThan(0);
-    RolloutPolicy tolerant = new RolloutPolicy(policy.steps(), 200, 5000, 0.05, 0.01, 1e-4, 0.5);
+    RolloutPolicy tolerant =
+        new RolloutPolicy(policy.steps(), 200, 5000, -e.lowerBound(), 0.01, 1e-4, 0.5);
     assertThat(Rollouts.judge(e, 400, tolerant).verdict()).isEqualTo(Rollouts.Verdict.STEP);
-    RolloutPolicy strict = new RolloutPolicy(policy.steps(), 200, 5000, 0.0, 0.01, 1e-4, 0.5);
+    RolloutPolicy strict = new RolloutPolicy(policy.steps(), 200, 5000, 0.05, 0.01, 1e-4, 0.5);
     assertThat(Rollouts.judge(e, 400, strict).verdict()).isEqualTo(Rollouts.Verdict.WAIT);
     // 25 points worse: the upper bound falls below 0, whatever the tolerance.
     CanaryEvidence worse = evidence(400, 0.55, 0.80);
@@ -86,11 +111,11 @@ class RolloutsTest {
   @Test
   void sanityRollsBackNonFiniteAndCollapsedScores() {
     CanaryEvidence nan = new CanaryEvidence();
-    nan.add(new float[] {Float.NaN, Float.NaN}, new float[] {1, 0}, UNIT, UNIT);
+    nan.add(Split.HOLDOUT, new float[] {Float.NaN, Float.NaN}, new float[] {1, 0}, UNIT, UNIT);
     assertThat(Rollouts.judge(nan, 1, policy).reason()).startsWith("sanity: 2 of 2 scores");
     CanaryEvidence flat = new CanaryEvidence();
     for (int i = 0; i < 20; i++) {
-      flat.add(new float[] {0.5f, 0.5f}, new float[] {i, -i}, UNIT, UNIT);
+      flat.add(Split.TRAIN, new float[] {0.5f, 0.5f}, new float[] {i, -i}, UNIT, UNIT);
     }
     Rollouts.Judgement j = Rollouts.judge(flat, 20, policy);
     assertThat(j.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
@@ -133,7 +158,7 @@ class RolloutsTest {
   /** A shifted score distribution is a change, not harm, unless the candidate is also worse. */
   @Test
   void aShiftedScoreDistributionRollsBackOnlyWithEvidenceOfHarm() {
-    CanaryEvidence sameButShifted = shifted(300, 0.8, 0.8, 3);
+    CanaryEvidence sameButShifted = shifted(1000, 0.8, 0.8, 3);
     assertThat(sameButShifted.psi()).isGreaterThan(policy.maxPsi());
     Rollouts.Judgement j = Rollouts.judge(sameButShifted, 300, policy);
     assertThat(j.verdict()).isEqualTo(Rollouts.Verdict.STEP);
@@ -168,6 +193,7 @@ class RolloutsTest {
       boolean p = Math.floor((i + 1) * h) > Math.floor(i * h);
       float spread = (i % 7) * 0.1f;
       e.add(
+          i % 20 == 0 ? Split.HOLDOUT : Split.TRAIN,
           c
               ? new float[] {1 + spread + shift, -spread + shift}
               : new float[] {-spread + shift, 1 + spread + shift},

@@ -130,6 +130,10 @@ final class Dashboard {
           "dead_letters_per_s",
           seen(s.deadLetters(), caller).values().stream().mapToDouble(Double::doubleValue).sum());
     }
+    // Pairs since start by source, and those that revised an earlier explicit pair.
+    body.putPOJO("pairs_total", seen(totals("prefstream.monitor.pairs", "source"), caller));
+    body.putPOJO(
+        "pair_revisions", seen(totals("prefstream.monitor.pair.revisions", "source"), caller));
     checkpoints = checkpoints.stream().filter(c -> caller.sees(c.getTenantId())).toList();
     rollouts = rollouts.stream().filter(r -> caller.sees(r.getTenantId())).toList();
     drift = drift.stream().filter(d -> caller.sees(d.getTenantId())).toList();

@@ -409,7 +409,10 @@ public final class MonitorTopology {
     }
   }
 
-  /** The pairs, counted by tenant, source and split. */
+  /** The pair builder's flag on a pair that corrects an earlier one. */
+  static final String REVISES = "REVISES";
+
+  /** The pairs, counted by tenant, source and split, and revisions by tenant and source. */
   private KStream<String, PreferencePair> pairs(StreamsBuilder b) {
     return b.stream(
             topics.pairs().name(), Consumed.with(Serdes.String(), topics.pairs().valueSerde()))
@@ -426,6 +429,18 @@ public final class MonitorTopology {
                         "split",
                         pair.getSplit().name().toLowerCase(java.util.Locale.ROOT))
                     .increment();
+                if (pair.getFlags().contains(REVISES)) {
+                  // An early explicit pair that a later rating or thumb reversed: what emitting
+                  // explicit pairs before the session's end costs.
+                  meters
+                      .counter(
+                          "prefstream.monitor.pair.revisions",
+                          "tenant",
+                          pair.getTenantId(),
+                          "source",
+                          pair.getSource().name().toLowerCase(java.util.Locale.ROOT))
+                      .increment();
+                }
               }
             });
   }

@@ -364,6 +364,40 @@ class MonitorTopologyTest {
         .collect(Collectors.toMap(kv -> kv.value.getMetric(), kv -> kv.value, (a, b) -> b));
   }
 
+  /** Pairs are counted by tenant, source and split, and those flagged REVISES apart. */
+  @Test
+  void pairsAndRevisionsAreCounted() {
+    driver.close();
+    var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    driver = TestTopology.driver(topics, stateDir, meters);
+    var topic =
+        driver.createInputTopic(
+            topics.pairs().name(), Serdes.String().serializer(), topics.pairs().valueSerde());
+    for (int i = 0; i < 5; i++) {
+      var p = pair(i, true, T0.plusSeconds(i));
+      p.setSource(io.prefstream.avro.SourceKind.RATING);
+      if (i == 4) {
+        p.setFlags(List.of(MonitorTopology.REVISES));
+        p.setRevises("p0");
+      }
+      topic.pipeInput("acme/p" + i, p, T0.plusSeconds(i));
+    }
+    assertThat(
+            meters
+                .get("prefstream.monitor.pairs")
+                .tags("tenant", "acme", "source", "rating", "split", "train")
+                .counter()
+                .count())
+        .isEqualTo(5);
+    assertThat(
+            meters
+                .get("prefstream.monitor.pair.revisions")
+                .tags("tenant", "acme", "source", "rating")
+                .counter()
+                .count())
+        .isEqualTo(1);
+  }
+
   private static io.prefstream.avro.PreferencePair pair(int i, boolean longerWins, Instant at) {
     return io.prefstream.avro.PreferencePair.newBuilder()
         .setPairId("p" + i)

@@ -29,9 +29,15 @@ final class TestTopology {
   }
 
   static TopologyTestDriver driver(Topics topics, Path stateDir) {
+    return driver(topics, stateDir, new SimpleMeterRegistry());
+  }
+
+  /** As above, counting into {@code meters}. */
+  static TopologyTestDriver driver(
+      Topics topics, Path stateDir, io.micrometer.core.instrument.MeterRegistry meters) {
     MonitorConfig config = config(topics, stateDir);
     return new TopologyTestDriver(
-        new MonitorTopology(config, new SimpleMeterRegistry()).buildTopology(new StreamsBuilder()),
+        new MonitorTopology(config, meters).buildTopology(new StreamsBuilder()),
         MonitorTopology.streamsConfig(config));
   }
 }

@@ -7,7 +7,9 @@ import java.util.Map;
 /**
  * How often each kind of feedback follows an interaction (probabilities, independent): pairwise
  * choice, ranking, a rating per response, a thumb, implicit signals; {@code labeledPair} is the
- * share of interactions that come from annotators as labeled pairs instead of users.
+ * share of interactions that come from annotators as labeled pairs instead of users; {@code
+ * rerating} the share of ratings the user gives again a few seconds later (a second look, which may
+ * reverse a pair the first ratings made).
  */
 public record Mix(
     double pairwise,
@@ -15,12 +17,14 @@ public record Mix(
     double rating,
     double thumb,
     double implicit,
-    double labeledPair) {
+    double labeledPair,
+    double rerating) {
 
-  public static final Mix DEFAULT = new Mix(0.35, 0.15, 0.25, 0.3, 0.6, 0.1);
+  public static final Mix DEFAULT = new Mix(0.35, 0.15, 0.25, 0.3, 0.6, 0.1, 0.05);
 
   public Mix {
-    for (double p : new double[] {pairwise, ranking, rating, thumb, implicit, labeledPair}) {
+    for (double p :
+        new double[] {pairwise, ranking, rating, thumb, implicit, labeledPair, rerating}) {
       if (!(p >= 0 && p <= 1)) {
         throw new IllegalArgumentException("mix probabilities must be in [0, 1], got " + p);
       }
@@ -48,7 +52,8 @@ public record Mix(
         values.get("rating"),
         values.get("thumb"),
         values.get("implicit"),
-        values.get("labeled_pair"));
+        values.get("labeled_pair"),
+        values.get("rerating"));
   }
 
   public Map<String, Double> asMap() {
@@ -59,6 +64,7 @@ public record Mix(
     map.put("thumb", thumb);
     map.put("implicit", implicit);
     map.put("labeled_pair", labeledPair);
+    map.put("rerating", rerating);
     return map;
   }
 }

@@ -89,6 +89,7 @@ public final class Simulator {
   private final int annotators = 20;
   private final int[] annotatorKind; // 0 careful, 1 noisy, 2 adversarial
   private final SplittableRandom overlap; // second annotators of labeled pairs
+  private final SplittableRandom revisits; // second ratings (its own stream: the rest is as before)
   private long interaction;
   private long eventCounter;
 
@@ -96,6 +97,7 @@ public final class Simulator {
     this.config = config;
     this.random = new SplittableRandom(config.seed());
     this.overlap = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
+    this.revisits = new SplittableRandom(config.seed() ^ 0x2545F4914F6CDD1DL);
     this.userOffsets = new double[config.users()][];
     for (int u = 0; u < config.users(); u++) {
       userOffsets[u] = new double[5];
@@ -235,6 +237,21 @@ public final class Simulator {
                     .setValue(Math.round(1 + 4 * sigmoid(noisy - 0.5)))
                     .setAnnotator(self)
                     .build()));
+        if (revisits.nextDouble() < config.mix().rerating()) {
+          // A second look a few seconds later, in the same session: the same user rates the
+          // same response again, with fresh noise (it may reverse a pair of the first ratings).
+          double again = utility[j] + 0.5 * gaussian(revisits);
+          out.add(
+              event(
+                  id,
+                  user,
+                  later.plusSeconds(3).plusMillis(j),
+                  Rating.newBuilder()
+                      .setResponseId(id + "-r" + j)
+                      .setValue(Math.round(1 + 4 * sigmoid(again - 0.5)))
+                      .setAnnotator(self)
+                      .build()));
+        }
       }
     }
     if (random.nextDouble() < config.mix().thumb()) {
@@ -431,6 +448,10 @@ public final class Simulator {
   }
 
   private double gaussian() {
+    return gaussian(random);
+  }
+
+  private static double gaussian(SplittableRandom random) {
     // Box-Muller on the seeded generator (SplittableRandom has no nextGaussian on Java 17).
     double u1 = 1.0 - random.nextDouble();
     double u2 = random.nextDouble();

@@ -123,6 +123,17 @@ public final class PairBuilderOptions {
   public static final ConfigOption<Double> IMPLICIT_REPHRASE = signalWeight("rephrase", -0.5);
   public static final ConfigOption<Double> IMPLICIT_ABANDON = signalWeight("abandon", -1.0);
 
+  // Shorter session gaps for interactions whose implicit signals are all of kinds known to be
+  // final sooner (0: pairs.session-gap).
+  public static final ConfigOption<Duration> GAP_ACCEPT = signalGap("accept");
+  public static final ConfigOption<Duration> GAP_COPY = signalGap("copy");
+  public static final ConfigOption<Duration> GAP_SHARE = signalGap("share");
+  public static final ConfigOption<Duration> GAP_DWELL = signalGap("dwell");
+  public static final ConfigOption<Duration> GAP_EDIT = signalGap("edit");
+  public static final ConfigOption<Duration> GAP_REGENERATE = signalGap("regenerate");
+  public static final ConfigOption<Duration> GAP_REPHRASE = signalGap("rephrase");
+  public static final ConfigOption<Duration> GAP_ABANDON = signalGap("abandon");
+
   // The job
   public static final ConfigOption<String> BOOTSTRAP_SERVERS =
       KafkaOptions.bootstrapServers("pairs");
@@ -202,6 +213,14 @@ public final class PairBuilderOptions {
           IMPLICIT_REGENERATE,
           IMPLICIT_REPHRASE,
           IMPLICIT_ABANDON,
+          GAP_ACCEPT,
+          GAP_COPY,
+          GAP_SHARE,
+          GAP_DWELL,
+          GAP_EDIT,
+          GAP_REGENERATE,
+          GAP_REPHRASE,
+          GAP_ABANDON,
           BOOTSTRAP_SERVERS,
           TOPIC_PREFIX,
           GROUP_ID,
@@ -214,6 +233,17 @@ public final class PairBuilderOptions {
           LOCAL_REST_ADDRESS);
 
   private PairBuilderOptions() {}
+
+  private static ConfigOption<Duration> signalGap(String kind) {
+    return durationOption(
+        "pairs.session-gap." + kind,
+        Duration.ZERO,
+        Duration.ZERO,
+        "Session gap of an interaction whose implicit signals include "
+            + kind.toUpperCase(java.util.Locale.ROOT)
+            + " (the longest of its kinds' gaps holds; at most pairs.session-gap; 0: the session"
+            + " gap): its implicit pairs are decided that long after its last event.");
+  }
 
   private static ConfigOption<Double> signalWeight(String kind, double defaultValue) {
     return doubleOption(

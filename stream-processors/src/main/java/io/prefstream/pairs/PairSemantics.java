@@ -49,7 +49,8 @@ public record PairSemantics(
     double implicitMinGap,
     double implicitCountCap,
     Duration dwellPivot,
-    Map<ImplicitKind, Double> implicitWeights)
+    Map<ImplicitKind, Double> implicitWeights,
+    Map<ImplicitKind, Duration> implicitGaps)
     implements Serializable {
 
   public PairSemantics {
@@ -70,6 +71,22 @@ public record PairSemantics(
       weights.put(kind, w);
     }
     implicitWeights = weights;
+    EnumMap<ImplicitKind, Duration> gaps = new EnumMap<>(ImplicitKind.class);
+    for (ImplicitKind kind : ImplicitKind.values()) {
+      Duration g = implicitGaps.getOrDefault(kind, Duration.ZERO);
+      if (g.compareTo(sessionGap) > 0) {
+        throw new IllegalArgumentException(
+            "pairs.session-gap."
+                + kind.name().toLowerCase(java.util.Locale.ROOT)
+                + " ("
+                + g
+                + ") must be at most pairs.session-gap ("
+                + sessionGap
+                + "): a signal kind's gap may only decide sooner");
+      }
+      gaps.put(kind, g.isZero() ? sessionGap : g);
+    }
+    implicitGaps = gaps;
   }
 
   public static PairSemantics defaults() {
@@ -87,6 +104,15 @@ public record PairSemantics(
     weights.put(ImplicitKind.REGENERATE, s.get(IMPLICIT_REGENERATE));
     weights.put(ImplicitKind.REPHRASE, s.get(IMPLICIT_REPHRASE));
     weights.put(ImplicitKind.ABANDON, s.get(IMPLICIT_ABANDON));
+    EnumMap<ImplicitKind, Duration> gaps = new EnumMap<>(ImplicitKind.class);
+    gaps.put(ImplicitKind.ACCEPT, s.get(GAP_ACCEPT));
+    gaps.put(ImplicitKind.COPY, s.get(GAP_COPY));
+    gaps.put(ImplicitKind.SHARE, s.get(GAP_SHARE));
+    gaps.put(ImplicitKind.DWELL, s.get(GAP_DWELL));
+    gaps.put(ImplicitKind.EDIT, s.get(GAP_EDIT));
+    gaps.put(ImplicitKind.REGENERATE, s.get(GAP_REGENERATE));
+    gaps.put(ImplicitKind.REPHRASE, s.get(GAP_REPHRASE));
+    gaps.put(ImplicitKind.ABANDON, s.get(GAP_ABANDON));
     return new PairSemantics(
         s.get(MAX_OUT_OF_ORDERNESS),
         s.get(IDLE_TIMEOUT),
@@ -104,7 +130,13 @@ public record PairSemantics(
         s.get(IMPLICIT_MIN_GAP),
         s.get(IMPLICIT_COUNT_CAP),
         s.get(IMPLICIT_DWELL_PIVOT),
-        weights);
+        weights,
+        gaps);
+  }
+
+  /** The session gap of an interaction whose implicit signals include {@code kind}. */
+  public Duration implicitGap(ImplicitKind kind) {
+    return implicitGaps.get(kind);
   }
 
   /** The utility weight of one implicit signal kind. */

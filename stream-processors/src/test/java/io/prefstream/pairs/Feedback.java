@@ -96,6 +96,17 @@ final class Feedback {
             .build());
   }
 
+  /** A rating by annotator {@code annotator} on the 1-5 scale. */
+  FeedbackEvent rating(String responseId, double value, String annotator, long at) {
+    return event(
+        at,
+        Rating.newBuilder()
+            .setResponseId(responseId)
+            .setValue(value)
+            .setAnnotator(human(annotator, 1.0))
+            .build());
+  }
+
   FeedbackEvent thumb(String responseId, boolean up, long at) {
     return event(at, Thumb.newBuilder().setResponseId(responseId).setUp(up).build());
   }

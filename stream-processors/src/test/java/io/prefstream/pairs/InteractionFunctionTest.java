@@ -2,6 +2,7 @@ package io.prefstream.pairs;
 
 import static io.prefstream.pairs.Feedback.T0;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.prefstream.avro.DeadLetter;
@@ -191,27 +192,82 @@ class InteractionFunctionTest {
   }
 
   @Test
-  void ratingPairsWaitForTheSessionToEndAndCarryTheNormalisedGap() throws Exception {
+  void ratingPairsLeaveAsSoonAsBothSidesAreKnownAndCarryTheNormalisedGap() throws Exception {
     open();
     Feedback f = new Feedback("i-1");
     send(
         f.exposure("r1", T0),
         f.exposure("r2", T0),
-        f.exposure("r3", T0),
         f.rating("r1", 5, 1, 5, T0 + 10),
-        f.rating("r2", 2, 1, 5, T0 + 11),
-        f.rating("r3", 5, 1, 5, T0 + 12));
-    watermark(T0 + 12 + GAP - 1);
-    assertThat(pairs()).as("session still open").isEmpty();
-
-    watermark(T0 + 12 + GAP);
+        f.rating("r2", 2, 1, 5, T0 + 11));
+    // No watermark yet: the two ratings already order r1 and r2.
+    assertThat(order(pairs())).containsExactly("r1>r2");
+    // A rating of a response not exposed yet waits for its exposure, and no longer.
+    send(f.rating("r3", 5, 1, 5, T0 + 12));
+    assertThat(pairs()).hasSize(1);
+    send(f.exposure("r3", T0 + 13));
     assertThat(order(pairs())).containsExactlyInAnyOrder("r1>r2", "r3>r2");
     for (PreferencePair p : pairs()) {
       assertThat(p.getSource()).isEqualTo(SourceKind.RATING);
       assertThat(p.getMargin()).isCloseTo(0.75, within(1e-9));
       assertThat(p.getWeight()).isCloseTo(0.75, within(1e-9));
       assertThat(p.getEventIds()).hasSize(4);
+      assertThat(p.getFlags()).isEmpty();
+      assertThat(p.getRevises()).isNull();
     }
+    // The session's end adds nothing: each pair was decided once.
+    watermark(T0 + 13 + GAP);
+    assertThat(pairs()).hasSize(2);
+    watermark(T0 + 13 + GAP + LATENESS);
+    assertClosed();
+  }
+
+  /**
+   * An explicit pair leaves early; a later rating of the same annotator and criterion that reverses
+   * it emits the corrected pair flagged REVISES, naming the pair it corrects; another annotator's
+   * rating revises nothing of this one's; state and timers are cleaned at the end.
+   */
+  @Test
+  void anEarlyRatingPairIsRevisedWhenALaterRatingOfTheSameAnnotatorReversesIt() throws Exception {
+    open();
+    Feedback f = new Feedback("i-1");
+    send(
+        f.exposure("r1", T0),
+        f.exposure("r2", T0),
+        f.rating("r1", 5, "ann", T0 + 1),
+        f.rating("r2", 3, "ann", T0 + 2));
+    assertThat(order(pairs())).containsExactly("r1>r2");
+    PreferencePair first = pairs().get(0);
+    // Another annotator's opposite view is its own pair, not a revision.
+    send(f.rating("r1", 1, "bob", T0 + 3), f.rating("r2", 4, "bob", T0 + 4));
+    assertThat(order(pairs())).containsExactly("r1>r2", "r2>r1");
+    assertThat(pairs().get(1).getFlags()).doesNotContain(PairRules.REVISES);
+    assertThat(pairs().get(1).getAnnotator().getId()).isEqualTo("bob");
+    // The same annotator rates r2 equal to r1: no order, nothing emitted.
+    send(f.rating("r2", 5, "ann", T0 + 5));
+    assertThat(pairs()).hasSize(2);
+    // ... then r1 lower than r2: the first pair is reversed.
+    send(f.rating("r1", 2, "ann", T0 + 6));
+    assertThat(order(pairs())).containsExactly("r1>r2", "r2>r1", "r2>r1");
+    PreferencePair revision = pairs().get(2);
+    assertThat(revision.getFlags()).containsExactly(PairRules.REVISES);
+    assertThat(revision.getRevises()).isEqualTo(first.getPairId());
+    assertThat(revision.getPairId()).isNotEqualTo(first.getPairId());
+    assertThat(revision.getAnnotator().getId()).isEqualTo("ann");
+    assertThat(revision.getMargin()).isCloseTo(0.75, within(1e-9));
+    assertThat(metrics().revisions()).isEqualTo(1);
+    // Back again: a revision of the revision.
+    send(f.rating("r1", 5, "ann", T0 + 7), f.rating("r2", 1, "ann", T0 + 8));
+    assertThat(pairs()).hasSize(4);
+    assertThat(pairs().get(3).getRevises()).isEqualTo(revision.getPairId());
+    assertThat(order(pairs()).get(3)).isEqualTo("r1>r2");
+    // Redelivered (same event ids): nothing new. The session's end adds nothing either.
+    send(f.rating("r1", 5, "ann", T0 + 7));
+    watermark(T0 + 8 + GAP);
+    assertThat(pairs()).hasSize(4);
+    assertThat(metrics().revisions()).isEqualTo(2);
+    watermark(T0 + 8 + GAP + LATENESS);
+    assertClosed();
   }
 
   @ParameterizedTest
@@ -256,8 +312,8 @@ class InteractionFunctionTest {
         f.exposure("r1", T0),
         f.exposure("r2", T0),
         f.rating("r1", 5, 1, 5, T0 + 1),
-        f.rating("r2", 3, 1, 5, T0 + 2),
-        f.rating("r1", 1, 1, 5, T0 + 3));
+        f.rating("r1", 1, 1, 5, T0 + 2),
+        f.rating("r2", 3, 1, 5, T0 + 3));
     watermark(T0 + 3 + GAP);
     assertThat(order(pairs())).containsExactly("r2>r1");
   }
@@ -297,6 +353,45 @@ class InteractionFunctionTest {
     assertThat(order(pairs())).containsExactlyInAnyOrder("r1>r2", "r1>r3");
     assertThat(pairs()).allMatch(p -> p.getSource() == SourceKind.IMPLICIT);
     assertThat(pairs()).allMatch(p -> p.getWeight() == 0.2);
+  }
+
+  /**
+   * A signal kind's own gap decides an interaction sooner when all its implicit signals are of such
+   * kinds; a signal of a kind with the full gap holds it back again; a later signal after the short
+   * gap opens a new session (not late).
+   */
+  @Test
+  void implicitPairsOfKindsWithAShorterGapAreDecidedSooner() throws Exception {
+    open(PairSemantics.from(Settings.of(Map.of("pairs.session-gap.copy", "5s"))));
+    Feedback f = new Feedback("i-1");
+    Feedback g = new Feedback("i-2");
+    send(
+        f.exposure("r1", T0),
+        f.exposure("r2", T0),
+        f.signal("r1", ImplicitKind.COPY, 1, T0 + 1),
+        g.exposure("r1", T0),
+        g.exposure("r2", T0),
+        g.signal("r1", ImplicitKind.COPY, 1, T0 + 1),
+        g.signal("r2", ImplicitKind.REGENERATE, 1, T0 + 2));
+    watermark(T0 + 1 + 5_000 - 1);
+    assertThat(pairs()).isEmpty();
+    watermark(T0 + 1 + 5_000);
+    assertThat(pairs()).hasSize(1);
+    assertThat(pairs().get(0).getInteractionId()).isEqualTo("i-1");
+    assertThat(order(pairs())).containsExactly("r1>r2");
+    // i-2 also holds a REGENERATE, whose gap is the session's: it waits for it.
+    watermark(T0 + 2 + GAP - 1);
+    assertThat(pairs()).hasSize(1);
+    watermark(T0 + 2 + GAP);
+    assertThat(pairs()).hasSize(2);
+    // A signal 10 s after i-1's last: a new session, not late.
+    send(f.signal("r2", ImplicitKind.COPY, 1, T0 + 10_000));
+    assertThat(metrics().lateEvents()).isZero();
+    assertThatThrownBy(
+            () -> PairSemantics.from(Settings.of(Map.of("pairs.session-gap.dwell", "31s"))))
+        .hasMessageContaining("pairs.session-gap.dwell (PT31S) must be at most pairs.session-gap");
+    watermark(T0 + 10_000 + GAP + LATENESS);
+    assertClosed();
   }
 
   @Test
@@ -435,7 +530,7 @@ class InteractionFunctionTest {
   }
 
   @Test
-  void aNewSessionOfAFinalInteractionDecidesOnlyNewDerivedPairs() throws Exception {
+  void aNewSessionOfAFinalInteractionRevisesAThumbPairTheUserReversed() throws Exception {
     open();
     Feedback f = new Feedback("i-1");
     send(
@@ -447,10 +542,12 @@ class InteractionFunctionTest {
     assertThat(order(pairs())).containsExactly("r1>r2");
 
     // The user comes back after the gap and changes their mind: not late, a new session; the
-    // thumb pair of r1 and r2 was already decided and is not revised.
+    // thumb pair of r1 and r2 is emitted the other way round, flagged as revising the first.
     send(f.thumb("r1", false, T0 + 2 + GAP + 1000), f.thumb("r2", true, T0 + 2 + GAP + 1001));
     watermark(T0 + 2 + GAP + 1001 + GAP);
-    assertThat(pairs()).hasSize(1);
+    assertThat(order(pairs())).containsExactly("r1>r2", "r2>r1");
+    assertThat(pairs().get(1).getFlags()).contains(PairRules.REVISES);
+    assertThat(pairs().get(1).getRevises()).isEqualTo(pairs().get(0).getPairId());
     assertThat(metrics().lateEvents()).isZero();
     watermark(T0 + 2 + GAP + 1001 + GAP + LATENESS);
     assertClosed();

@@ -1,5 +1,6 @@
 package io.prefstream.launcher.bench;
 
+import io.prefstream.avro.Split;
 import io.prefstream.config.Settings;
 import io.prefstream.http.ApiKeys;
 import io.prefstream.ingest.EventStatus;
@@ -259,6 +260,7 @@ public final class BenchFreshnessCommand implements Runnable {
         b50 / 1000, b99 / 1000);
     out.printf(
         "accepted -> served by a checkpoint:    p50 %s   p99 %s%n", seconds(p50), seconds(p99));
+    Map<String, Long> bySource = bySource(out, accepted, watch);
     // More than half not served within the run: no p50 to give (-1), see not_served.
     BenchLine figures =
         BenchLine.of(
@@ -270,9 +272,63 @@ public final class BenchFreshnessCommand implements Runnable {
     figures.with("checkpoints", watch.covered.size());
     figures.with("rate", rate);
     figures.with("seconds", seconds);
+    figures.with("pair_p50_ms_by_source", bySource);
     figures.with("settings", new TreeMap<>(settings));
     out.println(figures);
     out.flush();
+  }
+
+  /**
+   * Per source kind, the time from the last of a pair's events to be accepted (the one that
+   * completed it) to the pair in the topic, and to its being served (TRAIN pairs); only pairs all
+   * of whose events were accepted in the measured window. Returns the pair p50s in ms.
+   */
+  private static Map<String, Long> bySource(
+      PrintWriter out, Map<String, Long> accepted, FreshnessWatch watch) {
+    Map<String, List<Long>> toPair = new TreeMap<>();
+    Map<String, List<Long>> toServed = new TreeMap<>();
+    for (FreshnessWatch.Pair p : watch.pairs) {
+      long last = Long.MIN_VALUE;
+      boolean all = true;
+      for (String id : p.events()) {
+        Long at = accepted.get(id);
+        if (at == null) {
+          all = false;
+          break;
+        }
+        last = Math.max(last, at);
+      }
+      if (!all) {
+        continue;
+      }
+      String kind = p.source().name().toLowerCase(java.util.Locale.ROOT);
+      toPair.computeIfAbsent(kind, k -> new ArrayList<>()).add((p.seenAt() - last) / 1_000_000);
+      long served = p.split() == Split.TRAIN ? watch.servedTime(p) : Long.MAX_VALUE;
+      if (served != Long.MAX_VALUE) {
+        toServed.computeIfAbsent(kind, k -> new ArrayList<>()).add((served - last) / 1_000_000);
+      }
+    }
+    Map<String, Long> p50s = new TreeMap<>();
+    out.println("by source kind, from the event that completed the pair:");
+    for (var e : toPair.entrySet()) {
+      long[] a = e.getValue().stream().mapToLong(v -> Math.max(0, v)).sorted().toArray();
+      long[] b =
+          toServed.getOrDefault(e.getKey(), List.of()).stream()
+              .mapToLong(v -> Math.max(0, v))
+              .sorted()
+              .toArray();
+      double pairP50 = Bench.percentile(a, 0.5);
+      p50s.put(e.getKey(), Math.round(pairP50));
+      out.printf(
+          "  %-16s %6d pairs: -> pair p50 %6.1f s, p99 %6.1f s; -> served p50 %s (%d served)%n",
+          e.getKey(),
+          a.length,
+          pairP50 / 1000,
+          Bench.percentile(a, 0.99) / 1000,
+          b.length == 0 ? "   -  " : String.format("%6.1f s", Bench.percentile(b, 0.5) / 1000),
+          b.length);
+    }
+    return p50s;
   }
 
   private static String seconds(double ms) {

@@ -36,7 +36,13 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 final class FreshnessWatch {
 
   /** A pair as written to prefstream.pairs, and when it was seen there. */
-  record Pair(int partition, long offset, Split split, List<String> events, long seenAt) {}
+  record Pair(
+      int partition,
+      long offset,
+      Split split,
+      io.prefstream.avro.SourceKind source,
+      List<String> events,
+      long seenAt) {}
 
   final List<Pair> pairs = new CopyOnWriteArrayList<>();
 
@@ -64,6 +70,7 @@ final class FreshnessWatch {
                                 partition,
                                 offset,
                                 p.getSplit(),
+                                p.getSource(),
                                 List.copyOf(p.getEventIds()),
                                 System.nanoTime())))));
     watchers.add(

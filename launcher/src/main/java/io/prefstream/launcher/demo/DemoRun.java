@@ -195,7 +195,8 @@ final class DemoRun {
     }
 
     DemoSummary.Pairs pairs(long trained) {
-      return new DemoSummary.Pairs(counts.bySource(), counts.total(), counts.holdout(), trained);
+      return new DemoSummary.Pairs(
+          counts.bySource(), counts.total(), counts.holdout(), trained, counts.revised());
     }
 
     DemoSummary.InKafka inKafka() {
@@ -224,9 +225,12 @@ final class DemoRun {
     }
     pairBuilder.drain(kafka.dataDir().resolve("flink-savepoints"));
     PairCounts pairs = PairCounts.read(kafka.bootstrapServers(), kafka.topics());
+    long explicit =
+        pairs.bySource().getOrDefault("rating", 0L) + pairs.bySource().getOrDefault("thumb", 0L);
     out.printf(
-        "pair builder: %d pairs (%d holdout) by source %s%n",
-        pairs.total(), pairs.holdout(), pairs.bySource());
+        "pair builder: %d pairs (%d holdout) by source %s; %d of the %d rating and thumb pairs"
+            + " revise an earlier one (emitted before a later rating reversed it)%n",
+        pairs.total(), pairs.holdout(), pairs.bySource(), pairs.revised(), explicit);
     return new Reconciled(records, distinct.size(), pairs);
   }
 

@@ -95,10 +95,14 @@ public record DemoSummary(
   public record Events(
       long sent, long accepted, long rejected, long duplicate, long malformedSent) {}
 
-  /** The pairs the stream made, by source, and how many the trainer trained. */
+  /**
+   * The pairs the stream made, by source, how many the trainer trained, and how many revised an
+   * earlier explicit pair (flag REVISES: what emitting rating and thumb pairs early cost).
+   */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  @JsonPropertyOrder({"by_source", "total", "holdout", "trained"})
-  public record Pairs(Map<String, Long> bySource, long total, long holdout, long trained) {}
+  @JsonPropertyOrder({"by_source", "total", "holdout", "trained", "revised"})
+  public record Pairs(
+      Map<String, Long> bySource, long total, long holdout, long trained, long revised) {}
 
   /**
    * The final model's accuracy.

@@ -41,8 +41,10 @@ public final class SimulationOptions {
       paramLabel = "KIND=P,...",
       description =
           "Probability of each feedback kind per interaction: pairwise, ranking, rating, thumb,"
-              + " implicit, labeled_pair. Default: "
-              + "pairwise=0.35,ranking=0.15,rating=0.25,thumb=0.3,implicit=0.6,labeled_pair=0.1.",
+              + " implicit, labeled_pair; rerating: of each rating, that the user rates the"
+              + " response again seconds later. Default: "
+              + "pairwise=0.35,ranking=0.15,rating=0.25,thumb=0.3,implicit=0.6,labeled_pair=0.1,"
+              + "rerating=0.05.",
       defaultValue = "")
   String mix;
 

@@ -45,7 +45,8 @@ class DemoSummaryTest {
                     "rating", 102L)),
             1200,
             46,
-            1154),
+            1154,
+            3),
         3,
         new Accuracy(Figure.of(0.746612), Figure.of(0.804347), Figure.of(0.779411), null),
         "ngram-mlp",
@@ -68,7 +69,7 @@ class DemoSummaryTest {
             "{\"demo\":\"pairs\",\"scenario\":\"steady\",\"events\":{\"sent\":5108,\"accepted\":4919,"
                 + "\"rejected\":89,\"duplicate\":100,\"malformed_sent\":89},\"pairs\":{\"by_source\":"
                 + "{\"implicit\":473,\"labeled_pair\":94,\"pairwise_choice\":255,\"ranking\":276,"
-                + "\"rating\":102},\"total\":1200,\"holdout\":46,\"trained\":1154},\"checkpoints\":3,"
+                + "\"rating\":102},\"total\":1200,\"holdout\":46,\"trained\":1154,\"revised\":3},\"checkpoints\":3,"
                 + "\"accuracy\":{\"prequential\":0.7466,\"holdout\":0.8043,\"true_preference\":0.7794},"
                 + "\"model\":\"ngram-mlp\",\"rollouts\":{\"reasons\":[],\"promoted\":1,\"rolled_back\":0,"
                 + "\"champion\":1,\"candidate\":2,\"phase\":\"SHADOW\"},\"serving\":"
@@ -87,7 +88,7 @@ class DemoSummaryTest {
             "poisoned-checkpoint",
             "hh.jsonl.gz",
             new Events(10, 8, 2, 1, 2),
-            new Pairs(Map.of("labeled_pair", 8L), 8, 1, 7),
+            new Pairs(Map.of("labeled_pair", 8L), 8, 1, 7, 0),
             2,
             new Accuracy(
                 Figure.of(0.5), Figure.of(Double.NaN), Figure.of(Double.NaN), Figure.of(0.75)),
@@ -126,7 +127,7 @@ class DemoSummaryTest {
             "{\"demo\":\"pairs\",\"scenario\":\"poisoned-checkpoint\",\"dataset\":\"hh.jsonl.gz\","
                 + "\"events\":{\"sent\":10,\"accepted\":8,\"rejected\":2,\"duplicate\":1,"
                 + "\"malformed_sent\":2},\"pairs\":{\"by_source\":{\"labeled_pair\":8},\"total\":8,"
-                + "\"holdout\":1,\"trained\":7},\"checkpoints\":2,\"accuracy\":{\"prequential\":0.5,"
+                + "\"holdout\":1,\"trained\":7,\"revised\":0},\"checkpoints\":2,\"accuracy\":{\"prequential\":0.5,"
                 + "\"holdout\":null,\"true_preference\":null,\"held_back_chosen_first\":0.75},"
                 + "\"model\":\"encoder\",\"rollouts\":{\"reasons\":[\"v3: worse\"],\"promoted\":1,"
                 + "\"rolled_back\":1,\"champion\":2,\"candidate\":0,\"phase\":\"NONE\"},"

@@ -92,7 +92,10 @@ function render(d) {
     const total = o => Object.values(o).reduce((a, b) => a + b, 0);
     document.getElementById('events-now').textContent =
       `now ${fmt(total(last.events_per_s), 1)} events/s, ${fmt(last.dead_letters_per_s, 1)} dead letters/s`;
-    document.getElementById('pairs-now').textContent = `now ${fmt(total(last.pairs_per_s), 1)} pairs/s`;
+    const explicit = (d.pairs_total.rating || 0) + (d.pairs_total.thumb || 0);
+    const revised = total(d.pair_revisions || {});
+    document.getElementById('pairs-now').textContent = `now ${fmt(total(last.pairs_per_s), 1)} pairs/s` +
+      (explicit > 0 ? `; ${revised} of ${explicit} rating and thumb pairs revised (${fmt(100 * revised / explicit, 1)}%)` : '');
   }
   renderScores(d.scores);
   const cps = d.checkpoints;

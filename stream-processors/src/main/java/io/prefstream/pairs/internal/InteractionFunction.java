@@ -36,7 +36,9 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * Turns one interaction's events (keyed by tenant/interaction) into pairs. Events wait in keyed
- * state with their exposures; stated pairs leave as soon as their responses are exposed, derived
+ * state with their exposures; stated pairs leave as soon as their responses are exposed, explicit
+ * derived pairs (ratings, thumbs) as soon as both responses' feedback and exposures are there (a
+ * later rating or thumb that reverses one emits the corrected pair, flagged REVISES), implicit
  * pairs when the watermark passes the last event plus the session gap. The state stays for the
  * allowed lateness, so that late events add only the pairs they newly imply, then is cleared with
  * its timer; whatever never found its exposure goes to the dead-letter output.
@@ -143,20 +145,22 @@ public final class InteractionFunction
       return;
     }
     s.seen = with(s.seen, eventKey);
-    boolean late = s.finalized && time < s.lastEventTime + gap;
+    long sessionGap = gap(s, payload);
+    boolean late = s.finalized && time < s.lastEventTime + sessionGap;
     if (late) {
       metrics.lateEvents.inc();
     } else if (s.finalized) {
       // A new session of a final interaction: derived pairs are decided again when it ends.
       s.finalized = false;
       s.lastEventTime = time;
-      timer(ctx, s, time + gap);
+      timer(ctx, s, time + sessionGap);
     } else {
       s.lastEventTime = Math.max(s.lastEventTime, time);
       // The session-end timer is moved lazily: when it fires early it is set again (see onTimer),
-      // which costs a timer operation per session extension seen, not two per event.
-      if (s.timer == Long.MIN_VALUE) {
-        timer(ctx, s, s.lastEventTime + gap);
+      // which costs a timer operation per session extension seen, not two per event. A signal of
+      // a kind with a shorter gap can bring it forward.
+      if (s.timer == Long.MIN_VALUE || s.lastEventTime + sessionGap < s.timer) {
+        timer(ctx, s, s.lastEventTime + sessionGap);
       }
     }
     Output output = new Output(out);
@@ -172,9 +176,13 @@ public final class InteractionFunction
     s.log = InteractionState.with(s.log, event);
     heldEvents++;
     boolean stated = PairRules.states(event);
-    if (!stated && !s.finalized && !(payload instanceof Exposure && s.waiting > 0)) {
-      // A rating, thumb or implicit signal of an open interaction only waits for the session end,
-      // and an exposure that no stated event waits for only joins the log.
+    boolean explicit =
+        payload instanceof Rating
+            || payload instanceof Thumb
+            || (payload instanceof Exposure && hasExplicit(s));
+    if (!stated && !explicit && !s.finalized && !(payload instanceof Exposure && s.waiting > 0)) {
+      // An implicit signal of an open interaction only waits for the session end, and an
+      // exposure that no feedback waits for only joins the log.
       state.update(s);
       return;
     }
@@ -187,11 +195,13 @@ public final class InteractionFunction
         s.waiting++;
       }
     } else {
-      if (payload instanceof Exposure) {
+      if (payload instanceof Exposure && s.waiting > 0) {
         resolveWaiting(s, view, late, output);
       }
       if (s.finalized) {
-        rules.derived(view, late, firstDecision(s), output);
+        rules.derived(view, late, firstDecision(s), explicit(s), output);
+      } else if (explicit) {
+        rules.explicit(view, late, explicit(s), output);
       }
     }
     state.update(s);
@@ -214,9 +224,10 @@ public final class InteractionFunction
       return;
     }
     s.timer = Long.MIN_VALUE;
-    if (!s.finalized && timestamp < s.lastEventTime + gap) {
+    long sessionGap = gap(s, null);
+    if (!s.finalized && timestamp < s.lastEventTime + sessionGap) {
       // Events extended the session since this timer was set.
-      timer(ctx, s, s.lastEventTime + gap);
+      timer(ctx, s, s.lastEventTime + sessionGap);
       state.update(s);
       return;
     }
@@ -259,7 +270,11 @@ public final class InteractionFunction
       InteractionState s, OnTimerContext ctx, Collector<PreferencePair> out) {
     String[] key = splitKey(ctx.getCurrentKey());
     rules.derived(
-        new InteractionView(key[0], key[1], events(s)), false, firstDecision(s), new Output(out));
+        new InteractionView(key[0], key[1], events(s)),
+        false,
+        firstDecision(s),
+        explicit(s),
+        new Output(out));
   }
 
   /** Dead-letters what never found its exposure, then clears the interaction's state and timers. */
@@ -342,6 +357,65 @@ public final class InteractionFunction
       }
     }
     return true;
+  }
+
+  /**
+   * The session gap of the interaction with {@code next} (an event not logged yet, or null): the
+   * longest of the gaps of its implicit signals' kinds ({@code pairs.session-gap.KIND}, each at
+   * most the session gap), or the session gap when it holds none.
+   */
+  private long gap(InteractionState s, Object next) {
+    long longest = -1;
+    for (FeedbackEvent e : s.log) {
+      if (e.getPayload() instanceof ImplicitSignal signal) {
+        longest = Math.max(longest, semantics.implicitGap(signal.getKind()).toMillis());
+      }
+    }
+    if (next instanceof ImplicitSignal signal) {
+      longest = Math.max(longest, semantics.implicitGap(signal.getKind()).toMillis());
+    }
+    return longest < 0 ? gap : longest;
+  }
+
+  /** Whether the interaction holds a rating or thumb (which an exposure may complete). */
+  private static boolean hasExplicit(InteractionState s) {
+    for (FeedbackEvent e : s.log) {
+      if (e.getPayload() instanceof Rating || e.getPayload() instanceof Thumb) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The explicit derived pairs the interaction has emitted, kept in its state. */
+  private static PairRules.Explicit explicit(InteractionState s) {
+    return new PairRules.Explicit() {
+      @Override
+      public String[] emitted(String key) {
+        String prefix = key + "\u0000";
+        for (String e : s.explicit) {
+          if (e.startsWith(prefix)) {
+            String[] parts = e.split("\u0000", -1);
+            return new String[] {parts[1], parts[2]};
+          }
+        }
+        return null;
+      }
+
+      @Override
+      public void record(String key, String chosenResponseId, String pairId) {
+        String entry = key + "\u0000" + chosenResponseId + "\u0000" + pairId;
+        String prefix = key + "\u0000";
+        for (int i = 0; i < s.explicit.length; i++) {
+          if (s.explicit[i].startsWith(prefix)) {
+            s.explicit = s.explicit.clone();
+            s.explicit[i] = entry;
+            return;
+          }
+        }
+        s.explicit = InteractionState.with(s.explicit, entry);
+      }
+    };
   }
 
   private Predicate<String> firstDecision(InteractionState s) {

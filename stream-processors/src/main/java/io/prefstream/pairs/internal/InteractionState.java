@@ -37,6 +37,12 @@ public final class InteractionState {
   /** Keys of derived pair ids already decided. */
   public long[] derived = new long[0];
 
+  /**
+   * Explicit derived pairs emitted: per unordered pair of responses of one annotator and criterion,
+   * "pair id NUL chosen response id NUL id of the pair last emitted for it".
+   */
+  public String[] explicit = new String[0];
+
   public InteractionState() {}
 
   static boolean contains(long[] set, long key) {
@@ -51,6 +57,12 @@ public final class InteractionState {
   static FeedbackEvent[] with(FeedbackEvent[] log, FeedbackEvent event) {
     FeedbackEvent[] out = Arrays.copyOf(log, log.length + 1);
     out[log.length] = event;
+    return out;
+  }
+
+  static String[] with(String[] list, String entry) {
+    String[] out = Arrays.copyOf(list, list.length + 1);
+    out[list.length] = entry;
     return out;
   }
 

@@ -24,6 +24,7 @@ public final class PairBuilderMetrics {
   final Counter lateDroppedEvents;
   final Counter deadLetters;
   final Counter contradictions;
+  final Counter revisions;
   final Counter holdoutPairs;
   final Counter expiredInteractions;
   private final Map<SourceKind, Counter> pairs = new EnumMap<>(SourceKind.class);
@@ -37,6 +38,7 @@ public final class PairBuilderMetrics {
     lateDroppedEvents = group.counter("lateDroppedEvents");
     deadLetters = group.counter("deadLetters");
     contradictions = group.counter("contradictions");
+    revisions = group.counter("revisions");
     holdoutPairs = group.counter("holdoutPairs");
     expiredInteractions = group.counter("expiredInteractions");
     MetricGroup bySource = group.addGroup("pairs");
@@ -59,6 +61,14 @@ public final class PairBuilderMetrics {
     if (pair.getFlags().contains(PairRules.CONTRADICTS_SAME_ANNOTATOR)) {
       contradictions.inc();
     }
+    if (pair.getFlags().contains(PairRules.REVISES)) {
+      revisions.inc();
+    }
+  }
+
+  /** Explicit derived pairs emitted again the other way round (flag REVISES). */
+  public long revisions() {
+    return revisions.getCount();
   }
 
   void dropped(PairRules.Drop reason) {

@@ -27,13 +27,16 @@ import java.util.function.Predicate;
 /**
  * The rules of DESIGN.md "Turning events into pairs", as plain functions of an interaction's
  * events. Stated pairs (labeled pair, pairwise choice, ranking) come from one event; derived pairs
- * (ratings, thumbs, implicit utility) from the whole interaction, each pair of responses decided
- * once: {@code firstDecision} answers whether an identity is new and remembers it.
+ * from the whole interaction: explicit ones (ratings, thumbs) as soon as both sides are known, kept
+ * in {@link Explicit} and revised when a later rating or thumb reverses them, and implicit ones
+ * (utility) at the session's end, each decided once: {@code firstDecision} answers whether an
+ * identity is new and remembers it.
  */
 public final class PairRules {
 
   public static final String LATE = "LATE";
   public static final String CONTRADICTS_SAME_ANNOTATOR = "CONTRADICTS_SAME_ANNOTATOR";
+  public static final String REVISES = "REVISES";
 
   /** Why a would-be pair was not emitted. */
   public enum Drop {
@@ -48,6 +51,18 @@ public final class PairRules {
     void pair(PreferencePair pair);
 
     void dropped(Drop reason);
+  }
+
+  /**
+   * The explicit derived pairs (ratings, thumbs) an interaction has emitted: for each unordered
+   * pair of responses of one annotator and criterion, which response it chose and the id of the
+   * pair that said so last.
+   */
+  public interface Explicit {
+    /** {chosen response id, pair id} last emitted for the unordered pair {@code key}, or null. */
+    String[] emitted(String key);
+
+    void record(String key, String chosenResponseId, String pairId);
   }
 
   private static final ImplicitKind[] KINDS = ImplicitKind.values();
@@ -144,38 +159,72 @@ public final class PairRules {
   }
 
   /**
-   * Pairs derived from the whole interaction: ratings by the same annotator and criterion that
-   * differ, thumbs up versus down by the same annotator, and implicit utility gaps that no explicit
-   * signal contradicts. Only responses with an exposure take part.
+   * Pairs derived from the whole interaction at its session's end: the explicit ones (see {@link
+   * #explicit}) and implicit utility gaps that no explicit signal contradicts. Only responses with
+   * an exposure take part.
    */
-  void derived(InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
+  void derived(
+      InteractionView view,
+      boolean late,
+      Predicate<String> firstDecision,
+      Explicit explicit,
+      Output out) {
+    explicit(view, late, explicit, out);
+    for (FeedbackEvent e : view.events) {
+      if (e.getPayload() instanceof ImplicitSignal) {
+        implicit(view, late, firstDecision, out);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Explicit derived pairs, as soon as both sides are known: ratings by the same annotator and
+   * criterion that differ, thumbs up versus down by the same annotator, each from the latest rating
+   * or thumb of each exposed response. A pair already emitted is not emitted again; one whose order
+   * a later rating or thumb reversed is emitted the new way round, flagged {@link #REVISES} and
+   * naming the pair it corrects.
+   */
+  void explicit(InteractionView view, boolean late, Explicit explicit, Output out) {
     boolean ratings = false;
     boolean thumbs = false;
-    boolean signals = false;
     for (FeedbackEvent e : view.events) {
       Object payload = e.getPayload();
       ratings |= payload instanceof Rating;
       thumbs |= payload instanceof Thumb;
-      signals |= payload instanceof ImplicitSignal;
     }
     if (ratings) {
-      ratings(view, late, firstDecision, out);
+      ratings(view, late, explicit, out);
     }
     if (thumbs) {
-      thumbs(view, late, firstDecision, out);
-    }
-    if (signals) {
-      implicit(view, late, firstDecision, out);
+      thumbs(view, late, explicit, out);
     }
   }
 
-  private void ratings(
-      InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
+  /**
+   * Emits {@code d} (its id is the unordered pair's) unless the pair already stands this way round;
+   * if it stood the other way, as a revision of the pair that said so.
+   */
+  private void decide(Explicit explicit, Draft d, String revisingEventId, Output out) {
+    String[] before = explicit.emitted(d.pairId);
+    if (before != null && before[0].equals(d.chosenId)) {
+      return;
+    }
+    Draft pair = d;
+    if (before != null) {
+      pair = d.revision(ids.pairId(d.pairId, "REVISES", d.chosenId, revisingEventId), before[1]);
+    }
+    if (emit(out, pair)) {
+      explicit.record(d.pairId, d.chosenId, pair.pairId);
+    }
+  }
+
+  private void ratings(InteractionView view, boolean late, Explicit explicit, Output out) {
     for (Map<String, FeedbackEvent> group : latestRatings(view).values()) {
       List<FeedbackEvent> rated = new ArrayList<>(group.values());
       for (int i = 0; i < rated.size(); i++) {
         for (int j = i + 1; j < rated.size(); j++) {
-          ratingPair(view, rated.get(i), rated.get(j), late, firstDecision, out);
+          ratingPair(view, rated.get(i), rated.get(j), late, explicit, out);
         }
       }
     }
@@ -186,7 +235,7 @@ public final class PairRules {
       FeedbackEvent a,
       FeedbackEvent b,
       boolean late,
-      Predicate<String> firstDecision,
+      Explicit explicit,
       Output out) {
     Rating ra = (Rating) a.getPayload();
     Rating rb = (Rating) b.getPayload();
@@ -204,25 +253,23 @@ public final class PairRules {
             "RATING",
             annotatorId(ra.getAnnotator()),
             ra.getCriterion(),
-            ra.getResponseId(),
-            rb.getResponseId());
-    if (!firstDecision.test(pairId)) {
-      return;
-    }
+            min(ra.getResponseId(), rb.getResponseId()),
+            max(ra.getResponseId(), rb.getResponseId()));
     double size = Math.abs(gap);
-    emit(
-        out,
+    decide(
+        explicit,
         new Draft(view.tenant, view.interaction, SourceKind.RATING, pairId)
             .responses(view, rHi.getResponseId(), ((Rating) lo.getPayload()).getResponseId())
             .weighted(semantics.ratingWeight() * confidence(rHi.getAnnotator()) * size, size)
             .from(rHi.getAnnotator(), rHi.getCriterion())
             .event(hi.getEventId(), hi.getOccurredAt().toEpochMilli())
             .event(lo.getEventId(), lo.getOccurredAt().toEpochMilli())
-            .late(late));
+            .late(late),
+        later(a, b).getEventId(),
+        out);
   }
 
-  private void thumbs(
-      InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
+  private void thumbs(InteractionView view, boolean late, Explicit explicit, Output out) {
     for (Map.Entry<String, Map<String, FeedbackEvent>> group : latestThumbs(view).entrySet()) {
       for (FeedbackEvent up : group.getValue().values()) {
         if (!((Thumb) up.getPayload()).getUp()) {
@@ -242,19 +289,18 @@ public final class PairRules {
                   group.getKey(),
                   min(upId, downId),
                   max(upId, downId));
-          if (!firstDecision.test(pairId)) {
-            continue;
-          }
           Annotator annotator = ((Thumb) up.getPayload()).getAnnotator();
-          emit(
-              out,
+          decide(
+              explicit,
               new Draft(view.tenant, view.interaction, SourceKind.THUMB, pairId)
                   .responses(view, upId, downId)
                   .weighted(semantics.thumbWeight() * confidence(annotator), 0.0)
                   .from(annotator, "overall")
                   .event(up.getEventId(), up.getOccurredAt().toEpochMilli())
                   .event(down.getEventId(), down.getOccurredAt().toEpochMilli())
-                  .late(late));
+                  .late(late),
+              later(up, down).getEventId(),
+              out);
         }
       }
     }
@@ -427,14 +473,17 @@ public final class PairRules {
     return contradicted;
   }
 
-  private void emit(Output out, Draft d) {
+  /** Emits the pair, or counts why not; whether it was emitted. */
+  private boolean emit(Output out, Draft d) {
     if (d.chosen.equals(d.rejected)) {
       out.dropped(Drop.IDENTICAL_TEXTS);
     } else if (!(d.weight > 0)) {
       out.dropped(Drop.ZERO_WEIGHT);
     } else {
       out.pair(d.build(semantics.holdoutShare()));
+      return true;
     }
+    return false;
   }
 
   /** Per (annotator, criterion): each exposed response's latest rating. */
@@ -546,12 +595,34 @@ public final class PairRules {
     final List<String> exposureIds = new ArrayList<>(2);
     long eventTime = Long.MIN_VALUE;
     final List<String> flags = new ArrayList<>(1);
+    String revises;
 
     Draft(String tenant, String interaction, SourceKind source, String pairId) {
       this.tenant = tenant;
       this.interaction = interaction;
       this.source = source;
       this.pairId = pairId;
+    }
+
+    /** This pair under {@code id}, flagged as correcting the pair {@code revised}. */
+    Draft revision(String id, String revised) {
+      Draft d = new Draft(tenant, interaction, source, id);
+      d.prompt = prompt;
+      d.chosen = chosen;
+      d.rejected = rejected;
+      d.chosenId = chosenId;
+      d.rejectedId = rejectedId;
+      d.weight = weight;
+      d.margin = margin;
+      d.annotator = annotator;
+      d.criterion = criterion;
+      d.eventIds.addAll(eventIds);
+      d.exposureIds.addAll(exposureIds);
+      d.eventTime = eventTime;
+      d.flags.addAll(flags);
+      d.flags.add(REVISES);
+      d.revises = revised;
+      return d;
     }
 
     Draft texts(String prompt, String chosen, String rejected) {
@@ -620,6 +691,7 @@ public final class PairRules {
           .setCriterion(criterion)
           .setEventTime(Instant.ofEpochMilli(eventTime))
           .setFlags(flags)
+          .setRevises(revises)
           .build();
     }
   }

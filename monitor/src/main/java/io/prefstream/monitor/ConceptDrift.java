@@ -9,7 +9,7 @@ import io.prefstream.avro.Split;
 import io.prefstream.model.Candidate;
 import io.prefstream.model.RewardModel;
 import io.prefstream.model.checkpoint.CheckpointLoader;
-import io.prefstream.monitor.stats.PageHinkley;
+import io.prefstream.model.stats.PageHinkley;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.HashMap;

@@ -21,22 +21,70 @@ final class ModelLoader {
     this.config = config;
   }
 
+  /** How a version was loaded: whole (a full checkpoint or a delta's chain) or onto its parent. */
+  enum Path {
+    FULL,
+    CHAIN,
+    ONTO_PARENT
+  }
+
+  /** The loaded model and how it was loaded. */
+  record Loaded(ServedModel model, Path path) {}
+
   ServedModel load(CheckpointPublished c) throws CheckpointLoader.Refused {
+    return load(c, null).model();
+  }
+
+  /**
+   * Loads {@code c}; a delta checkpoint onto {@code parent} when that is the very version it was
+   * made on (leased by the caller, who releases it), so the swap costs the delta, not the chain.
+   */
+  Loaded load(CheckpointPublished c, ServedModel parent) throws CheckpointLoader.Refused {
     long started = System.nanoTime();
-    RewardModel model =
-        CheckpointLoader.load(c, Devices.resolve(config.device()), config.precision());
-    long bytes = 0;
-    for (var f : c.getFiles()) {
-      bytes += f.getSize();
+    ai.djl.Device device = Devices.resolve(config.device());
+    if (parent != null) {
+      var onto =
+          CheckpointLoader.loadOnto(
+              c,
+              parent.model(),
+              parent.version(),
+              parent.checkpoint().getManifestSha256(),
+              device,
+              config.precision());
+      if (onto.isPresent()) {
+        LOG.info(
+            "Loaded {}/{}/v{} ({}, delta {} MB) onto v{} in {} ms: digests verified, warmed up",
+            c.getTenantId(),
+            c.getModel(),
+            c.getVersion(),
+            c.getModelType(),
+            String.format("%.2f", bytes(c) / 1e6),
+            parent.version(),
+            (System.nanoTime() - started) / 1_000_000);
+        return new Loaded(new ServedModel(c, onto.get(), config), Path.ONTO_PARENT);
+      }
     }
+    RewardModel model = CheckpointLoader.load(c, device, config.precision());
+    boolean delta = c.getFiles().stream().anyMatch(f -> f.getPath().equals(DELTA_FILE));
     LOG.info(
-        "Loaded {}/{}/v{} ({}, {} MB) in {} ms: digests verified, warmed up",
+        "Loaded {}/{}/v{} ({}, {} MB{}) in {} ms: digests verified, warmed up",
         c.getTenantId(),
         c.getModel(),
         c.getVersion(),
         c.getModelType(),
-        String.format("%.1f", bytes / 1e6),
+        String.format("%.1f", bytes(c) / 1e6),
+        delta ? ", a delta composed from its chain" : "",
         (System.nanoTime() - started) / 1_000_000);
-    return new ServedModel(c, model, config);
+    return new Loaded(new ServedModel(c, model, config), delta ? Path.CHAIN : Path.FULL);
+  }
+
+  static final String DELTA_FILE = io.prefstream.model.checkpoint.Manifest.DELTA_FILE;
+
+  private static long bytes(CheckpointPublished c) {
+    long bytes = 0;
+    for (var f : c.getFiles()) {
+      bytes += f.getSize();
+    }
+    return bytes;
   }
 }

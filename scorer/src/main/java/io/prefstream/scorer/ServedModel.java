@@ -40,6 +40,11 @@ public final class ServedModel {
                 + checkpoint.getVersion());
   }
 
+  /** The model itself (a delta checkpoint is loaded onto a copy of it; see {@link Serving}). */
+  RewardModel model() {
+    return model;
+  }
+
   public CheckpointPublished checkpoint() {
     return checkpoint;
   }

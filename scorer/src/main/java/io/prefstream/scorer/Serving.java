@@ -147,20 +147,32 @@ public final class Serving implements AutoCloseable {
         k ->
             CompletableFuture.supplyAsync(
                 () -> {
+                  ServedModel parent = loadedParent(c);
                   try {
                     long started = System.nanoTime();
-                    ServedModel m = loader.load(c);
+                    ModelLoader.Loaded loaded = loader.load(c, parent);
                     meters.counter("prefstream.scorer.checkpoints.loaded").increment();
                     // What a swap costs: verifying and loading, by model type (an encoder
-                    // checkpoint is ~100 MB), and the checkpoint's size.
+                    // checkpoint is ~100 MB) and path (full; a delta composed from its chain;
+                    // a delta onto its loaded parent), and the checkpoint's size.
+                    String path = loaded.path().name().toLowerCase(java.util.Locale.ROOT);
                     meters
-                        .timer("prefstream.scorer.checkpoint.load", "model_type", c.getModelType())
+                        .timer(
+                            "prefstream.scorer.checkpoint.load",
+                            "model_type",
+                            c.getModelType(),
+                            "path",
+                            path)
                         .record(java.time.Duration.ofNanos(System.nanoTime() - started));
                     meters
                         .summary(
-                            "prefstream.scorer.checkpoint.bytes", "model_type", c.getModelType())
+                            "prefstream.scorer.checkpoint.bytes",
+                            "model_type",
+                            c.getModelType(),
+                            "path",
+                            path)
                         .record(c.getFiles().stream().mapToLong(f -> f.getSize()).sum());
-                    return m;
+                    return loaded.model();
                   } catch (CheckpointLoader.Refused e) {
                     LOG.error("{}", e.getMessage());
                     refused.put(k, e.getMessage());
@@ -168,9 +180,40 @@ public final class Serving implements AutoCloseable {
                         .counter("prefstream.scorer.checkpoints.refused", "reason", e.kind())
                         .increment();
                     throw new CompletionException(e);
+                  } finally {
+                    if (parent != null) {
+                      parent.release();
+                    }
                   }
                 },
                 loading));
+  }
+
+  /**
+   * For a delta checkpoint, the newest older version of its model loaded here (its parent, or the
+   * champion it may descend from), leased (the caller releases it); null when none is.
+   */
+  private ServedModel loadedParent(CheckpointPublished c) {
+    if (c.getParentVersion() == null
+        || c.getFiles().stream().noneMatch(f -> f.getPath().equals(ModelLoader.DELTA_FILE))) {
+      return null;
+    }
+    String prefix = Registry.key(c.getTenantId(), c.getModel()) + "/v";
+    ServedModel best = null;
+    for (var e : models.entrySet()) {
+      CompletableFuture<ServedModel> f = e.getValue();
+      if (!e.getKey().startsWith(prefix)
+          || !f.isDone()
+          || f.isCompletedExceptionally()
+          || f.join() == null
+          || f.join().version() >= c.getVersion()) {
+        continue;
+      }
+      if (best == null || f.join().version() > best.version()) {
+        best = f.join();
+      }
+    }
+    return best != null && best.acquire() ? best : null;
   }
 
   private synchronized void install(

@@ -378,6 +378,109 @@ class ScorerIT {
     assertThat(lags.get(TENANT + "/" + MODEL + "/v1").pairs()).isEqualTo(after.size());
   }
 
+  /**
+   * Delta checkpoints from the real trainer: a delta is served (loaded onto the champion it
+   * descends from, scoring exactly as the trainer's model); a delta whose chain holds an altered
+   * link is refused, naming the link, and the champion keeps serving.
+   */
+  @Test
+  void aDeltaIsServedAndOneWithACorruptedLinkIsRefusedWhileTheChampionServes() throws Exception {
+    setUp();
+    ScorerServer s = scorer(Map.of("rollout.min-pairs", "100000", "rollout.max-pairs", "100000"));
+    io.prefstream.trainer.TrainerConfig config =
+        io.prefstream.trainer.TrainerConfig.from(
+            Settings.of(
+                Map.of(
+                    "model.buckets", "16384",
+                    "model.hidden", "32",
+                    "trainer.batch-size", "64",
+                    "trainer.gate-min-holdout", "1000000")));
+    List<io.prefstream.trainer.TrainingPair> train =
+        trainPairs.stream().map(io.prefstream.trainer.TrainingPair::of).toList();
+    List<io.prefstream.trainer.TenantModel.Outcome> written = new ArrayList<>();
+    float[] trainerScores = null;
+    List<io.prefstream.model.Candidate> probe =
+        List.of(
+            new io.prefstream.model.Candidate("How do I reverse a list?", "Use reversed(xs)."),
+            new io.prefstream.model.Candidate("How do I reverse a list?", "No idea."));
+    try (var model =
+        io.prefstream.trainer.TenantModel.fresh(
+            TENANT, config, io.prefstream.trainer.TrainerMetrics.inMemory())) {
+      for (int v = 1; v <= 3; v++) {
+        for (var p : train.subList((v - 1) * 300, v * 300)) {
+          model.addTrain(p, System.currentTimeMillis());
+        }
+        model.trainPending();
+        written.add(model.checkpoint(store, List.of(), Map.of()));
+        if (v == 2) {
+          trainerScores = model.learner().model().score(probe);
+          publishWritten(written.get(1));
+        } else if (v == 1) {
+          publishWritten(written.get(0));
+          await(s, st -> st.getChampionVersion() != null, false);
+        }
+      }
+    }
+    assertThat(written.get(1).manifest().hasDelta()).isTrue();
+    assertThat(written.get(2).manifest().hasDelta()).isTrue();
+    // v2, a delta, becomes the candidate and is loaded onto v1, the champion it descends from.
+    await(s, st -> Long.valueOf(2).equals(st.getCandidateVersion()), false);
+    ServedModel v2 = s.serving().lease(Registry.key(TENANT, MODEL), 2);
+    try {
+      float[] served = v2.scoreNow(probe);
+      // As the trainer's model scored when it wrote v2, and as v2 composed whole from its chain.
+      assertThat(served).containsExactly(trainerScores);
+      assertThat(served).containsExactly(trainerScoresOf(written.get(1), probe));
+    } finally {
+      v2.release();
+    }
+    assertThat(metrics(s)).contains("path=\"onto_parent\"");
+    RolloutCommands commands =
+        new RolloutCommands(Map.of("bootstrap.servers", KAFKA.bootstrapServers()), topics);
+    commands.rollback(TENANT, MODEL, "it", "making room for v3");
+    await(s, st -> st.getCandidateVersion() == null, false);
+
+    // v2's delta altered in the store: v3, a delta on v2, is refused naming the link.
+    Path v2dir = store.fetch(new io.prefstream.model.checkpoint.CheckpointId(TENANT, MODEL, 2));
+    byte[] delta = java.nio.file.Files.readAllBytes(v2dir.resolve("delta.bin"));
+    delta[delta.length / 2] ^= 0x5a;
+    java.nio.file.Files.write(v2dir.resolve("delta.bin"), delta);
+    publishWritten(written.get(2));
+    RolloutState refused = await(s, st -> Rollback.of(st, 3), false);
+    assertThat(last(refused).getReason())
+        .startsWith("refused: ")
+        .contains("delta chain broken at v2", "delta.bin has SHA-256");
+    JsonNode served = json(post(s, "/v1/score", KEY, scoreBody("u", "Use reversed(xs).")));
+    assertThat(served.get("version").asLong()).isEqualTo(1);
+  }
+
+  /** The scores of a written checkpoint as loaded whole from its chain (the reference). */
+  private static float[] trainerScoresOf(
+      io.prefstream.trainer.TenantModel.Outcome o, List<io.prefstream.model.Candidate> probe)
+      throws Exception {
+    try (var model =
+        io.prefstream.model.checkpoint.CheckpointLoader.load(
+            io.prefstream.trainer.OnlineTrainer.published(
+                o.manifest(), o.manifestSha256(), o.uri().toString()),
+            ai.djl.Device.cpu())) {
+      return model.score(probe);
+    }
+  }
+
+  private void publishWritten(io.prefstream.trainer.TenantModel.Outcome o) throws Exception {
+    assertThat(o.written()).as(o.refused()).isTrue();
+    var c =
+        io.prefstream.trainer.OnlineTrainer.published(
+            o.manifest(), o.manifestSha256(), o.uri().toString());
+    producer
+        .send(
+            new ProducerRecord<>(
+                topics.checkpoints().name(),
+                topics.checkpoints().key(c),
+                topics.checkpoints().valueSerde().serialize(topics.checkpoints().name(), c)))
+        .get();
+  }
+
   @Test
   void nanAndCollapsedCheckpointsAreRolledBackBySanityAndATamperedOneIsRefused() throws Exception {
     setUp();

@@ -20,6 +20,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -43,6 +44,7 @@ public final class Learner implements AutoCloseable {
   private final List<Parameter> parameters;
   private final List<Parameter> frozen = new ArrayList<>();
   private long decayStart = -1;
+  private double boost = 1;
   private long decayEnd = -1;
 
   public Learner(RewardModel model, LearnerSettings settings) {
@@ -128,6 +130,26 @@ public final class Learner implements AutoCloseable {
     this.decayEnd = endStep;
   }
 
+  /** Starts the optimizer's moments afresh (a drift reaction; see {@link AdamW#restartMoments}). */
+  public void restartMoments() {
+    optimizer.restartMoments();
+  }
+
+  /** The optimizer step its moments were last started afresh at (0: never). */
+  public long momentsRestartedAt() {
+    return optimizer.restartedAt();
+  }
+
+  /** Restores {@link #momentsRestartedAt} from a checkpoint. */
+  public void restoreMomentsRestartedAt(long step) {
+    optimizer.restoreRestartedAt(step);
+  }
+
+  /** Multiplies the learning rate from the next step on (1: as scheduled); a drift reaction. */
+  public void boostRate(double factor) {
+    this.boost = factor;
+  }
+
   /** The schedule's factor of the peak learning rate for the optimizer's next step. */
   double rate() {
     long step = optimizer.steps();
@@ -138,7 +160,7 @@ public final class Learner implements AutoCloseable {
     if (decayEnd > decayStart && step >= decayStart) {
       rate = Math.max(0, (decayEnd - step) / (double) (decayEnd - decayStart));
     }
-    return rate;
+    return rate * boost;
   }
 
   /**
@@ -493,6 +515,76 @@ public final class Learner implements AutoCloseable {
     return optimizer.encode(parameters);
   }
 
+  /**
+   * Whether a checkpoint may be a delta: the model's sparse tables have had their updated rows
+   * tracked (from the first step on), so what changed since the last checkpoint is known.
+   */
+  public boolean tracksChangedRows() {
+    return !optimizer.touchedWidth().isEmpty();
+  }
+
+  /** Rows of the sparse tables updated since the last checkpoint (for its figures). */
+  public long changedRows() {
+    return optimizer.touched().values().stream().mapToLong(java.util.BitSet::cardinality).sum();
+  }
+
+  /**
+   * Writes what changed since the last checkpoint (written or restored): the sparse tables' updated
+   * rows and every other parameter, and the same of the optimizer's moments ({@link
+   * io.prefstream.model.checkpoint.ArrayDelta}).
+   */
+  public void writeDelta(
+      java.io.DataOutputStream parametersOut, java.io.DataOutputStream momentsOut)
+      throws IOException {
+    Map<Integer, java.util.BitSet> rows = new java.util.HashMap<>();
+    Map<Integer, Integer> widths = new java.util.HashMap<>();
+    Map<Integer, java.util.BitSet> momentRows = new java.util.HashMap<>();
+    Map<Integer, Integer> momentWidths = new java.util.HashMap<>();
+    List<ai.djl.ndarray.NDArray> arrays = new ArrayList<>();
+    for (int i = 0; i < parameters.size(); i++) {
+      Parameter p = parameters.get(i);
+      arrays.add(p.getArray());
+      Integer width = optimizer.touchedWidth().get(p.getId());
+      if (width != null) {
+        java.util.BitSet changed =
+            optimizer.touched().getOrDefault(p.getId(), new java.util.BitSet());
+        rows.put(i, changed);
+        widths.put(i, width);
+        for (int k = 2 * i; k <= 2 * i + 1; k++) {
+          momentRows.put(k, changed);
+          momentWidths.put(k, width);
+        }
+      }
+    }
+    io.prefstream.model.checkpoint.ArrayDelta.write(parametersOut, arrays, rows, widths);
+    io.prefstream.model.checkpoint.ArrayDelta.write(
+        momentsOut, optimizer.momentArrays(parameters), momentRows, momentWidths);
+  }
+
+  /** The state now is what the checkpoint just written holds: track changes afresh. */
+  public void markCheckpointed() {
+    optimizer.markSaved();
+  }
+
+  /**
+   * Applies a delta checkpoint's parameters and moments (as {@link #writeDelta} wrote them) on top
+   * of the state restored from its parent, and takes its step count.
+   */
+  public void applyDelta(byte[] parametersDelta, byte[] momentsDelta, long steps)
+      throws IOException {
+    List<ai.djl.ndarray.NDArray> arrays = new ArrayList<>();
+    for (Parameter p : parameters) {
+      arrays.add(p.getArray());
+    }
+    io.prefstream.model.checkpoint.ArrayDelta.apply(
+        new java.io.DataInputStream(new java.io.ByteArrayInputStream(parametersDelta)), arrays);
+    io.prefstream.model.checkpoint.ArrayDelta.apply(
+        new java.io.DataInputStream(new java.io.ByteArrayInputStream(momentsDelta)),
+        optimizer.momentArrays(parameters));
+    optimizer.restoreSteps(steps);
+    optimizer.markSaved();
+  }
+
   /** Restores parameters and optimizer state saved by a checkpoint. */
   public void restore(InputStream parametersIn, byte[] optimizerState, long steps)
       throws IOException {
@@ -502,6 +594,7 @@ public final class Learner implements AutoCloseable {
     for (Parameter p : frozen) {
       optimizer.freeze(p); // moments saved while it trained are of no use frozen
     }
+    optimizer.markSaved();
   }
 
   private void attachGradients() {

@@ -400,7 +400,23 @@ public final class OnlineTrainer implements AutoCloseable {
           new java.util.HashSet<>(
               rollouts.named().getOrDefault(m.tenant() + "/" + config.modelName(), Set.of()));
       m.parent().ifPresent(p -> needed.add(p.version()));
-      for (CheckpointId id : retention.prunable(versions, needed)) {
+      java.util.function.LongFunction<Long> deltaParent =
+          v -> {
+            try {
+              java.nio.file.Path file =
+                  java.nio.file.Path.of(
+                          store.uri(new CheckpointId(m.tenant(), config.modelName(), v)))
+                      .resolve(Manifest.FILE_NAME);
+              if (!java.nio.file.Files.isRegularFile(file)) {
+                return null; // named by a rollout but no longer in the store
+              }
+              Manifest manifest = Manifest.fromJson(java.nio.file.Files.readAllBytes(file));
+              return manifest.hasDelta() ? manifest.parent() : null;
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e); // not pruned this time
+            }
+          };
+      for (CheckpointId id : retention.prunable(versions, needed, deltaParent)) {
         store.delete(id);
         withdraw(id);
         metrics.counter("checkpoints_pruned", m.tenant()).increment();

@@ -31,11 +31,14 @@ import java.util.stream.Collectors;
  * @param maxBatchDelay longest wait of a pair for its micro-batch
  * @param replayShare share of replayed pairs in each step
  * @param replayCapacity replay reservoir size
+ * @param replayHalfLife pairs after which a kept replay pair's chance to stay halves (0: uniform)
+ * @param drift the reaction to a drop of the prequential accuracy (concept drift)
  * @param prequentialWindow pairs in the rolling prequential accuracy
  * @param holdoutWindow holdout pairs kept
  * @param checkpointSteps steps between checkpoints
  * @param checkpointInterval time between checkpoints
  * @param keepCheckpoints newest checkpoints kept per model (0: all)
+ * @param fullCheckpointEvery deltas between full checkpoints (0: every checkpoint full)
  * @param gateTolerance holdout-accuracy drop allowed against the parent
  * @param gateMinHoldout holdout pairs needed for the accuracy gate
  * @param gateAlpha error of the gate's confidence bound on the accuracy difference
@@ -58,11 +61,14 @@ public record TrainerConfig(
     Duration maxBatchDelay,
     double replayShare,
     int replayCapacity,
+    int replayHalfLife,
+    Drift drift,
     int prequentialWindow,
     int holdoutWindow,
     int checkpointSteps,
     Duration checkpointInterval,
     int keepCheckpoints,
+    int fullCheckpointEvery,
     double gateTolerance,
     int gateMinHoldout,
     double gateAlpha,
@@ -120,11 +126,18 @@ public record TrainerConfig(
         get(s, MAX_BATCH_DELAY, type),
         get(s, REPLAY_SHARE, type),
         get(s, REPLAY_CAPACITY, type),
+        get(s, REPLAY_HALF_LIFE, type),
+        new Drift(
+            get(s, DRIFT_DELTA, type),
+            get(s, DRIFT_LAMBDA, type),
+            get(s, DRIFT_BOOST_PAIRS, type),
+            get(s, DRIFT_LEARNING_RATE_BOOST, type)),
         get(s, PREQUENTIAL_WINDOW, type),
         get(s, HOLDOUT_WINDOW, type),
         get(s, CHECKPOINT_STEPS, type),
         get(s, CHECKPOINT_INTERVAL, type),
         get(s, KEEP_CHECKPOINTS, type),
+        get(s, FULL_CHECKPOINT_EVERY, type),
         get(s, GATE_TOLERANCE, type),
         get(s, GATE_MIN_HOLDOUT, type),
         get(s, GATE_ALPHA, type),
@@ -150,15 +163,29 @@ public record TrainerConfig(
         maxBatchDelay,
         replayShare,
         replayCapacity,
+        replayHalfLife,
+        drift,
         prequentialWindow,
         holdoutWindow,
         checkpointSteps,
         checkpointInterval,
         keepCheckpoints,
+        fullCheckpointEvery,
         gateTolerance,
         gateMinHoldout,
         gateAlpha,
         kafka);
+  }
+
+  /**
+   * How the trainer reacts to concept drift: a Page-Hinkley test on its prequential outcomes
+   * ({@code delta}, {@code lambda}; lambda 0 turns it off), and for {@code boostPairs} pairs after
+   * a signal a learning rate {@code learningRateBoost} times higher and replay from recent pairs.
+   */
+  public record Drift(double delta, double lambda, int boostPairs, double learningRateBoost) {
+    public boolean enabled() {
+      return lambda > 0;
+    }
   }
 
   /** Whether this trainer trains on {@code tenant}'s pairs (trainer.tenants). */

@@ -141,6 +141,47 @@ public final class TrainerOptions {
           0,
           10_000_000,
           "Pairs kept in the replay reservoir (a uniform sample of everything trained).");
+  public static final ConfigOption<Integer> REPLAY_HALF_LIFE =
+      intOption(
+          "trainer.replay-half-life",
+          20_000,
+          0,
+          Integer.MAX_VALUE,
+          "Recency of the replay reservoir: once it is full, a kept pair's chance to stay halves"
+              + " every this many pairs trained after it (0: a uniform sample of everything"
+              + " trained, which keeps pulling the model back to preferences long gone).");
+  public static final ConfigOption<Double> DRIFT_DELTA =
+      doubleOption(
+          "trainer.drift.delta",
+          0.01,
+          0.0,
+          1.0,
+          "Concept drift on the trainer's own prequential outcomes (Page-Hinkley): the drop in"
+              + " accuracy per pair tolerated as noise.");
+  public static final ConfigOption<Double> DRIFT_LAMBDA =
+      doubleOption(
+          "trainer.drift.lambda",
+          50.0,
+          0.0,
+          1e9,
+          "Page-Hinkley threshold of the drift signal (0: no drift reaction); higher: later and"
+              + " rarer signals.");
+  public static final ConfigOption<Integer> DRIFT_BOOST_PAIRS =
+      intOption(
+          "trainer.drift.boost-pairs",
+          10_000,
+          0,
+          100_000_000,
+          "After a drift signal, for this many pairs: replay only from the most recent pairs and"
+              + " train at trainer.drift.learning-rate-boost times the learning rate; the replay"
+              + " sample before the signal is forgotten.");
+  public static final ConfigOption<Double> DRIFT_LEARNING_RATE_BOOST =
+      doubleOption(
+          "trainer.drift.learning-rate-boost",
+          3.0,
+          1.0,
+          100.0,
+          "Learning-rate factor while reacting to a drift signal.");
   public static final ConfigOption<Integer> PREQUENTIAL_WINDOW =
       intOption(
           "trainer.prequential-window",
@@ -167,9 +208,22 @@ public final class TrainerOptions {
   public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
       durationOption(
           "trainer.checkpoint-interval",
-          Duration.ofSeconds(30),
+          Duration.ofSeconds(5),
           Duration.ofMillis(100),
-          "...or this long after the last one, whichever comes first (only when it trained since).");
+          "...or this long after the last one, whichever comes first (only when it trained since)."
+              + " Checkpoints of an n-gram model are mostly deltas (trainer.full-checkpoint-every),"
+              + " so a few seconds cost little.");
+  public static final ConfigOption<Integer> FULL_CHECKPOINT_EVERY =
+      intOption(
+          "trainer.full-checkpoint-every",
+          10,
+          0,
+          1_000_000,
+          "A checkpoint whose model tracks its changed rows (ngram-mlp: the n-gram table rows its"
+              + " steps touched) is a delta on its parent, holding those rows and the dense"
+              + " parameters; after this many deltas in a row the next is full (0: every one"
+              + " full). Loading a delta composes the chain back to its full checkpoint, each link"
+              + " digest-verified.");
   public static final ConfigOption<Integer> KEEP_CHECKPOINTS =
       intOption(
           "trainer.keep-checkpoints",
@@ -228,11 +282,17 @@ public final class TrainerOptions {
           MAX_BATCH_DELAY,
           REPLAY_SHARE,
           REPLAY_CAPACITY,
+          REPLAY_HALF_LIFE,
+          DRIFT_DELTA,
+          DRIFT_LAMBDA,
+          DRIFT_BOOST_PAIRS,
+          DRIFT_LEARNING_RATE_BOOST,
           PREQUENTIAL_WINDOW,
           HOLDOUT_WINDOW,
           CHECKPOINT_STEPS,
           CHECKPOINT_INTERVAL,
           KEEP_CHECKPOINTS,
+          FULL_CHECKPOINT_EVERY,
           GATE_TOLERANCE,
           GATE_MIN_HOLDOUT,
           GATE_ALPHA);

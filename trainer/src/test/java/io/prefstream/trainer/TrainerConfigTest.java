@@ -29,7 +29,8 @@ class TrainerConfigTest {
     assertThat(c.maxBatchDelay()).isEqualTo(Duration.ofMillis(500));
     assertThat(c.replayShare()).isEqualTo(0.1);
     assertThat(c.checkpointSteps()).isEqualTo(200);
-    assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.fullCheckpointEvery()).isEqualTo(10);
     assertThat(c.gateTolerance()).isEqualTo(0.02);
     assertThat(c.modelTenant("acme")).isEqualTo("acme");
   }

@@ -264,7 +264,12 @@ class TrainerIT {
     TrainerConfig config =
         TrainerConfig.from(
             settings(topics, store)
-                .overriddenBy(Settings.of(Map.of("trainer.keep-checkpoints", "2"))));
+                .overriddenBy(
+                    Settings.of(
+                        Map.of(
+                            "trainer.keep-checkpoints", "2",
+                            // full checkpoints: none is kept for a delta's chain (RetentionTest)
+                            "trainer.full-checkpoint-every", "0"))));
     // Eight runs, each on new pairs: each ends with a checkpoint.
     List<PreferencePair> all = new ArrayList<>();
     for (int run = 0; run < 8; run++) {
@@ -449,7 +454,11 @@ class TrainerIT {
     List<CheckpointId> versions = new DirectoryCheckpointStore(store).list("demo", "reward");
     assertThat(versions.size()).isGreaterThanOrEqualTo(2);
     CheckpointId newest = versions.get(versions.size() - 1);
-    Path params = new DirectoryCheckpointStore(store).fetch(newest).resolve("parameters.bin");
+    // The newest is a delta on the one before (its data in delta.bin) or a full one.
+    Path newestDir = new DirectoryCheckpointStore(store).fetch(newest);
+    String file =
+        Files.exists(newestDir.resolve("parameters.bin")) ? "parameters.bin" : "delta.bin";
+    Path params = newestDir.resolve(file);
     byte[] bytes = Files.readAllBytes(params);
     bytes[bytes.length / 2] ^= 0x5A;
     Files.write(params, bytes);
@@ -459,7 +468,7 @@ class TrainerIT {
     assertThat(metrics.count("corrupt_checkpoints", "demo")).isEqualTo(1.0);
     assertThat(lastProblems)
         .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
-        .contains("checkpoint demo/reward/" + newest.version() + ": parameters.bin has SHA-256");
+        .contains("checkpoint demo/reward/" + newest.version() + ": " + file + " has SHA-256");
     Manifest last = newest(store, "demo");
     assertThat(last.version()).isGreaterThan(newest.version());
     assertThat(last.parent()).isLessThan(newest.version()); // continued from the one before

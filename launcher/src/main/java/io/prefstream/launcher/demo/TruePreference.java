@@ -12,10 +12,7 @@ import io.prefstream.model.checkpoint.Manifest;
 import io.prefstream.simulator.DirectPairs;
 import io.prefstream.simulator.Simulator;
 import io.prefstream.simulator.SimulatorConfig;
-import io.prefstream.trainer.TenantModel;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,9 +42,10 @@ public final class TruePreference {
     Path dir = store.fetch(id);
     Manifest manifest = Checkpoints.verify(dir, null);
     try (RewardModel reward =
-            RewardModels.forCheckpoint(manifest.spec(), Device.cpu(), "fp32", dir);
-        InputStream in = Files.newInputStream(dir.resolve(TenantModel.PARAMETERS))) {
-      reward.loadParameters(in);
+        RewardModels.forCheckpoint(manifest.spec(), Device.cpu(), "fp32", dir)) {
+      // A delta checkpoint is composed from its chain back to its full checkpoint.
+      io.prefstream.model.checkpoint.CheckpointLoader.loadParameters(
+          reward, Checkpoints.chain(dir, manifest));
       return agreement(reward, run, at, pairs);
     }
   }

@@ -51,6 +51,15 @@ public final class CheckpointPublisher {
       Duration timeout)
       throws IOException, InterruptedException {
     Manifest given = Checkpoints.verify(source, null);
+    if (given.hasDelta()) {
+      throw new IOException(
+          "checkpoint "
+              + given.id()
+              + " is a delta on v"
+              + given.parent()
+              + " (only what changed since it): publish a full checkpoint (trainer"
+              + " .full-checkpoint-every=0 writes only full ones)");
+    }
     String t = tenant == null ? given.tenant() : tenant;
     String m = model == null ? given.model() : model;
     Path staged = store.newStagingDirectory();

@@ -89,6 +89,130 @@ public final class Checkpoints {
     return manifest;
   }
 
+  /** One checkpoint of a delta chain: its directory and its verified manifest. */
+  public record Link(Path dir, Manifest manifest) {}
+
+  /**
+   * The checkpoints {@code manifest}'s (verified, in {@code dir}) is loaded from: the nearest full
+   * checkpoint first, then every delta up to it. Each link is verified in turn: the parent's
+   * manifest against the digest its child recorded, and the parent's files against its manifest;
+   * parents lie beside their children in the store (version directories of one model).
+   *
+   * @throws CorruptCheckpointException naming the link that is missing, altered or inconsistent
+   */
+  public static List<Link> chain(Path dir, Manifest manifest) throws IOException {
+    java.util.ArrayDeque<Link> links = new java.util.ArrayDeque<>();
+    links.addFirst(new Link(dir, manifest));
+    Path d = dir;
+    Manifest m = manifest;
+    while (m.hasDelta()) {
+      if (m.parent() == null || m.delta().depth() < 1) {
+        throw new CorruptCheckpointException(
+            "checkpoint " + manifest.id() + ": delta " + m.id() + " names no parent to apply to");
+      }
+      Path parentDir = d.resolveSibling(String.format("%012d", m.parent()));
+      Manifest p;
+      try {
+        if (!Files.isDirectory(parentDir)) {
+          throw new CorruptCheckpointException(
+              "its parent v" + m.parent() + " is not in the store");
+        }
+        p = verify(parentDir, m.delta().parentManifestSha256());
+      } catch (CorruptCheckpointException e) {
+        throw new CorruptCheckpointException(
+            "checkpoint "
+                + manifest.id()
+                + ": delta chain broken at v"
+                + m.parent()
+                + " (parent of v"
+                + m.version()
+                + "): "
+                + e.getMessage(),
+            e);
+      }
+      int expected = m.delta().depth() - 1;
+      if (p.version() != m.parent() || (p.hasDelta() ? p.delta().depth() : 0) != expected) {
+        throw new CorruptCheckpointException(
+            "checkpoint "
+                + manifest.id()
+                + ": delta chain broken at v"
+                + m.parent()
+                + ": it is version "
+                + p.version()
+                + " at depth "
+                + (p.hasDelta() ? p.delta().depth() : 0)
+                + ", expected depth "
+                + expected);
+      }
+      links.addFirst(new Link(parentDir, p));
+      d = parentDir;
+      m = p;
+    }
+    return List.copyOf(links);
+  }
+
+  /**
+   * The deltas that lead from {@code ancestor} (a version already loaded and verified, whose
+   * manifest digest is {@code ancestorSha256}) to {@code manifest}'s checkpoint, oldest first, each
+   * link verified as in {@link #chain}; empty when the chain reaches a full checkpoint first (the
+   * ancestor is not on it).
+   */
+  public static java.util.Optional<List<Link>> chainFrom(
+      long ancestor, String ancestorSha256, Path dir, Manifest manifest) throws IOException {
+    java.util.ArrayDeque<Link> links = new java.util.ArrayDeque<>();
+    Path d = dir;
+    Manifest m = manifest;
+    while (true) {
+      if (!m.hasDelta() || m.parent() == null) {
+        return java.util.Optional.empty();
+      }
+      links.addFirst(new Link(d, m));
+      if (m.parent() == ancestor) {
+        if (!m.delta().parentManifestSha256().equals(ancestorSha256)) {
+          throw new CorruptCheckpointException(
+              "checkpoint "
+                  + manifest.id()
+                  + ": delta chain broken at v"
+                  + ancestor
+                  + ": v"
+                  + m.version()
+                  + " was made on a manifest with SHA-256 "
+                  + m.delta().parentManifestSha256()
+                  + ", the loaded v"
+                  + ancestor
+                  + " has "
+                  + ancestorSha256);
+        }
+        return java.util.Optional.of(List.copyOf(links));
+      }
+      if (m.parent() < ancestor) {
+        return java.util.Optional.empty();
+      }
+      Path parentDir = d.resolveSibling(String.format("%012d", m.parent()));
+      Manifest p;
+      try {
+        if (!Files.isDirectory(parentDir)) {
+          throw new CorruptCheckpointException(
+              "its parent v" + m.parent() + " is not in the store");
+        }
+        p = verify(parentDir, m.delta().parentManifestSha256());
+      } catch (CorruptCheckpointException e) {
+        throw new CorruptCheckpointException(
+            "checkpoint "
+                + manifest.id()
+                + ": delta chain broken at v"
+                + m.parent()
+                + " (parent of v"
+                + m.version()
+                + "): "
+                + e.getMessage(),
+            e);
+      }
+      d = parentDir;
+      m = p;
+    }
+  }
+
   public static String sha256(Path file) throws IOException {
     MessageDigest digest = newDigest();
     try (InputStream in = Files.newInputStream(file)) {

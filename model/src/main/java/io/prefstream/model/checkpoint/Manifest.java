@@ -51,7 +51,8 @@ public record Manifest(
     long pairsSeen,
     long steps,
     List<FileDigest> files,
-    String createdAt) {
+    String createdAt,
+    Delta delta) {
 
   public static final int FORMAT = 1;
   public static final String FILE_NAME = "manifest.json";
@@ -72,6 +73,67 @@ public record Manifest(
     offsets = List.copyOf(offsets);
     files = List.copyOf(files);
   }
+
+  /** A full checkpoint (no {@link Delta}): every parameter in {@link #PARAMETERS_FILE}. */
+  public Manifest(
+      int format,
+      String tenant,
+      String model,
+      long version,
+      Long parent,
+      String modelType,
+      Map<String, String> modelConfig,
+      int featurizerVersion,
+      Map<String, Double> metrics,
+      double rewardMean,
+      double rewardStd,
+      Histogram referenceHistogram,
+      List<Offset> offsets,
+      long pairsSeen,
+      long steps,
+      List<FileDigest> files,
+      String createdAt) {
+    this(
+        format,
+        tenant,
+        model,
+        version,
+        parent,
+        modelType,
+        modelConfig,
+        featurizerVersion,
+        metrics,
+        rewardMean,
+        rewardStd,
+        referenceHistogram,
+        offsets,
+        pairsSeen,
+        steps,
+        files,
+        createdAt,
+        null);
+  }
+
+  /**
+   * A delta checkpoint: {@link #DELTA_FILE} holds what changed since its parent (the rows of the
+   * n-gram table its training touched, and every other parameter), to be applied to the parent as
+   * loaded; a chain of deltas ends at a full checkpoint.
+   *
+   * @param depth deltas from the nearest full checkpoint, this one included (1: its parent is full)
+   * @param parentManifestSha256 the parent's manifest digest: the link a loader verifies
+   */
+  public record Delta(int depth, String parentManifestSha256) {}
+
+  /** Whether this checkpoint is a delta on its parent (else every parameter is in it). */
+  public boolean hasDelta() {
+    return delta != null;
+  }
+
+  /** A delta checkpoint's parameters: what changed since the parent ({@link ArrayDelta}). */
+  public static final String DELTA_FILE = "delta.bin";
+
+  /** A delta checkpoint's optimizer state: what changed since the parent's. */
+  public static final String OPTIMIZER_DELTA_FILE = "optimizer-delta.bin";
 
   /** Reward counts between consecutive edges (one more edge than counts). */
   public record Histogram(double[] edges, long[] counts) {}
@@ -108,7 +170,8 @@ public record Manifest(
         pairsSeen,
         steps,
         digests,
-        createdAt);
+        createdAt,
+        delta);
   }
 
   public byte[] toJson() {

@@ -104,6 +104,12 @@ class CheckpointsTest {
         .containsExactly(1L, 3L, 4L, 5L);
     assertThat(new Retention(0).prunable(versions, java.util.Set.of())).isEmpty();
     assertThat(new Retention(10).prunable(versions, java.util.Set.of())).isEmpty();
+    // Deltas: v4 full, v5..v8 deltas each on the one before, v1 full, v2 a delta on v1. The
+    // newest three (6, 7, 8) keep their chain back to v4; v2 (needed) keeps v1.
+    java.util.Map<Long, Long> deltaOn = java.util.Map.of(2L, 1L, 5L, 4L, 6L, 5L, 7L, 6L, 8L, 7L);
+    assertThat(new Retention(3).prunable(versions, java.util.Set.of(2L), deltaOn::get))
+        .extracting(CheckpointId::version)
+        .containsExactly(3L);
   }
 
   @Test

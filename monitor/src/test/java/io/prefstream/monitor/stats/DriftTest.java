@@ -3,6 +3,7 @@ package io.prefstream.monitor.stats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.prefstream.model.stats.PageHinkley;
 import org.junit.jupiter.api.Test;
 
 /** Each statistic against a value computed by hand on a small input. */

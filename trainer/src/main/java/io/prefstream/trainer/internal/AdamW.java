@@ -30,7 +30,13 @@ public final class AdamW {
   private final Map<String, NDArray[]> moments = new LinkedHashMap<>();
   private final Map<String, Float> scales = new java.util.HashMap<>();
   private final java.util.Set<String> frozen = new java.util.HashSet<>();
+
+  /** Rows of each sparse table (by parameter id) updated since {@link #markSaved}, with widths. */
+  private final Map<String, java.util.BitSet> touched = new java.util.HashMap<>();
+
+  private final Map<String, Integer> touchedWidth = new java.util.HashMap<>();
   private long steps;
+  private long restartedAt;
 
   public AdamW(float learningRate, float weightDecay, float beta1, float beta2, float epsilon) {
     this.learningRate = learningRate;
@@ -78,13 +84,21 @@ public final class AdamW {
    */
   public void step(List<Parameter> parameters, List<SparseRows> sparse, float rescale, float rate) {
     steps++;
-    double coef1 = 1 - Math.pow(beta1, steps);
-    double coef2 = 1 - Math.pow(beta2, steps);
+    // Bias correction counts the steps since the moments were last started afresh.
+    long since = steps - restartedAt;
+    double coef1 = 1 - Math.pow(beta1, since);
+    double coef2 = 1 - Math.pow(beta2, since);
     float biasCorrected = (float) (learningRate * rate * Math.sqrt(coef2) / coef1);
     float stepRate = learningRate * rate;
     for (SparseRows s : sparse) {
       NDArray table = s.table().getArray();
       NDArray[] m = moments.computeIfAbsent(s.table().getId(), k -> newMoments(table));
+      java.util.BitSet rows =
+          touched.computeIfAbsent(s.table().getId(), k -> new java.util.BitSet());
+      for (long r : s.rows()) {
+        rows.set(Math.toIntExact(r));
+      }
+      touchedWidth.put(s.table().getId(), s.dim());
       var w = HostTable.view(table);
       var mean = HostTable.view(m[0]);
       var variance = HostTable.view(m[1]);
@@ -248,6 +262,70 @@ public final class AdamW {
       }
       return list.encode();
     }
+  }
+
+  /**
+   * The sparse tables' rows updated since the last {@link #markSaved} (or since start), by
+   * parameter id: the only rows of those tables, and of their moments, that changed.
+   */
+  public Map<String, java.util.BitSet> touched() {
+    return touched;
+  }
+
+  /** Row width of each table in {@link #touched}. */
+  public Map<String, Integer> touchedWidth() {
+    return touchedWidth;
+  }
+
+  /** Starts tracking changed rows afresh: the state now is what a checkpoint holds. */
+  public void markSaved() {
+    touched.clear();
+  }
+
+  /**
+   * The moment arrays in parameter order (mean, then variance, per parameter; null for a frozen
+   * parameter's), for a delta of the optimizer state.
+   */
+  public List<NDArray> momentArrays(List<Parameter> parameters) {
+    List<NDArray> arrays = new ArrayList<>(2 * parameters.size());
+    for (Parameter p : parameters) {
+      NDArray[] m = moments.get(p.getId());
+      if (m == null && !frozen.contains(p.getId())) {
+        m = moments.computeIfAbsent(p.getId(), k -> newMoments(p.getArray()));
+      }
+      arrays.add(m == null ? null : m[0]);
+      arrays.add(m == null ? null : m[1]);
+    }
+    return arrays;
+  }
+
+  /**
+   * Starts every moment afresh (zeroes them; bias correction counts from here): after a concept
+   * drift, second moments grown on the old regime's gradients would keep the steps small for
+   * thousands of steps (β₂ = 0.999).
+   */
+  public void restartMoments() {
+    for (NDArray[] m : moments.values()) {
+      for (NDArray a : m) {
+        a.subi(a); // in place: a table's moments stay in host memory
+      }
+    }
+    restartedAt = steps;
+  }
+
+  /** The step at which the moments were last started afresh (0: never). */
+  public long restartedAt() {
+    return restartedAt;
+  }
+
+  /** Restores {@link #restartedAt} (a checkpoint records it). */
+  public void restoreRestartedAt(long step) {
+    this.restartedAt = step;
+  }
+
+  /** Sets the step count (after a delta of the moments was applied in place). */
+  public void restoreSteps(long steps) {
+    this.steps = steps;
   }
 
   /** Restores moments saved by {@link #encode} for the same parameters, and the step count. */

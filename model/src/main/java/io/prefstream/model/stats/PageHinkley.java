@@ -1,11 +1,12 @@
-package io.prefstream.monitor.stats;
+package io.prefstream.model.stats;
 
 /**
  * The Page-Hinkley test for a drop in the mean of a stream (Page 1954; Hinkley 1971), as used for
- * concept drift: fed 1 for each fresh HOLDOUT pair the serving model orders correctly and 0 for
- * each it does not, it signals when accuracy has fallen. With x̄ₜ the running mean, it accumulates
- * mₜ = Σ (x̄ₜ − xₜ − δ) and signals when mₜ − min m exceeds λ. δ is the size of drop tolerated as
- * noise; λ trades detection delay against false alarms. Not thread-safe.
+ * concept drift: fed 1 for each pair a model orders correctly and 0 for each it does not (the
+ * monitor: the serving model on fresh HOLDOUT pairs; the trainer: its own prequential outcomes), it
+ * signals when accuracy has fallen. With x̄ₜ the running mean, it accumulates mₜ = Σ (x̄ₜ − xₜ − δ)
+ * and signals when mₜ − min m exceeds λ. δ is the size of drop tolerated as noise; λ trades
+ * detection delay against false alarms. Not thread-safe.
  */
 public final class PageHinkley {
 

@@ -414,8 +414,15 @@ public final class MonitorTopology {
 
   /** The pairs, counted by tenant, source and split, and revisions by tenant and source. */
   private KStream<String, PreferencePair> pairs(StreamsBuilder b) {
+    // By the pair's event time: the topic's record timestamps are append times.
     return b.stream(
-            topics.pairs().name(), Consumed.with(Serdes.String(), topics.pairs().valueSerde()))
+            topics.pairs().name(),
+            Consumed.with(Serdes.String(), topics.pairs().valueSerde())
+                .withTimestampExtractor(
+                    (record, partition) ->
+                        record.value() instanceof PreferencePair p
+                            ? p.getEventTime().toEpochMilli()
+                            : partition))
         .peek(
             (key, pair) -> {
               if (pair != null) {

@@ -62,7 +62,9 @@ public final class Topics {
             PreferencePair.class,
             p -> key(p.getTenantId(), p.getPairId()),
             3,
-            retention(Duration.ofDays(30)));
+            // Each record's timestamp is when the broker appended it (a pair's event time is in
+            // the record): how far a served model lies behind the pairs is read from it.
+            with(retention(Duration.ofDays(30)), "message.timestamp.type", "LogAppendTime"));
     this.checkpoints =
         topic(
             "checkpoints",
@@ -169,6 +171,12 @@ public final class Topics {
 
   private static Map<String, String> retention(Duration retention) {
     return Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(retention.toMillis()));
+  }
+
+  private static Map<String, String> with(Map<String, String> configs, String key, String value) {
+    Map<String, String> all = new java.util.HashMap<>(configs);
+    all.put(key, value);
+    return Map.copyOf(all);
   }
 
   private static Map<String, String> compacted() {

@@ -30,6 +30,9 @@ class TopicsTest {
     assertThat(topics.rollouts().partitions()).isOne();
     assertThat(topics.feedback().compacted()).isFalse();
     assertThat(topics.feedback().configs()).containsEntry("retention.ms", "604800000");
+    assertThat(topics.pairs().configs())
+        .containsEntry("message.timestamp.type", "LogAppendTime")
+        .containsEntry("cleanup.policy", "delete");
   }
 
   @Test

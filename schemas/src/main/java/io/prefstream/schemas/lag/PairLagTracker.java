@@ -16,6 +16,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -215,10 +216,15 @@ public final class PairLagTracker implements Runnable {
         if (slash <= 0) {
           continue; // not a pair's key: nothing to count it for
         }
+        // The pairs topic stamps records with their append time (LogAppendTime); on a topic
+        // created before that, a record seen at the head was appended within this poll, and one
+        // from a backlog has only its event time, kept between this tracker's start and now.
         long time =
-            atHead.getOrDefault(r.partition(), false)
-                ? now
-                : Math.min(now, Math.max(started, r.timestamp()));
+            r.timestampType() == TimestampType.LOG_APPEND_TIME
+                ? Math.min(now, r.timestamp())
+                : atHead.getOrDefault(r.partition(), false)
+                    ? now
+                    : Math.min(now, Math.max(started, r.timestamp()));
         lag.add(key.substring(0, slash), r.partition(), r.offset(), time);
       }
     }

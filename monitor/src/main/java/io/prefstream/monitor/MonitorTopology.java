@@ -414,15 +414,10 @@ public final class MonitorTopology {
 
   /** The pairs, counted by tenant, source and split, and revisions by tenant and source. */
   private KStream<String, PreferencePair> pairs(StreamsBuilder b) {
-    // By the pair's event time: the topic's record timestamps are append times.
+    // By the record's timestamp: the pairs topic's append time, so the monitor reads pairs in
+    // about the order they were committed across partitions.
     return b.stream(
-            topics.pairs().name(),
-            Consumed.with(Serdes.String(), topics.pairs().valueSerde())
-                .withTimestampExtractor(
-                    (record, partition) ->
-                        record.value() instanceof PreferencePair p
-                            ? p.getEventTime().toEpochMilli()
-                            : partition))
+            topics.pairs().name(), Consumed.with(Serdes.String(), topics.pairs().valueSerde()))
         .peek(
             (key, pair) -> {
               if (pair != null) {

@@ -205,8 +205,13 @@ class FaultToleranceIT {
       Path store = services.dir("trainer").resolve("checkpoints");
       var ids = new DirectoryCheckpointStore(store).list("demo", "reward");
       CheckpointId newest = ids.get(ids.size() - 1);
-      Path params =
-          new DirectoryCheckpointStore(store).fetch(newest).resolve(Manifest.PARAMETERS_FILE);
+      // Its parameters: a full checkpoint's parameters.bin, or a delta's changed rows.
+      Path dir = new DirectoryCheckpointStore(store).fetch(newest);
+      String file =
+          Files.isRegularFile(dir.resolve(Manifest.DELTA_FILE))
+              ? Manifest.DELTA_FILE
+              : Manifest.PARAMETERS_FILE;
+      Path params = dir.resolve(file);
       byte[] bytes = Files.readAllBytes(params);
       bytes[bytes.length / 2] ^= 0x5A;
       Files.write(params, bytes);
@@ -228,8 +233,7 @@ class FaultToleranceIT {
       rollout("unpin");
       services.start("trainer"); // skips the corrupted checkpoint, resumes from the one before
       recovered = System.nanoTime() - at;
-      String skipped =
-          "checkpoint demo/reward/" + newest.version() + ": parameters.bin has SHA-256";
+      String skipped = "checkpoint demo/reward/" + newest.version() + ": " + file + " has SHA-256";
       await(
           "the restarted trainer says it passed over the corrupted checkpoint",
           Duration.ofSeconds(60),

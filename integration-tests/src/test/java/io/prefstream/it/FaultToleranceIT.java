@@ -205,12 +205,10 @@ class FaultToleranceIT {
       Path store = services.dir("trainer").resolve("checkpoints");
       var ids = new DirectoryCheckpointStore(store).list("demo", "reward");
       CheckpointId newest = ids.get(ids.size() - 1);
-      // Its parameters: a full checkpoint's parameters.bin, or a delta's changed rows.
+      // Its parameters, as its manifest says: a delta's changed rows or a full parameters.bin.
       Path dir = new DirectoryCheckpointStore(store).fetch(newest);
       String file =
-          Files.isRegularFile(dir.resolve(Manifest.DELTA_FILE))
-              ? Manifest.DELTA_FILE
-              : Manifest.PARAMETERS_FILE;
+          Checkpoints.verify(dir, null).hasDelta() ? Manifest.DELTA_FILE : Manifest.PARAMETERS_FILE;
       Path params = dir.resolve(file);
       byte[] bytes = Files.readAllBytes(params);
       bytes[bytes.length / 2] ^= 0x5A;

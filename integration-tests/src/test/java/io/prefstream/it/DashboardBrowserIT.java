@@ -41,7 +41,8 @@ class DashboardBrowserIT {
   void theDashboardShowsLiveFiguresInChromiumWhileTheDemoRuns() throws Exception {
     try (ChildProcess demo =
         ChildProcess.start(
-            // Checkpoints every 4 s: a candidate is shadowed while the product still sends.
+            // Checkpoints every 4 s: a candidate takes its canary arm while the product still
+            // sends.
             // Windows of 20 s: the data-quality rates are counted per window of arrival, and a
             // minute's window would close only after the product stopped sending.
             Map.of(
@@ -75,7 +76,7 @@ class DashboardBrowserIT {
         wait.until(d -> (Long) js(d, "return Chart.getChart('training').data.labels.length") >= 2);
         wait.until(
             d -> d.findElement(By.id("models")).getText().matches("(?s).*demo/reward\\s+v\\d+.*"));
-        // Served scores by arm: the champion and the shadowed candidate on shared bins.
+        // Served scores by arm: the champion and the candidate on shared bins.
         wait.until(
             d ->
                 (Long)

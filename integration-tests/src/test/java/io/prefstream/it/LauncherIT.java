@@ -376,9 +376,12 @@ class LauncherIT {
     assertThat(version).as(poisoned.toString()).isPositive();
     assertThat(poisoned.get("outcome").asText()).as(poisoned.toString()).isEqualTo("rolled_back");
     assertThat(poisoned.get("reason").asText()).isNotBlank();
-    // Judged in shadow: no user was ever served by it.
-    assertThat(poisoned.get("max_traffic_share").asDouble()).isZero();
-    assertThat(poisoned.get("served_best_of_n").asLong()).isZero();
+    // Judged on the first step's 1% canary: it never took more than 1% of traffic (the users
+    // routed to the arm while it was judged may have been served by it).
+    assertThat(poisoned.get("max_traffic_share").asDouble()).isLessThanOrEqualTo(0.01);
+    assertThat(poisoned.get("served_best_of_n").asLong())
+        .isLessThanOrEqualTo(
+            Math.max(1, summary.at("/serving/live_best_of_n_requests").asLong() / 20));
     // It really prefers what users like least: its honest holdout accuracy is below chance.
     assertThat(poisoned.get("holdout_accuracy").asDouble()).isLessThan(0.5);
     assertThat(summary.at("/rollouts/champion").asLong()).isNotEqualTo(version);

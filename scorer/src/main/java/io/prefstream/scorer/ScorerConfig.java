@@ -92,7 +92,8 @@ public record ScorerConfig(
             s.get(ROLLOUT_TOLERANCE),
             s.get(ROLLOUT_ALPHA),
             s.get(ROLLOUT_MIN_SPREAD),
-            s.get(ROLLOUT_MAX_PSI)),
+            s.get(ROLLOUT_MAX_PSI),
+            s.get(ROLLOUT_FOLLOW) == 1),
         s.get(ROLLOUT_CONTROLLER) == 1,
         s.under("kafka."),
         s);

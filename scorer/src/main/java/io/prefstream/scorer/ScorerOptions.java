@@ -10,6 +10,7 @@ import io.prefstream.config.KafkaOptions;
 import io.prefstream.http.ListenerOptions;
 import io.prefstream.http.QuotaOptions;
 import io.prefstream.model.ModelOptions;
+import io.prefstream.scorer.rollout.RolloutPolicy;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
@@ -81,9 +82,19 @@ public final class ScorerOptions {
   public static final ConfigOption<String> ROLLOUT_STEPS =
       stringOption(
           "rollout.steps",
-          "0,0.05,0.25,0.5,1",
+          RolloutPolicy.DEFAULT_STEPS,
           "Candidate traffic shares a rollout steps through; 0 is shadow (scored, not served); the"
               + " last must be 1 (promotion).");
+  public static final ConfigOption<Integer> ROLLOUT_FOLLOW =
+      intOption(
+          "rollout.follow",
+          1,
+          0,
+          1,
+          "1: at the first step a newer checkpoint that descends from the candidate replaces it (the"
+              + " first step's arm serves the trainer's newest model within seconds), and the step is"
+              + " judged on the arm's versions together, each on the pairs fresh for it; from the"
+              + " second step on the candidate is fixed. 0: one checkpoint per rollout.");
   public static final ConfigOption<Integer> ROLLOUT_MIN_PAIRS =
       intOption(
           "rollout.min-pairs",
@@ -182,6 +193,7 @@ public final class ScorerOptions {
               ROLLOUT_ALPHA,
               ROLLOUT_MIN_SPREAD,
               ROLLOUT_MAX_PSI,
+              ROLLOUT_FOLLOW,
               ROLLOUT_CONTROLLER,
               QUOTA_CANDIDATES,
               QUOTAS.burst()));

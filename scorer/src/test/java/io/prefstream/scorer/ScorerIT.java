@@ -183,7 +183,7 @@ class ScorerIT {
   }
 
   @Test
-  void aGoodCheckpointIsPromotedThroughEveryStepAndAPoisonedOneRolledBackInShadow()
+  void aGoodCheckpointIsPromotedThroughEveryStepAndAPoisonedOneRolledBackOnTheFirstStep()
       throws Exception {
     setUp();
     ScorerServer s = scorer(Map.of());
@@ -210,7 +210,7 @@ class ScorerIT {
             RolloutAction.STEP,
             RolloutAction.STEP,
             RolloutAction.PROMOTE);
-    assertThat(weights).containsExactly(0.0, 0.05, 0.25, 0.5, 1.0);
+    assertThat(weights).containsExactly(0.01, 0.05, 0.25, 0.5, 1.0);
     RolloutDecision promotion = last(promoted);
     assertThat(promotion.getEvidence().getPairs()).isGreaterThanOrEqualTo(160);
     assertThat(promotion.getReason()).startsWith("non-inferior within the tolerance");
@@ -232,7 +232,7 @@ class ScorerIT {
         .matches("significantly worse.*|sanity: normalised score distribution shifted.*");
     assertThat(rollback.getEvidence().getCandidateAccuracy())
         .isLessThan(rollback.getEvidence().getChampionAccuracy() - 0.1);
-    // Rolled back in shadow: it never took traffic.
+    // Rolled back on the first step: it never took more than its 1% canary.
     assertThat(
             rolledBack.getHistory().stream()
                 .filter(d -> d.getVersion() == 3 && d.getAction() == RolloutAction.STEP))
@@ -452,6 +452,106 @@ class ScorerIT {
         .contains("delta chain broken at v2", "delta.bin has SHA-256");
     JsonNode served = json(post(s, "/v1/score", KEY, scoreBody("u", "Use reversed(xs).")));
     assertThat(served.get("version").asLong()).isEqualTo(1);
+  }
+
+  /**
+   * The candidate's arm follows the trainer: a checkpoint that descends from the candidate replaces
+   * it on its arm once the version serving has had its dwell of fresh pairs, the step going on; a
+   * checkpoint published by hand that does not descend from it waits; the arm steps on its
+   * versions' evidence together and the version fixed at the last step is promoted.
+   */
+  @Test
+  void theCandidatesArmFollowsTheTrainerAndIsPromotedOnItsVersionsEvidence() throws Exception {
+    setUp();
+    // A wide margin, so that models trained on 300 pairs more each are shown within it quickly.
+    ScorerServer s =
+        scorer(
+            Map.of(
+                "rollout.min-pairs",
+                "100",
+                "rollout.max-pairs",
+                "100000",
+                "rollout.tolerance",
+                "0.2"));
+    io.prefstream.trainer.TrainerConfig config =
+        io.prefstream.trainer.TrainerConfig.from(
+            Settings.of(
+                Map.of(
+                    "model.buckets", "16384",
+                    "model.hidden", "32",
+                    "trainer.batch-size", "64",
+                    "trainer.gate-min-holdout", "1000000")));
+    List<io.prefstream.trainer.TrainingPair> train =
+        trainPairs.stream().map(io.prefstream.trainer.TrainingPair::of).toList();
+    String key = Registry.key(TENANT, MODEL);
+    try (var model =
+        io.prefstream.trainer.TenantModel.fresh(
+            TENANT, config, io.prefstream.trainer.TrainerMetrics.inMemory())) {
+      for (int v = 1; v <= 4; v++) {
+        for (var p : train.subList((v - 1) * 300, v * 300)) {
+          model.addTrain(p, System.currentTimeMillis());
+        }
+        model.trainPending();
+        var outcome = model.checkpoint(store, List.of(), Map.of());
+        publishWritten(outcome);
+        long version = outcome.manifest().version();
+        if (v == 1) {
+          await(s, st -> st.getChampionVersion() != null, false);
+        } else if (v == 2) {
+          RolloutState first =
+              await(s, st -> Long.valueOf(2).equals(st.getCandidateVersion()), false);
+          assertThat(first.getCandidateWeight()).isEqualTo(0.01); // serving 1% at once
+          // A checkpoint published by hand (no parent among these) waits for the rollout.
+          publish(TestCheckpoints.Kind.GOOD);
+          Thread.sleep(2000);
+          assertThat(s.registryFollower().rollout(key).getCandidateVersion()).isEqualTo(2L);
+        } else {
+          // The trainer's next versions (after the hand-made v3) descend from the candidate.
+          RolloutState followed =
+              await(
+                  s,
+                  st ->
+                      Long.valueOf(version).equals(st.getCandidateVersion())
+                          || st.getCandidateVersion() == null,
+                  true);
+          assertThat(followed.getCandidateVersion()).as(followed.toString()).isNotNull();
+          RolloutDecision d =
+              followed.getHistory().stream()
+                  .filter(
+                      x -> x.getAction() == RolloutAction.CANDIDATE && x.getVersion() == version)
+                  .findFirst()
+                  .orElseThrow();
+          assertThat(Rollouts.isFollow(d)).as(d.toString()).isTrue();
+          assertThat(d.getReason()).startsWith("follows the trainer: v" + version);
+          awaitRoute(s, key, version);
+        }
+      }
+    }
+    RolloutState promoted =
+        await(s, st -> st.getCandidateVersion() == null && st.getChampionVersion() > 1, true);
+    RolloutDecision promotion = last(promoted);
+    assertThat(promotion.getAction()).as(promotion.toString()).isEqualTo(RolloutAction.PROMOTE);
+    assertThat(Rollouts.lineage(promoted)).isEmpty();
+    // Stepped on the arm's versions together: more pairs than the promoted version's own.
+    assertThat(promotion.getEvidence().getOther().get("arm_pairs"))
+        .isGreaterThan((double) promotion.getEvidence().getPairs());
+    assertThat(promotion.getReason()).contains("the arm's versions together");
+    // The hand-made checkpoint never took traffic: it did not descend from the candidate.
+    assertThat(promoted.getHistory())
+        .noneMatch(x -> x.getAction() == RolloutAction.CANDIDATE && x.getVersion() == 3);
+  }
+
+  /** Waits until the scorer's candidate arm serves {@code version}. */
+  private static void awaitRoute(ScorerServer s, String key, long version) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      var route = s.serving().route(key);
+      if (route != null && route.candidate() != null && route.candidate().version() == version) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("the candidate arm never served v" + version);
   }
 
   /** The scores of a written checkpoint as loaded whole from its chain (the reference). */

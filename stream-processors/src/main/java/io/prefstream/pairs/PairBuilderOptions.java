@@ -123,16 +123,18 @@ public final class PairBuilderOptions {
   public static final ConfigOption<Double> IMPLICIT_REPHRASE = signalWeight("rephrase", -0.5);
   public static final ConfigOption<Double> IMPLICIT_ABANDON = signalWeight("abandon", -1.0);
 
-  // Shorter session gaps for interactions whose implicit signals are all of kinds known to be
-  // final sooner (0: pairs.session-gap).
-  public static final ConfigOption<Duration> GAP_ACCEPT = signalGap("accept");
-  public static final ConfigOption<Duration> GAP_COPY = signalGap("copy");
-  public static final ConfigOption<Duration> GAP_SHARE = signalGap("share");
-  public static final ConfigOption<Duration> GAP_DWELL = signalGap("dwell");
-  public static final ConfigOption<Duration> GAP_EDIT = signalGap("edit");
-  public static final ConfigOption<Duration> GAP_REGENERATE = signalGap("regenerate");
-  public static final ConfigOption<Duration> GAP_REPHRASE = signalGap("rephrase");
-  public static final ConfigOption<Duration> GAP_ABANDON = signalGap("abandon");
+  // When an interaction's implicit pairs are first decided: the longest of its signals' kinds'
+  // gaps after its last event (each at most pairs.session-gap). A later signal that reverses a pair
+  // emits the corrected pair as a revision, so these only trade revisions for freshness. Edits come
+  // in bursts; every other kind is a single act, reported when it happens.
+  public static final ConfigOption<Duration> GAP_ACCEPT = signalGap("accept", 2);
+  public static final ConfigOption<Duration> GAP_COPY = signalGap("copy", 2);
+  public static final ConfigOption<Duration> GAP_SHARE = signalGap("share", 2);
+  public static final ConfigOption<Duration> GAP_DWELL = signalGap("dwell", 2);
+  public static final ConfigOption<Duration> GAP_EDIT = signalGap("edit", 10);
+  public static final ConfigOption<Duration> GAP_REGENERATE = signalGap("regenerate", 2);
+  public static final ConfigOption<Duration> GAP_REPHRASE = signalGap("rephrase", 2);
+  public static final ConfigOption<Duration> GAP_ABANDON = signalGap("abandon", 2);
 
   // The job
   public static final ConfigOption<String> BOOTSTRAP_SERVERS =
@@ -234,15 +236,17 @@ public final class PairBuilderOptions {
 
   private PairBuilderOptions() {}
 
-  private static ConfigOption<Duration> signalGap(String kind) {
+  private static ConfigOption<Duration> signalGap(String kind, int seconds) {
     return durationOption(
         "pairs.session-gap." + kind,
+        Duration.ofSeconds(seconds),
         Duration.ZERO,
-        Duration.ZERO,
-        "Session gap of an interaction whose implicit signals include "
+        "When an interaction whose implicit signals include "
             + kind.toUpperCase(java.util.Locale.ROOT)
-            + " (the longest of its kinds' gaps holds; at most pairs.session-gap; 0: the session"
-            + " gap): its implicit pairs are decided that long after its last event.");
+            + " has its implicit pairs decided: this long after its last event (the longest of"
+            + " its kinds' gaps holds; at most pairs.session-gap, which a default above it"
+            + " follows; 0: the session gap). A later signal that reverses a pair emits the"
+            + " corrected pair, flagged REVISES.");
   }
 
   private static ConfigOption<Double> signalWeight(String kind, double defaultValue) {

@@ -93,6 +93,16 @@ public record PairSemantics(
     return from(Settings.empty());
   }
 
+  /**
+   * A signal kind's gap as set, or its default held to the session gap (a session gap set shorter
+   * than a kind's default gap decides that kind at the session gap; one set longer is refused).
+   */
+  private static Duration signalGap(Settings s, io.prefstream.config.ConfigOption<Duration> gap) {
+    Duration g = s.get(gap);
+    Duration session = s.get(SESSION_GAP);
+    return s.contains(gap) || g.compareTo(session) <= 0 ? g : session;
+  }
+
   /** Reads the event-time and rule keys of {@link PairBuilderOptions}. */
   public static PairSemantics from(Settings s) {
     EnumMap<ImplicitKind, Double> weights = new EnumMap<>(ImplicitKind.class);
@@ -105,14 +115,14 @@ public record PairSemantics(
     weights.put(ImplicitKind.REPHRASE, s.get(IMPLICIT_REPHRASE));
     weights.put(ImplicitKind.ABANDON, s.get(IMPLICIT_ABANDON));
     EnumMap<ImplicitKind, Duration> gaps = new EnumMap<>(ImplicitKind.class);
-    gaps.put(ImplicitKind.ACCEPT, s.get(GAP_ACCEPT));
-    gaps.put(ImplicitKind.COPY, s.get(GAP_COPY));
-    gaps.put(ImplicitKind.SHARE, s.get(GAP_SHARE));
-    gaps.put(ImplicitKind.DWELL, s.get(GAP_DWELL));
-    gaps.put(ImplicitKind.EDIT, s.get(GAP_EDIT));
-    gaps.put(ImplicitKind.REGENERATE, s.get(GAP_REGENERATE));
-    gaps.put(ImplicitKind.REPHRASE, s.get(GAP_REPHRASE));
-    gaps.put(ImplicitKind.ABANDON, s.get(GAP_ABANDON));
+    gaps.put(ImplicitKind.ACCEPT, signalGap(s, GAP_ACCEPT));
+    gaps.put(ImplicitKind.COPY, signalGap(s, GAP_COPY));
+    gaps.put(ImplicitKind.SHARE, signalGap(s, GAP_SHARE));
+    gaps.put(ImplicitKind.DWELL, signalGap(s, GAP_DWELL));
+    gaps.put(ImplicitKind.EDIT, signalGap(s, GAP_EDIT));
+    gaps.put(ImplicitKind.REGENERATE, signalGap(s, GAP_REGENERATE));
+    gaps.put(ImplicitKind.REPHRASE, signalGap(s, GAP_REPHRASE));
+    gaps.put(ImplicitKind.ABANDON, signalGap(s, GAP_ABANDON));
     return new PairSemantics(
         s.get(MAX_OUT_OF_ORDERNESS),
         s.get(IDLE_TIMEOUT),

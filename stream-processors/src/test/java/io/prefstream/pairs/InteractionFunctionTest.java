@@ -362,7 +362,10 @@ class InteractionFunctionTest {
    */
   @Test
   void implicitPairsOfKindsWithAShorterGapAreDecidedSooner() throws Exception {
-    open(PairSemantics.from(Settings.of(Map.of("pairs.session-gap.copy", "5s"))));
+    open(
+        PairSemantics.from(
+            Settings.of(
+                Map.of("pairs.session-gap.copy", "5s", "pairs.session-gap.regenerate", "0s"))));
     Feedback f = new Feedback("i-1");
     Feedback g = new Feedback("i-2");
     send(
@@ -379,7 +382,7 @@ class InteractionFunctionTest {
     assertThat(pairs()).hasSize(1);
     assertThat(pairs().get(0).getInteractionId()).isEqualTo("i-1");
     assertThat(order(pairs())).containsExactly("r1>r2");
-    // i-2 also holds a REGENERATE, whose gap is the session's: it waits for it.
+    // i-2 also holds a REGENERATE, whose gap is set to the session's (0): it waits for it.
     watermark(T0 + 2 + GAP - 1);
     assertThat(pairs()).hasSize(1);
     watermark(T0 + 2 + GAP);
@@ -390,7 +393,61 @@ class InteractionFunctionTest {
     assertThatThrownBy(
             () -> PairSemantics.from(Settings.of(Map.of("pairs.session-gap.dwell", "31s"))))
         .hasMessageContaining("pairs.session-gap.dwell (PT31S) must be at most pairs.session-gap");
+    // A session gap set below the kinds' default gaps holds them to it.
+    assertThat(
+            PairSemantics.from(Settings.of(Map.of("pairs.session-gap", "1s")))
+                .implicitGap(ImplicitKind.EDIT))
+        .isEqualTo(java.time.Duration.ofSeconds(1));
     watermark(T0 + 10_000 + GAP + LATENESS);
+    assertClosed();
+  }
+
+  /**
+   * By default implicit pairs are decided 2 s after the interaction's last signal (edits wait 10
+   * s); a signal that comes later and reverses a pair emits the corrected pair flagged REVISES,
+   * naming the pair it corrects; one that changes no order emits nothing; state and timers are
+   * cleaned at the end.
+   */
+  @Test
+  void anImplicitPairDecidedEarlyIsRevisedWhenALaterSignalReversesIt() throws Exception {
+    open();
+    assertThat(PairSemantics.defaults().implicitGap(ImplicitKind.DWELL))
+        .isEqualTo(java.time.Duration.ofSeconds(2));
+    assertThat(PairSemantics.defaults().implicitGap(ImplicitKind.EDIT))
+        .isEqualTo(java.time.Duration.ofSeconds(10));
+    Feedback f = new Feedback("i-1");
+    send(
+        f.exposure("r1", T0),
+        f.exposure("r2", T0),
+        f.signal("r1", ImplicitKind.COPY, 1, T0 + 1),
+        f.signal("r1", ImplicitKind.ACCEPT, 1, T0 + 2));
+    watermark(T0 + 2 + 2_000 - 1);
+    assertThat(pairs()).isEmpty();
+    watermark(T0 + 2 + 2_000);
+    assertThat(order(pairs())).containsExactly("r1>r2");
+    PreferencePair first = pairs().get(0);
+    assertThat(first.getFlags()).isEmpty();
+
+    // 5 s later the user copies and shares r2 and regenerates after reading r1 again: r2 now
+    // leads, and the pair is emitted the other way round as a revision of the first.
+    send(
+        f.signal("r2", ImplicitKind.COPY, 1, T0 + 5_000),
+        f.signal("r2", ImplicitKind.SHARE, 1, T0 + 5_001),
+        f.signal("r2", ImplicitKind.ACCEPT, 1, T0 + 5_002),
+        f.signal("r1", ImplicitKind.REGENERATE, 1, T0 + 5_003));
+    watermark(T0 + 5_003 + 2_000);
+    assertThat(order(pairs())).containsExactly("r1>r2", "r2>r1");
+    PreferencePair revision = pairs().get(1);
+    assertThat(revision.getFlags()).contains(PairRules.REVISES);
+    assertThat(revision.getRevises()).isEqualTo(first.getPairId());
+    assertThat(revision.getSource()).isEqualTo(SourceKind.IMPLICIT);
+    assertThat(metrics().revisions()).isEqualTo(1);
+
+    // A later dwell that leaves the order as it is: nothing new.
+    send(f.signal("r2", ImplicitKind.DWELL, 40, T0 + 9_000));
+    watermark(T0 + 9_000 + 2_000);
+    assertThat(pairs()).hasSize(2);
+    watermark(T0 + 9_000 + GAP + LATENESS);
     assertClosed();
   }
 

@@ -86,27 +86,65 @@ public final class RolloutController implements Runnable {
   private volatile boolean active;
   private volatile boolean running = true;
 
-  /** The evidence gathered for one candidate. */
+  /**
+   * The evidence gathered for one candidate's arm: {@code own} of the version serving it, {@code
+   * arm} of every version it served at a following first step (each pair judged by the newest
+   * version it is fresh for).
+   */
   private static final class Canary {
-    final long candidate;
+    long candidate;
     final long champion;
-    final CanaryEvidence total;
+    final double alpha;
+    CanaryEvidence own;
+    final CanaryEvidence arm;
+
+    /** The arm's versions, oldest first, with where their fresh pairs begin. */
+    final java.util.LinkedHashMap<Long, Map<Integer, Long>> members;
+
     final Map<Integer, Long> start;
     Map<Integer, Long> stepStart;
     final Map<Integer, Long> next = new HashMap<>();
     long stepPairs;
 
     Canary(
-        long candidate,
         long champion,
-        Map<Integer, Long> start,
+        java.util.LinkedHashMap<Long, Map<Integer, Long>> members,
         Map<Integer, Long> stepStart,
         double alpha) {
-      this.total = new CanaryEvidence(alpha);
-      this.candidate = candidate;
+      this.alpha = alpha;
+      this.own = new CanaryEvidence(alpha);
+      this.arm = new CanaryEvidence(alpha);
       this.champion = champion;
-      this.start = start;
+      this.members = new java.util.LinkedHashMap<>(members);
+      this.candidate = last(members);
+      this.start = members.values().iterator().next();
       this.stepStart = stepStart;
+    }
+
+    /** The version a pair at {@code offset} of {@code partition} is judged by. */
+    long versionFor(int partition, long offset) {
+      long version = -1;
+      for (var m : members.entrySet()) {
+        if (offset >= m.getValue().getOrDefault(partition, 0L)) {
+          version = m.getKey();
+        }
+      }
+      return version;
+    }
+
+    /** The arm goes on with {@code version} (which followed the candidate). */
+    void follow(long version, Map<Integer, Long> from) {
+      members.put(version, from);
+      candidate = version;
+      own = new CanaryEvidence(alpha);
+    }
+
+    static long last(java.util.LinkedHashMap<Long, Map<Integer, Long>> members) {
+      long last = -1;
+      for (long v : members.keySet()) {
+        last = v;
+      }
+      return last;
     }
   }
 
@@ -300,16 +338,20 @@ public final class RolloutController implements Runnable {
     }
   }
 
-  /** One round: offer new checkpoints, read fresh pairs, judge every candidate. */
+  /**
+   * One round: read fresh pairs, judge every candidate (a candidate ready for its next step takes
+   * it before a newer version could replace it), then offer new checkpoints.
+   */
   private void control() {
-    for (String key : registry.models()) {
-      offer(key);
-    }
     reconcile();
     readPairs();
     for (String key : List.copyOf(canaries.keySet())) {
       judge(key);
     }
+    for (String key : registry.models()) {
+      offer(key);
+    }
+    reconcile();
   }
 
   private void offer(String key) {
@@ -334,9 +376,24 @@ public final class RolloutController implements Runnable {
       write(key, Rollouts.firstChampion(c.getTenantId(), c.getModel(), latest, now));
       return;
     }
-    if (state.getPhase() == RolloutPhase.PINNED
-        || state.getCandidateVersion() != null
-        || latest <= Rollouts.decidedThrough(state)) {
+    if (state.getPhase() == RolloutPhase.PINNED || latest <= Rollouts.decidedThrough(state)) {
+      return;
+    }
+    Long current = state.getCandidateVersion();
+    if (current != null) {
+      // The arm follows the trainer once the version serving it has had its dwell of fresh pairs
+      // (min-pairs), and not at the last step before promotion, where the version is fixed.
+      Canary canary = canaries.get(key);
+      boolean dwelt = canary != null && canary.own.pairs() >= policy.minPairs();
+      if (policy.follows(state.getStep()) && dwelt && descends(versions, latest, current)) {
+        Map<Integer, Long> start = endOffsets();
+        String refusal = verify(key, latest);
+        write(
+            key,
+            refusal == null
+                ? Rollouts.follow(state, latest, policy, start, now)
+                : Rollouts.refuse(state, latest, "refused: " + refusal, now));
+      }
       return;
     }
     Map<Integer, Long> start = endOffsets();
@@ -350,6 +407,22 @@ public final class RolloutController implements Runnable {
     write(key, candidate);
   }
 
+  /** Whether {@code version}'s chain of parents reaches {@code ancestor}. */
+  private static boolean descends(
+      java.util.SortedMap<Long, io.prefstream.avro.CheckpointPublished> versions,
+      long version,
+      long ancestor) {
+    long v = version;
+    while (v > ancestor) {
+      var c = versions.get(v);
+      if (c == null || c.getParentVersion() == null) {
+        return false;
+      }
+      v = c.getParentVersion();
+    }
+    return v == ancestor;
+  }
+
   /** Loads a version (verifying every digest); null when it is fine, else why not. */
   private String verify(String key, long version) {
     try {
@@ -360,18 +433,37 @@ public final class RolloutController implements Runnable {
     }
   }
 
-  /** Drops evidence of candidates no longer in their state; starts it for new ones. */
+  /**
+   * Drops evidence of candidates no longer in their state, goes on with an arm whose candidate was
+   * followed by a newer version, and starts it for new ones.
+   */
   private void reconcile() {
     canaries
         .entrySet()
         .removeIf(
             e -> {
               RolloutState s = states.get(e.getKey());
-              return s == null
+              Canary c = e.getValue();
+              if (s == null
                   || s.getCandidateVersion() == null
-                  || s.getCandidateVersion() != e.getValue().candidate
                   || s.getChampionVersion() == null
-                  || s.getChampionVersion() != e.getValue().champion;
+                  || s.getChampionVersion() != c.champion) {
+                return true;
+              }
+              if (s.getCandidateVersion() == c.candidate) {
+                return false;
+              }
+              var lineage = Rollouts.lineage(s);
+              if (!lineage.containsKey(c.candidate)) {
+                return true;
+              }
+              lineage.forEach(
+                  (v, from) -> {
+                    if (v > c.candidate) {
+                      c.follow(v, from);
+                    }
+                  });
+              return false;
             });
     for (var e : states.entrySet()) {
       RolloutState s = e.getValue();
@@ -380,17 +472,15 @@ public final class RolloutController implements Runnable {
           || canaries.containsKey(e.getKey())) {
         continue;
       }
-      Map<Integer, Long> start = Rollouts.candidateOffsets(s);
+      var lineage = Rollouts.lineage(s);
+      if (lineage.isEmpty()) {
+        lineage.put(s.getCandidateVersion(), Rollouts.candidateOffsets(s));
+      }
       Canary canary =
-          new Canary(
-              s.getCandidateVersion(),
-              s.getChampionVersion(),
-              start,
-              Rollouts.stepOffsets(s),
-              policy.alpha());
+          new Canary(s.getChampionVersion(), lineage, Rollouts.stepOffsets(s), policy.alpha());
       canaries.put(e.getKey(), canary);
       for (TopicPartition tp : pairPartitions) {
-        long from = start.getOrDefault(tp.partition(), 0L);
+        long from = canary.start.getOrDefault(tp.partition(), 0L);
         if (pairs.position(tp) > from) {
           pairs.seek(tp, from); // re-read what this candidate has not judged (a takeover)
         }
@@ -434,8 +524,27 @@ public final class RolloutController implements Runnable {
     }
   }
 
+  /**
+   * Scores fresh pairs with the arm's versions and the champion: each pair by the newest version of
+   * the arm it is fresh for, into the arm's evidence and, for the version serving now, its own.
+   */
   private void evaluate(
       String key, Canary canary, List<ConsumerRecord<String, PreferencePair>> fresh) {
+    Map<Long, List<ConsumerRecord<String, PreferencePair>>> byVersion = new java.util.TreeMap<>();
+    for (var r : fresh) {
+      long v = canary.versionFor(r.partition(), r.offset());
+      byVersion.computeIfAbsent(v, x -> new ArrayList<>()).add(r);
+    }
+    for (var e : byVersion.entrySet()) {
+      if (!evaluate(key, canary, e.getKey(), e.getValue())) {
+        return;
+      }
+    }
+  }
+
+  /** Scores {@code fresh} with {@code version} of the arm; false when the candidate was dropped. */
+  private boolean evaluate(
+      String key, Canary canary, long version, List<ConsumerRecord<String, PreferencePair>> fresh) {
     List<Candidate> candidates = new ArrayList<>(2 * fresh.size());
     for (var r : fresh) {
       candidates.add(new Candidate(r.value().getPrompt(), r.value().getChosen()));
@@ -447,18 +556,25 @@ public final class RolloutController implements Runnable {
     float[] champ;
     ServedModel candidate;
     ServedModel champion;
+    boolean serving = version == canary.candidate;
     try {
-      candidate = serving.lease(key, canary.candidate);
+      candidate = this.serving.lease(key, version);
     } catch (CheckpointLoader.Refused e) {
-      rollback(key, "refused: " + e.getMessage(), null);
-      return;
+      if (serving) {
+        rollback(key, "refused: " + e.getMessage(), null);
+        return false;
+      }
+      LOG.warn(
+          "Not judging {} pairs with v{} of {}: {}", fresh.size(), version, key, e.getMessage());
+      markRead(canary, fresh);
+      return true;
     }
     try {
-      champion = serving.lease(key, canary.champion);
+      champion = this.serving.lease(key, canary.champion);
     } catch (CheckpointLoader.Refused e) {
       candidate.release();
       LOG.error("Cannot judge {}: the champion cannot load: {}", key, e.getMessage());
-      return;
+      return false;
     }
     try {
       cand = candidate.scoreNow(candidates);
@@ -470,24 +586,34 @@ public final class RolloutController implements Runnable {
     int n = fresh.size();
     for (int i = 0; i < n; i++) {
       var r = fresh.get(i);
-      canary.total.add(
-          r.value().getSplit(),
-          new float[] {cand[i], cand[n + i]},
-          new float[] {champ[i], champ[n + i]},
-          candidate.normaliser(),
-          champion.normaliser());
-      canary.next.put(r.partition(), r.offset() + 1);
+      float[] c = {cand[i], cand[n + i]};
+      float[] h = {champ[i], champ[n + i]};
+      canary.arm.add(r.value().getSplit(), c, h, candidate.normaliser(), champion.normaliser());
+      if (serving) {
+        canary.own.add(r.value().getSplit(), c, h, candidate.normaliser(), champion.normaliser());
+      }
       if (r.offset() >= canary.stepStart.getOrDefault(r.partition(), 0L)) {
         canary.stepPairs++;
       }
     }
+    markRead(canary, fresh);
     meters.counter("prefstream.rollout.pairs.judged").increment(n);
+    return true;
+  }
+
+  private static void markRead(Canary canary, List<ConsumerRecord<String, PreferencePair>> read) {
+    for (var r : read) {
+      canary.next.merge(r.partition(), r.offset() + 1, Math::max);
+    }
   }
 
   private void judge(String key) {
     Canary canary = canaries.get(key);
     RolloutState state = states.get(key);
-    Rollouts.Judgement j = Rollouts.judge(canary.total, canary.stepPairs, policy);
+    // The arm's evidence counts once it has served more than one version.
+    boolean following = canary.members.size() > 1;
+    Rollouts.Judgement j =
+        Rollouts.judge(canary.own, following ? canary.arm : null, canary.stepPairs, policy);
     switch (j.verdict()) {
       case WAIT -> {}
       case ROLLBACK -> rollback(key, j.reason(), j.evidence());

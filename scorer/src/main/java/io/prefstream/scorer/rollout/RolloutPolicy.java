@@ -14,6 +14,9 @@ import java.util.List;
  * @param alpha error of each one-sided always-valid bound on the accuracy difference
  * @param minScoreSpread smallest standard deviation of the candidate's raw scores
  * @param maxPsi largest population-stability index of candidate vs champion normalised scores
+ * @param follow whether, at the first step, a newer checkpoint descending from the candidate
+ *     replaces it, so that the first step's arm serves the trainer's newest model; the step is then
+ *     judged on the arm's versions together, each on the pairs fresh for it
  */
 public record RolloutPolicy(
     List<Double> steps,
@@ -22,7 +25,14 @@ public record RolloutPolicy(
     double tolerance,
     double alpha,
     double minScoreSpread,
-    double maxPsi) {
+    double maxPsi,
+    boolean follow) {
+
+  /**
+   * A 1% canary that follows the trainer, then 5%, 25%, 50% and promotion: the newest checkpoint
+   * serves a sliver of traffic within seconds, and more only on evidence.
+   */
+  public static final String DEFAULT_STEPS = "0.01,0.05,0.25,0.5,1";
 
   public RolloutPolicy {
     steps = List.copyOf(steps);
@@ -42,6 +52,26 @@ public record RolloutPolicy(
     }
   }
 
+  /** A policy whose first step follows the trainer. */
+  public RolloutPolicy(
+      List<Double> steps,
+      int minPairs,
+      int maxPairs,
+      double tolerance,
+      double alpha,
+      double minScoreSpread,
+      double maxPsi) {
+    this(steps, minPairs, maxPairs, tolerance, alpha, minScoreSpread, maxPsi, true);
+  }
+
+  /**
+   * Whether a candidate at {@code step} follows the trainer: every step but the last before
+   * promotion, where the version to be promoted is fixed.
+   */
+  public boolean follows(int step) {
+    return follow && step < steps.size() - 2;
+  }
+
   /** Parses {@code rollout.steps}: comma-separated shares, e.g. {@code 0,0.05,0.25,0.5,1}. */
   public static List<Double> parseSteps(String spec) {
     List<Double> steps = new ArrayList<>();
@@ -57,6 +87,6 @@ public record RolloutPolicy(
   }
 
   public static RolloutPolicy defaults() {
-    return new RolloutPolicy(parseSteps("0,0.05,0.25,0.5,1"), 200, 5000, 0.02, 0.01, 1e-4, 0.5);
+    return new RolloutPolicy(parseSteps(DEFAULT_STEPS), 200, 5000, 0.02, 0.01, 1e-4, 0.5, true);
   }
 }

@@ -20,11 +20,17 @@ import java.util.Map;
  */
 public final class Rollouts {
 
-  public static final int HISTORY = 50;
+  public static final int HISTORY = 200;
   public static final String CONTROLLER = "controller";
 
   /** Prefix of the evidence entries that record where in each pairs partition a step began. */
   public static final String OFFSET = "pairs_offset.";
+
+  /**
+   * Evidence entry of a CANDIDATE decision that replaced the candidate at the first step (the arm
+   * follows the trainer): the version it replaced.
+   */
+  public static final String FOLLOWS = "follows";
 
   static {
     RecordTypes.ALL.size(); // trusts the generated classes, which copying a state instantiates
@@ -51,7 +57,24 @@ public final class Rollouts {
    * max-pairs} is rolled back as inconclusive.
    */
   public static Judgement judge(CanaryEvidence total, long stepPairs, RolloutPolicy policy) {
-    RolloutEvidence evidence = evidence(total, stepPairs, policy.tolerance());
+    return judge(total, null, stepPairs, policy);
+  }
+
+  /**
+   * Judges a candidate whose arm follows the trainer: {@code own} is the evidence of the version
+   * serving the arm now, on the pairs fresh for it; {@code arm} (null when the arm has had one
+   * version) that of all the versions the arm has served, each pair judged by the newest version it
+   * is fresh for. The serving version's own evidence rolls it back (sanity, significantly worse,
+   * shift with harm), and so does the arm's when its versions together are significantly worse; the
+   * step is taken, and {@code max-pairs} counted, on the arm's evidence. The bounds on the arm stay
+   * valid although its version changes: they bound the running average of the conditional mean
+   * differences (Waudby-Smith and Ramdas 2023), whatever version each pair met.
+   */
+  public static Judgement judge(
+      CanaryEvidence own, CanaryEvidence arm, long stepPairs, RolloutPolicy policy) {
+    CanaryEvidence total = own;
+    CanaryEvidence steps = arm == null ? own : arm;
+    RolloutEvidence evidence = evidence(total, arm, stepPairs, policy.tolerance());
     if (total.nonFinite() > 0) {
       return new Judgement(
           Verdict.ROLLBACK,
@@ -92,12 +115,22 @@ public final class Rollouts {
               100 * (1 - policy.alpha())),
           evidence);
     }
-    // A shifted score distribution is a rollback only together with evidence of harm: a model
-    // that learned much changes its scores much (an online model does at every checkpoint; in a
-    // steady demo two candidates more accurate than their champion were rolled back for it), so
-    // a shift alone is recorded in the step's reason. Harm: accuracy below the champion's by more
-    // than the tolerance, and the always-valid upper bound on the difference under the tolerance
-    // (a poisoned candidate meets both within a few dozen pairs; noise on a few pairs does not).
+    if (arm != null && arm.upperBound() < 0) {
+      return new Judgement(
+          Verdict.ROLLBACK,
+          String.format(
+              Locale.ROOT,
+              "significantly worse: the arm's versions together, accuracy %.3f against the"
+                  + " champion's %.3f on the same %s; the difference lies in [%+.3f, %+.3f], below"
+                  + " 0 (always-valid %.0f%% confidence sequence)",
+              arm.candidateAccuracy(),
+              arm.championAccuracy(),
+              pairsText(arm, stepPairs),
+              arm.lowerBound(),
+              arm.upperBound(),
+              100 * (1 - policy.alpha())),
+          evidence);
+    }
     double psi = total.psi();
     boolean harm =
         total.difference() < -policy.tolerance() && total.upperBound() < policy.tolerance();
@@ -121,20 +154,22 @@ public final class Rollouts {
     }
     // Non-inferiority: the always-valid lower bound on the difference at or above −tolerance,
     // shown on every fresh pair so far (the bounds only tighten, so a later step needs only its
-    // dwell of min-pairs); the step's traffic share is taken only then.
-    if (stepPairs >= policy.minPairs() && total.lowerBound() >= -policy.tolerance()) {
+    // dwell of min-pairs); the step's traffic share is taken only then. A following arm steps on
+    // its versions' evidence together, and the version serving it then is the one that steps.
+    if (stepPairs >= policy.minPairs() && steps.lowerBound() >= -policy.tolerance()) {
       return new Judgement(
           Verdict.STEP,
           String.format(
               Locale.ROOT,
-              "non-inferior within the tolerance: accuracy %.3f against the champion's %.3f on %s;"
-                  + " the difference lies in [%+.3f, %+.3f], above −%.3f (always-valid %.0f%%"
+              "non-inferior within the tolerance: %saccuracy %.3f against the champion's %.3f on"
+                  + " %s; the difference lies in [%+.3f, %+.3f], above −%.3f (always-valid %.0f%%"
                   + " confidence sequence)%s",
-              total.candidateAccuracy(),
-              total.championAccuracy(),
-              pairsText(total, stepPairs),
-              total.lowerBound(),
-              total.upperBound(),
+              arm == null ? "" : "the arm's versions together, ",
+              steps.candidateAccuracy(),
+              steps.championAccuracy(),
+              pairsText(steps, stepPairs),
+              steps.lowerBound(),
+              steps.upperBound(),
               policy.tolerance(),
               100 * (1 - policy.alpha()),
               psi > policy.maxPsi()
@@ -153,9 +188,9 @@ public final class Rollouts {
               Locale.ROOT,
               "inconclusive: after %s the difference lies in [%+.3f, %+.3f], neither shown above"
                   + " −%.3f nor below 0",
-              pairsText(total, stepPairs),
-              total.lowerBound(),
-              total.upperBound(),
+              pairsText(steps, stepPairs),
+              steps.lowerBound(),
+              steps.upperBound(),
               policy.tolerance()),
           evidence);
     }
@@ -172,8 +207,16 @@ public final class Rollouts {
         stepPairs);
   }
 
-  private static RolloutEvidence evidence(CanaryEvidence e, long stepPairs, double tolerance) {
+  private static RolloutEvidence evidence(
+      CanaryEvidence e, CanaryEvidence arm, long stepPairs, double tolerance) {
     Map<String, Double> other = new HashMap<>();
+    if (arm != null) {
+      other.put("arm_pairs", (double) arm.pairs());
+      other.put("arm_candidate_accuracy", finiteOr(arm.candidateAccuracy()));
+      other.put("arm_champion_accuracy", finiteOr(arm.championAccuracy()));
+      other.put("arm_difference_lower", arm.lowerBound());
+      other.put("arm_difference_upper", arm.upperBound());
+    }
     other.put("step_pairs", (double) stepPairs);
     other.put("train_pairs", (double) e.trainPairs());
     other.put("holdout_pairs", (double) e.holdoutPairs());
@@ -235,6 +278,89 @@ public final class Rollouts {
         CONTROLLER,
         offsets(startOffsets),
         now);
+  }
+
+  /**
+   * {@code version} (a newer checkpoint descending from the candidate) replaces the candidate on
+   * its arm: the step goes on, its evidence with it; {@code startOffsets} mark which pairs are
+   * fresh for the new version.
+   */
+  public static RolloutState follow(
+      RolloutState current,
+      long version,
+      RolloutPolicy policy,
+      Map<Integer, Long> startOffsets,
+      Instant now) {
+    Long previous = current.getCandidateVersion();
+    if (previous == null || !policy.follows(current.getStep())) {
+      throw new IllegalStateException(
+          "no candidate that follows the trainer for "
+              + current.getTenantId()
+              + "/"
+              + current.getModel()
+              + " at step "
+              + current.getStep()
+              + " (the last step before promotion keeps its version)");
+    }
+    RolloutState s = copy(current, now);
+    s.setCandidateVersion(version);
+    RolloutEvidence evidence = offsets(startOffsets);
+    evidence.getOther().put(FOLLOWS, (double) previous);
+    return append(
+        s,
+        RolloutAction.CANDIDATE,
+        version,
+        current.getCandidateWeight(),
+        "follows the trainer: v"
+            + version
+            + " descends from v"
+            + previous
+            + " and replaces it on the candidate's arm, against champion v"
+            + current.getChampionVersion(),
+        CONTROLLER,
+        evidence,
+        now);
+  }
+
+  /**
+   * A checkpoint that cannot be taken (its digests or chain refuse to load), recorded while the
+   * candidate in progress goes on, so that it is not offered again.
+   */
+  public static RolloutState refuse(
+      RolloutState current, long version, String reason, Instant now) {
+    RolloutState s = copy(current, now);
+    return append(s, RolloutAction.ROLLBACK, version, 0, reason, CONTROLLER, null, now);
+  }
+
+  /**
+   * The versions the candidate's arm has served, oldest first, each with where in each pairs
+   * partition its fresh pairs begin: the candidate alone unless it followed earlier versions (only
+   * those whose decisions the history still holds).
+   */
+  public static java.util.LinkedHashMap<Long, Map<Integer, Long>> lineage(RolloutState s) {
+    java.util.LinkedList<Map.Entry<Long, Map<Integer, Long>>> members =
+        new java.util.LinkedList<>();
+    Long wanted = s.getCandidateVersion();
+    List<RolloutDecision> history = s.getHistory();
+    for (int i = history.size() - 1; i >= 0 && wanted != null; i--) {
+      RolloutDecision d = history.get(i);
+      if (d.getAction() != RolloutAction.CANDIDATE || d.getVersion() != wanted) {
+        continue;
+      }
+      members.addFirst(Map.entry(d.getVersion(), offsetsOf(d)));
+      Double follows = d.getEvidence() == null ? null : d.getEvidence().getOther().get(FOLLOWS);
+      wanted = follows == null ? null : follows.longValue();
+    }
+    java.util.LinkedHashMap<Long, Map<Integer, Long>> out = new java.util.LinkedHashMap<>();
+    members.forEach(e -> out.put(e.getKey(), e.getValue()));
+    return out;
+  }
+
+  /** Whether the decision replaced the candidate on a following arm. */
+  public static boolean isFollow(RolloutDecision d) {
+    return d.getAction() == RolloutAction.CANDIDATE
+        && d.getEvidence() != null
+        && d.getEvidence().getOther().containsKey(FOLLOWS);
   }
 
   /** The next step, or promotion when the next step is the last (all traffic). */
@@ -361,26 +487,32 @@ public final class Rollouts {
     return max;
   }
 
-  /** Where in each pairs partition the candidate's current step began, from its last decision. */
+  /**
+   * Where in each pairs partition the candidate's current step began: its last STEP, else its arm's
+   * first CANDIDATE (a version that followed goes on with the step).
+   */
   public static Map<Integer, Long> stepOffsets(RolloutState s) {
-    return offsetsOf(lastDecision(s, true));
-  }
-
-  /** Where in each pairs partition the candidate's first step began (its CANDIDATE decision). */
-  public static Map<Integer, Long> candidateOffsets(RolloutState s) {
-    return offsetsOf(lastDecision(s, false));
-  }
-
-  private static RolloutDecision lastDecision(RolloutState s, boolean stepsToo) {
     List<RolloutDecision> history = s.getHistory();
     for (int i = history.size() - 1; i >= 0; i--) {
       RolloutDecision d = history.get(i);
-      if (d.getAction() == RolloutAction.CANDIDATE
-          || (stepsToo && d.getAction() == RolloutAction.STEP)) {
-        return d;
+      if (d.getAction() == RolloutAction.STEP
+          || (d.getAction() == RolloutAction.CANDIDATE && !isFollow(d))) {
+        return offsetsOf(d);
       }
     }
-    return null;
+    var lineage = lineage(s);
+    return lineage.isEmpty() ? new HashMap<>() : lineage.values().iterator().next();
+  }
+
+  /** Where in each pairs partition the candidate's pairs begin (its own CANDIDATE decision). */
+  public static Map<Integer, Long> candidateOffsets(RolloutState s) {
+    List<RolloutDecision> history = s.getHistory();
+    for (int i = history.size() - 1; i >= 0; i--) {
+      if (history.get(i).getAction() == RolloutAction.CANDIDATE) {
+        return offsetsOf(history.get(i));
+      }
+    }
+    return new HashMap<>();
   }
 
   private static Map<Integer, Long> offsetsOf(RolloutDecision d) {

@@ -23,8 +23,9 @@ class RolloutsTest {
     RolloutState s = Rollouts.firstChampion("t", "reward", 1, NOW);
     assertThat(s.getChampionVersion()).isEqualTo(1L);
     s = Rollouts.candidate(s, 2, policy, Map.of(0, 10L, 1, 20L), NOW);
-    assertThat(s.getPhase()).isEqualTo(RolloutPhase.SHADOW);
-    assertThat(s.getCandidateWeight()).isZero();
+    // A 1% canary from the start: the newest model serves a sliver of traffic at once.
+    assertThat(s.getPhase()).isEqualTo(RolloutPhase.CANARY);
+    assertThat(s.getCandidateWeight()).isEqualTo(0.01);
     assertThat(Rollouts.candidateOffsets(s)).containsEntry(0, 10L).containsEntry(1, 20L);
     // As good as the champion on 200 pairs: not yet shown within the tolerance, so it waits.
     Rollouts.Judgement early = Rollouts.judge(evidence(200, 0.85, 0.85), 200, policy);
@@ -53,6 +54,67 @@ class RolloutsTest {
     assertThat(s.getHistory().get(s.getHistory().size() - 1).getAction())
         .isEqualTo(RolloutAction.PROMOTE);
     assertThat(Rollouts.decidedThrough(s)).isEqualTo(2);
+  }
+
+  @Test
+  void aFollowingArmGoesOnWithTheNewestVersionAndStepsOnItsVersionsTogether() {
+    RolloutState s = Rollouts.firstChampion("t", "reward", 1, NOW);
+    s = Rollouts.candidate(s, 2, policy, Map.of(0, 10L), NOW);
+    s = Rollouts.follow(s, 3, policy, Map.of(0, 40L), NOW);
+    s = Rollouts.refuse(s, 4, "refused: a digest differs", NOW);
+    s = Rollouts.follow(s, 5, policy, Map.of(0, 70L), NOW);
+    assertThat(s.getCandidateVersion()).isEqualTo(5L);
+    assertThat(s.getCandidateWeight()).isEqualTo(0.01);
+    assertThat(s.getStep()).isZero();
+    // The arm's versions with where each one's fresh pairs begin; the refused one is not among
+    // them.
+    assertThat(Rollouts.lineage(s))
+        .containsExactly(
+            Map.entry(2L, Map.of(0, 10L)),
+            Map.entry(3L, Map.of(0, 40L)),
+            Map.entry(5L, Map.of(0, 70L)));
+    assertThat(Rollouts.candidateOffsets(s)).containsEntry(0, 70L);
+    assertThat(Rollouts.stepOffsets(s)).containsEntry(0, 10L); // the step began with v2
+    assertThat(Rollouts.decidedThrough(s)).isEqualTo(5);
+    var last = s.getHistory().get(s.getHistory().size() - 1);
+    assertThat(Rollouts.isFollow(last)).isTrue();
+    assertThat(last.getReason()).contains("v5 descends from v3");
+
+    // The arm together is non-inferior on 1000 pairs; the version serving now has 150 of its own.
+    CanaryEvidence arm = evidence(1000, 0.85, 0.85);
+    CanaryEvidence own = evidence(150, 0.85, 0.85);
+    assertThat(Rollouts.judge(own, 200, policy).verdict()).isEqualTo(Rollouts.Verdict.WAIT);
+    Rollouts.Judgement j = Rollouts.judge(own, arm, 1000, policy);
+    assertThat(j.verdict()).isEqualTo(Rollouts.Verdict.STEP);
+    assertThat(j.reason()).contains("the arm's versions together");
+    assertThat(j.evidence().getOther()).containsEntry("arm_pairs", 1000.0);
+    s = Rollouts.step(s, policy, j, Map.of(0, 120L), NOW);
+    assertThat(s.getCandidateVersion()).isEqualTo(5L);
+    assertThat(s.getCandidateWeight()).isEqualTo(0.05);
+    assertThat(Rollouts.stepOffsets(s)).containsEntry(0, 120L);
+    // It goes on following at 5% and 25%; at 50%, the last step before promotion, it is fixed.
+    s = Rollouts.follow(s, 6, policy, Map.of(0, 130L), NOW);
+    assertThat(s.getCandidateWeight()).isEqualTo(0.05);
+    assertThat(Rollouts.stepOffsets(s)).containsEntry(0, 120L); // the step goes on
+    s = Rollouts.step(s, policy, j, Map.of(0, 150L), NOW);
+    s = Rollouts.step(s, policy, j, Map.of(0, 180L), NOW);
+    assertThat(s.getCandidateWeight()).isEqualTo(0.5);
+    assertThat(policy.follows(s.getStep())).isFalse();
+    assertThat(Rollouts.lineage(s).keySet()).containsExactly(2L, 3L, 5L, 6L);
+    RolloutState fixed = s;
+    assertThatThrownBy(() -> Rollouts.follow(fixed, 7, policy, Map.of(), NOW))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("the last step before promotion keeps its version");
+
+    // The version serving now is judged on its own pairs: worse alone rolls back, though the arm
+    // together looks fine; and the arm together significantly worse rolls back too.
+    Rollouts.Judgement poisoned = Rollouts.judge(evidence(100, 0.3, 0.9), arm, 1100, policy);
+    assertThat(poisoned.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
+    assertThat(poisoned.reason()).startsWith("significantly worse: accuracy 0.300");
+    Rollouts.Judgement armWorse =
+        Rollouts.judge(evidence(20, 0.85, 0.85), evidence(1000, 0.7, 0.85), 1000, policy);
+    assertThat(armWorse.verdict()).isEqualTo(Rollouts.Verdict.ROLLBACK);
+    assertThat(armWorse.reason()).contains("the arm's versions together");
   }
 
   @Test

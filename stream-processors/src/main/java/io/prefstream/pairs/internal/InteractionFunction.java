@@ -17,7 +17,6 @@ import io.prefstream.schemas.internal.SingleObjectCodec;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Predicate;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -199,7 +198,7 @@ public final class InteractionFunction
         resolveWaiting(s, view, late, output);
       }
       if (s.finalized) {
-        rules.derived(view, late, firstDecision(s), explicit(s), output);
+        rules.derived(view, late, explicit(s), output);
       } else if (explicit) {
         rules.explicit(view, late, explicit(s), output);
       }
@@ -270,11 +269,7 @@ public final class InteractionFunction
       InteractionState s, OnTimerContext ctx, Collector<PreferencePair> out) {
     String[] key = splitKey(ctx.getCurrentKey());
     rules.derived(
-        new InteractionView(key[0], key[1], events(s)),
-        false,
-        firstDecision(s),
-        explicit(s),
-        new Output(out));
+        new InteractionView(key[0], key[1], events(s)), false, explicit(s), new Output(out));
   }
 
   /** Dead-letters what never found its exposure, then clears the interaction's state and timers. */
@@ -387,7 +382,7 @@ public final class InteractionFunction
     return false;
   }
 
-  /** The explicit derived pairs the interaction has emitted, kept in its state. */
+  /** The derived pairs (explicit and implicit) the interaction has emitted, kept in its state. */
   private static PairRules.Explicit explicit(InteractionState s) {
     return new PairRules.Explicit() {
       @Override
@@ -415,17 +410,6 @@ public final class InteractionFunction
         }
         s.explicit = InteractionState.with(s.explicit, entry);
       }
-    };
-  }
-
-  private Predicate<String> firstDecision(InteractionState s) {
-    return pairId -> {
-      long key = PairIds.key(pairId);
-      if (contains(s.derived, key)) {
-        return false;
-      }
-      s.derived = with(s.derived, key);
-      return true;
     };
   }
 

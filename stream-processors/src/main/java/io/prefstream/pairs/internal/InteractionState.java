@@ -34,12 +34,10 @@ public final class InteractionState {
   /** Keys of stated events already decided (pairs emitted, or dropped). */
   public long[] decided = new long[0];
 
-  /** Keys of derived pair ids already decided. */
-  public long[] derived = new long[0];
-
   /**
-   * Explicit derived pairs emitted: per unordered pair of responses of one annotator and criterion,
-   * "pair id NUL chosen response id NUL id of the pair last emitted for it".
+   * Derived pairs emitted: per unordered pair of responses (of one annotator and criterion for
+   * ratings and thumbs, of the implicit signals), "pair id NUL chosen response id NUL id of the
+   * pair last emitted for it".
    */
   public String[] explicit = new String[0];
 

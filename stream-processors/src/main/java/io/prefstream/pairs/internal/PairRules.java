@@ -22,15 +22,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Predicate;
 
 /**
  * The rules of DESIGN.md "Turning events into pairs", as plain functions of an interaction's
  * events. Stated pairs (labeled pair, pairwise choice, ranking) come from one event; derived pairs
- * from the whole interaction: explicit ones (ratings, thumbs) as soon as both sides are known, kept
- * in {@link Explicit} and revised when a later rating or thumb reverses them, and implicit ones
- * (utility) at the session's end, each decided once: {@code firstDecision} answers whether an
- * identity is new and remembers it.
+ * from the whole interaction: explicit ones (ratings, thumbs) as soon as both sides are known, and
+ * implicit ones (utility) when the interaction's signals have settled (its kinds' session gaps),
+ * each kept in {@link Explicit} and revised when later feedback reverses it.
  */
 public final class PairRules {
 
@@ -54,9 +52,9 @@ public final class PairRules {
   }
 
   /**
-   * The explicit derived pairs (ratings, thumbs) an interaction has emitted: for each unordered
-   * pair of responses of one annotator and criterion, which response it chose and the id of the
-   * pair that said so last.
+   * The derived pairs an interaction has emitted: for each unordered pair of responses (of one
+   * annotator and criterion for ratings and thumbs; of the implicit signals), which response it
+   * chose and the id of the pair that said so last.
    */
   public interface Explicit {
     /** {chosen response id, pair id} last emitted for the unordered pair {@code key}, or null. */
@@ -159,20 +157,16 @@ public final class PairRules {
   }
 
   /**
-   * Pairs derived from the whole interaction at its session's end: the explicit ones (see {@link
-   * #explicit}) and implicit utility gaps that no explicit signal contradicts. Only responses with
-   * an exposure take part.
+   * Pairs derived from the whole interaction when its signals have settled: the explicit ones (see
+   * {@link #explicit}) and implicit utility gaps that no explicit signal contradicts, an implicit
+   * pair whose order later signals reversed emitted the new way round as a revision. Only responses
+   * with an exposure take part.
    */
-  void derived(
-      InteractionView view,
-      boolean late,
-      Predicate<String> firstDecision,
-      Explicit explicit,
-      Output out) {
-    explicit(view, late, explicit, out);
+  void derived(InteractionView view, boolean late, Explicit emitted, Output out) {
+    explicit(view, late, emitted, out);
     for (FeedbackEvent e : view.events) {
       if (e.getPayload() instanceof ImplicitSignal) {
-        implicit(view, late, firstDecision, out);
+        implicit(view, late, emitted, out);
         return;
       }
     }
@@ -306,8 +300,7 @@ public final class PairRules {
     }
   }
 
-  private void implicit(
-      InteractionView view, boolean late, Predicate<String> firstDecision, Output out) {
+  private void implicit(InteractionView view, boolean late, Explicit emitted, Output out) {
     Map<String, double[]> sums = new HashMap<>();
     Map<String, List<FeedbackEvent>> signals = new HashMap<>();
     for (FeedbackEvent e : view.events) {
@@ -337,8 +330,10 @@ public final class PairRules {
         String a = responses.get(i);
         String b = responses.get(j);
         String pairId = ids.pairId(view.tenant, view.interaction, "IMPLICIT", a, b);
-        if (!firstDecision.test(pairId)) {
-          continue;
+        String chosen = gap > 0 ? a : b;
+        String[] before = emitted.emitted(pairId);
+        if (before != null && before[0].equals(chosen)) {
+          continue; // stands as emitted
         }
         if (explicit == null) {
           explicit = explicitlyOrdered(view);
@@ -347,20 +342,25 @@ public final class PairRules {
           out.dropped(Drop.SUPERSEDED_BY_EXPLICIT);
           continue;
         }
-        String chosen = gap > 0 ? a : b;
         String rejected = gap > 0 ? b : a;
         Draft d = new Draft(view.tenant, view.interaction, SourceKind.IMPLICIT, pairId);
+        FeedbackEvent latest = null;
         for (String r : List.of(chosen, rejected)) {
           for (FeedbackEvent s : signals.getOrDefault(r, List.of())) {
             d.event(s.getEventId(), s.getOccurredAt().toEpochMilli());
+            if (latest == null || later(s, latest) == s) {
+              latest = s;
+            }
           }
         }
-        emit(
-            out,
+        decide(
+            emitted,
             d.responses(view, chosen, rejected)
                 .weighted(semantics.implicitWeight(), 0.0)
                 .from(null, "overall")
-                .late(late));
+                .late(late),
+            latest == null ? pairId : latest.getEventId(),
+            out);
       }
     }
   }

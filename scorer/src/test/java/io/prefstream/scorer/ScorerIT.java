@@ -463,7 +463,9 @@ class ScorerIT {
   @Test
   void theCandidatesArmFollowsTheTrainerAndIsPromotedOnItsVersionsEvidence() throws Exception {
     setUp();
-    // A wide margin, so that models trained on 300 pairs more each are shown within it quickly.
+    // A wide margin, so that models trained on 300 pairs more each are shown within it quickly;
+    // small steps, so that the arm still follows when the next version comes (each 100 fresh pairs
+    // may take a step).
     ScorerServer s =
         scorer(
             Map.of(
@@ -472,7 +474,9 @@ class ScorerIT {
                 "rollout.max-pairs",
                 "100000",
                 "rollout.tolerance",
-                "0.2"));
+                "0.2",
+                "rollout.steps",
+                "0.01,0.02,0.03,0.04,0.05,0.06,0.5,1"));
     io.prefstream.trainer.TrainerConfig config =
         io.prefstream.trainer.TrainerConfig.from(
             Settings.of(
@@ -500,8 +504,11 @@ class ScorerIT {
         } else if (v == 2) {
           RolloutState first =
               await(s, st -> Long.valueOf(2).equals(st.getCandidateVersion()), false);
-          assertThat(first.getCandidateWeight()).isEqualTo(0.01); // serving 1% at once
-          // A checkpoint published by hand (no parent among these) waits for the rollout.
+          assertThat(first.getCandidateWeight()).isEqualTo(0.01); // serving at once
+          // v2 has its dwell of fresh pairs; a checkpoint published by hand (trained on its own,
+          // no parent) does not descend from it and waits for the rollout.
+          produceFresh(150);
+          Thread.sleep(1000);
           publish(TestCheckpoints.Kind.GOOD);
           Thread.sleep(2000);
           assertThat(s.registryFollower().rollout(key).getCandidateVersion()).isEqualTo(2L);

@@ -165,7 +165,7 @@ final class TestCheckpoints {
               tenant,
               model,
               version,
-              version > 1 ? version - 1 : null,
+              null, // trained on its own, not from a version of the registry
               spec.type(),
               spec.config(),
               NgramFeaturizer.VERSION,

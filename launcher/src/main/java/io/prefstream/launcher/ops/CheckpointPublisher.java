@@ -66,7 +66,8 @@ public final class CheckpointPublisher {
     for (Manifest.FileDigest f : given.files()) {
       Files.copy(source.resolve(f.path()), staged.resolve(f.path()));
     }
-    // Its parent is the version before it; its Kafka offsets are none (not trained from there).
+    // No parent and no Kafka offsets: it was not trained from any version of the registry (a
+    // rollout's arm follows only checkpoints that descend from its candidate).
     LongFunction<Manifest> manifest =
         version ->
             new Manifest(
@@ -74,7 +75,7 @@ public final class CheckpointPublisher {
                 t,
                 m,
                 version,
-                version > 1 ? version - 1 : null,
+                null,
                 given.modelType(),
                 given.modelConfig(),
                 given.featurizerVersion(),

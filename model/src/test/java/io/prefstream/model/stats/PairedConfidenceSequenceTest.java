@@ -92,6 +92,42 @@ class PairedConfidenceSequenceTest {
     assertThat(falseAlarms).isLessThanOrEqualTo(0.01);
   }
 
+  /**
+   * A following arm: its version changes every 250 pairs (a checkpoint every 5 s at 50 pairs/s), so
+   * the pairs' conditional means and variances change over the rollout. Every version as good as
+   * the champion but agreeing with it more or less (10% or 40% disagreement, alternating), or
+   * versions alternately 2 points better and 2 points worse starting better (the running average of
+   * their means never below 0): judged worse in at most alpha of 10,000 rollouts each, looked at
+   * after every pair. The sequence bounds the running average of the conditional means.
+   */
+  @Test
+  void anArmWhoseVersionChangesKeepsTheFalseRollbackRateWithinAlpha() {
+    SplittableRandom random = new SplittableRandom(20261205L);
+    int[] worse = new int[2];
+    for (int r = 0; r < ROLLOUTS; r++) {
+      for (int c = 0; c < 2; c++) {
+        PairedConfidenceSequence cs = new PairedConfidenceSequence(0.01, HORIZON);
+        for (int t = 0; t < CAP; t++) {
+          boolean odd = (t / 250) % 2 == 1;
+          double disagree = c == 0 ? (odd ? 0.4 : 0.1) : DISAGREE;
+          double mean = c == 0 ? 0 : (odd ? -0.02 : 0.02);
+          double u = random.nextDouble();
+          cs.add(u < disagree / 2 + mean / 2 ? 1 : u < disagree ? -1 : 0);
+          if (cs.upper() < 0) {
+            worse[c]++;
+            break;
+          }
+        }
+      }
+    }
+    System.out.printf(
+        "following arm: equal versions of varying agreement judged worse in %d of %d rollouts;"
+            + " versions alternately 2 points better and worse in %d (alpha 0.01)%n",
+        worse[0], ROLLOUTS, worse[1]);
+    assertThat((double) worse[0] / ROLLOUTS).isLessThanOrEqualTo(0.01);
+    assertThat((double) worse[1] / ROLLOUTS).isLessThanOrEqualTo(0.01);
+  }
+
   /** A candidate 5 points worse is judged worse in at least 95% of rollouts, within 5,000 pairs. */
   @Test
   void aCandidateFivePointsWorseIsJudgedWorse() {

@@ -91,10 +91,11 @@ public final class ScorerOptions {
           1,
           0,
           1,
-          "1: at the first step a newer checkpoint that descends from the candidate replaces it (the"
-              + " first step's arm serves the trainer's newest model within seconds), and the step is"
-              + " judged on the arm's versions together, each on the pairs fresh for it; from the"
-              + " second step on the candidate is fixed. 0: one checkpoint per rollout.");
+          "1: a newer checkpoint that descends from the candidate replaces it on its arm once the"
+              + " serving version has had rollout.min-pairs fresh pairs of its own, at every step"
+              + " but the last before promotion (the arm serves the trainer's newest model within"
+              + " seconds); the arm steps on its versions' evidence together, each pair judged by"
+              + " the version it is fresh for. 0: one checkpoint per rollout.");
   public static final ConfigOption<Integer> ROLLOUT_MIN_PAIRS =
       intOption(
           "rollout.min-pairs",

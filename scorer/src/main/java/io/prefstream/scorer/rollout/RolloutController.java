@@ -88,8 +88,8 @@ public final class RolloutController implements Runnable {
 
   /**
    * The evidence gathered for one candidate's arm: {@code own} of the version serving it, {@code
-   * arm} of every version it served at a following first step (each pair judged by the newest
-   * version it is fresh for).
+   * arm} of every version the arm has served (each pair judged by the newest version it is fresh
+   * for).
    */
   private static final class Canary {
     long candidate;
@@ -556,11 +556,11 @@ public final class RolloutController implements Runnable {
     float[] champ;
     ServedModel candidate;
     ServedModel champion;
-    boolean serving = version == canary.candidate;
+    boolean current = version == canary.candidate;
     try {
-      candidate = this.serving.lease(key, version);
+      candidate = serving.lease(key, version);
     } catch (CheckpointLoader.Refused e) {
-      if (serving) {
+      if (current) {
         rollback(key, "refused: " + e.getMessage(), null);
         return false;
       }
@@ -570,7 +570,7 @@ public final class RolloutController implements Runnable {
       return true;
     }
     try {
-      champion = this.serving.lease(key, canary.champion);
+      champion = serving.lease(key, canary.champion);
     } catch (CheckpointLoader.Refused e) {
       candidate.release();
       LOG.error("Cannot judge {}: the champion cannot load: {}", key, e.getMessage());
@@ -589,7 +589,7 @@ public final class RolloutController implements Runnable {
       float[] c = {cand[i], cand[n + i]};
       float[] h = {champ[i], champ[n + i]};
       canary.arm.add(r.value().getSplit(), c, h, candidate.normaliser(), champion.normaliser());
-      if (serving) {
+      if (current) {
         canary.own.add(r.value().getSplit(), c, h, candidate.normaliser(), champion.normaliser());
       }
       if (r.offset() >= canary.stepStart.getOrDefault(r.partition(), 0L)) {

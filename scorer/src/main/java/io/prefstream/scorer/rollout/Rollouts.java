@@ -9,6 +9,8 @@ import io.prefstream.schemas.RecordTypes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -337,9 +339,8 @@ public final class Rollouts {
    * partition its fresh pairs begin: the candidate alone unless it followed earlier versions (only
    * those whose decisions the history still holds).
    */
-  public static java.util.LinkedHashMap<Long, Map<Integer, Long>> lineage(RolloutState s) {
-    java.util.LinkedList<Map.Entry<Long, Map<Integer, Long>>> members =
-        new java.util.LinkedList<>();
+  public static LinkedHashMap<Long, Map<Integer, Long>> lineage(RolloutState s) {
+    LinkedList<Map.Entry<Long, Map<Integer, Long>>> members = new LinkedList<>();
     Long wanted = s.getCandidateVersion();
     List<RolloutDecision> history = s.getHistory();
     for (int i = history.size() - 1; i >= 0 && wanted != null; i--) {
@@ -351,7 +352,7 @@ public final class Rollouts {
       Double follows = d.getEvidence() == null ? null : d.getEvidence().getOther().get(FOLLOWS);
       wanted = follows == null ? null : follows.longValue();
     }
-    java.util.LinkedHashMap<Long, Map<Integer, Long>> out = new java.util.LinkedHashMap<>();
+    LinkedHashMap<Long, Map<Integer, Long>> out = new LinkedHashMap<>();
     members.forEach(e -> out.put(e.getKey(), e.getValue()));
     return out;
   }

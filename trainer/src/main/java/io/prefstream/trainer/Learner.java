@@ -147,7 +147,35 @@ public final class Learner implements AutoCloseable {
 
   /** Multiplies the learning rate from the next step on (1: as scheduled); a drift reaction. */
   public void boostRate(double factor) {
+    boostRate(factor, 1);
+  }
+
+  /**
+   * Multiplies the learning rate from the next step on, and the output layer's by {@code output}
+   * more (1, 1: as scheduled); a drift reaction.
+   */
+  public void boostRate(double factor, double output) {
     this.boost = factor;
+    for (Parameter p : outputLayer()) {
+      // The output layer is the top group: its layer-wise scale is 1.
+      optimizer.scaleLearningRate(p, (float) output);
+    }
+  }
+
+  /**
+   * The parameters of the layer that produces the reward: the trailing trainable parameters with
+   * one output row (a final {@code Linear} of one unit: its weight [1, H] and bias [1]).
+   */
+  List<Parameter> outputLayer() {
+    List<Parameter> out = new ArrayList<>();
+    for (int i = parameters.size() - 1; i >= 0; i--) {
+      Parameter p = parameters.get(i);
+      if (frozen.contains(p) || p.getArray().getShape().get(0) != 1) {
+        break;
+      }
+      out.add(p);
+    }
+    return out;
   }
 
   /** The schedule's factor of the peak learning rate for the optimizer's next step. */

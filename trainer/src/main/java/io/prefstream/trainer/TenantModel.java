@@ -60,6 +60,9 @@ public final class TenantModel implements AutoCloseable {
   /** The manifest figure that records the optimizer step the moments were last restarted at. */
   static final String MOMENTS_RESTARTED_AT = "optimizer_moments_restarted_at_step";
 
+  /** The manifest figure that records the pairs still to train while reacting to a drift. */
+  static final String DRIFT_BOOST_LEFT = "drift_boost_pairs_left";
+
   /** The newest pairs kept apart for replay while reacting to a drift. */
   static final int RECENT_REPLAY = 2000;
 
@@ -247,6 +250,14 @@ public final class TenantModel implements AutoCloseable {
     model.parent = manifest;
     model.parentSha256 = Checkpoints.sha256(dir.resolve(Manifest.FILE_NAME));
     model.pairsSeen = manifest.pairsSeen();
+    // A drift reaction under way goes on where it was (its signal count and position too).
+    model.driftSignals = manifest.metrics().getOrDefault("drift_signals", 0.0).longValue();
+    model.lastDriftAtPairs =
+        manifest.metrics().getOrDefault("drift_signal_at_pairs", -1.0).longValue();
+    model.driftBoostLeft = manifest.metrics().getOrDefault(DRIFT_BOOST_LEFT, 0.0).longValue();
+    if (model.driftBoostLeft > 0) {
+      model.learner.boostRate(config.drift().learningRateBoost(), config.drift().outputRateBoost());
+    }
     model.parentModel = RewardModels.forCheckpoint(spec, device, config.precision(), dir);
     CheckpointLoader.loadParameters(model.parentModel, chain);
     return model;
@@ -388,7 +399,7 @@ public final class TenantModel implements AutoCloseable {
     driftBoostLeft = config.drift().boostPairs();
     replay.forgetAllButRecent();
     learner.restartMoments();
-    learner.boostRate(config.drift().learningRateBoost());
+    learner.boostRate(config.drift().learningRateBoost(), config.drift().outputRateBoost());
     metrics.counter("concept_drift_signals", tenant).increment();
     LOG.warn(
         "Concept drift for {}: prequential accuracy fell (rolling {}); replaying only recent pairs"
@@ -608,6 +619,10 @@ public final class TenantModel implements AutoCloseable {
       m.put("drift_signal_at_pairs", (double) lastDriftAtPairs);
     }
     m.put("learning_rate_boost", driftBoostLeft > 0 ? config.drift().learningRateBoost() : 1.0);
+    m.put("output_rate_boost", driftBoostLeft > 0 ? config.drift().outputRateBoost() : 1.0);
+    if (driftBoostLeft > 0) {
+      m.put(DRIFT_BOOST_LEFT, (double) driftBoostLeft);
+    }
     m.put(MOMENTS_RESTARTED_AT, (double) learner.momentsRestartedAt());
     m.put("changed_rows", (double) changedRows);
     m.put("prequential_accuracy", prequential.rolling());

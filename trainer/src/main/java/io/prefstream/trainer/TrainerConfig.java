@@ -131,7 +131,8 @@ public record TrainerConfig(
             get(s, DRIFT_DELTA, type),
             get(s, DRIFT_LAMBDA, type),
             get(s, DRIFT_BOOST_PAIRS, type),
-            get(s, DRIFT_LEARNING_RATE_BOOST, type)),
+            get(s, DRIFT_LEARNING_RATE_BOOST, type),
+            get(s, DRIFT_OUTPUT_RATE_BOOST, type)),
         get(s, PREQUENTIAL_WINDOW, type),
         get(s, HOLDOUT_WINDOW, type),
         get(s, CHECKPOINT_STEPS, type),
@@ -180,9 +181,15 @@ public record TrainerConfig(
   /**
    * How the trainer reacts to concept drift: a Page-Hinkley test on its prequential outcomes
    * ({@code delta}, {@code lambda}; lambda 0 turns it off), and for {@code boostPairs} pairs after
-   * a signal a learning rate {@code learningRateBoost} times higher and replay from recent pairs.
+   * a signal a learning rate {@code learningRateBoost} times higher (the output layer's {@code
+   * outputRateBoost} times more) and replay from recent pairs.
    */
-  public record Drift(double delta, double lambda, int boostPairs, double learningRateBoost) {
+  public record Drift(
+      double delta,
+      double lambda,
+      int boostPairs,
+      double learningRateBoost,
+      double outputRateBoost) {
     public boolean enabled() {
       return lambda > 0;
     }

@@ -182,6 +182,15 @@ public final class TrainerOptions {
           1.0,
           100.0,
           "Learning-rate factor while reacting to a drift signal.");
+  public static final ConfigOption<Double> DRIFT_OUTPUT_RATE_BOOST =
+      doubleOption(
+          "trainer.drift.output-rate-boost",
+          10.0,
+          1.0,
+          1000.0,
+          "Further learning-rate factor of the model's output layer while reacting to a drift"
+              + " signal: re-weighing what the model already detects is the quickest way to new"
+              + " preferences over the same traits.");
   public static final ConfigOption<Integer> PREQUENTIAL_WINDOW =
       intOption(
           "trainer.prequential-window",
@@ -287,6 +296,7 @@ public final class TrainerOptions {
           DRIFT_LAMBDA,
           DRIFT_BOOST_PAIRS,
           DRIFT_LEARNING_RATE_BOOST,
+          DRIFT_OUTPUT_RATE_BOOST,
           PREQUENTIAL_WINDOW,
           HOLDOUT_WINDOW,
           CHECKPOINT_STEPS,

@@ -68,6 +68,34 @@ class LearnerTest {
   }
 
   /**
+   * The drift reaction's output-layer boost finds the layer that produces the reward (a final
+   * one-unit Linear: weight and bias) in every model type.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"ngram-mlp", "embed-mlp", "transformer"})
+  void theOutputLayerIsTheFinalOneUnitLinear(String type) {
+    ModelSpec spec =
+        SMALL
+            .with(ModelOptions.TYPE, type)
+            .with(ModelOptions.VOCABULARY, 4096)
+            .with(ModelOptions.MAX_TOKENS, 32)
+            .with(ModelOptions.EMBEDDING_DIM, 16)
+            .with(ModelOptions.ENCODER_SESSIONS, 1);
+    try (Learner learner = learner(spec, LearnerSettings.defaults())) {
+      var output = learner.outputLayer();
+      assertThat(output).hasSize(2);
+      assertThat(output).allSatisfy(p -> assertThat(p.getArray().getShape().get(0)).isEqualTo(1));
+      assertThat(output.stream().map(p -> p.getArray().getShape().dimension()))
+          .containsExactlyInAnyOrder(1, 2);
+      learner.boostRate(3, 10);
+      assertThat(learner.step(List.of(PAIR), List.of()).applied()).isTrue();
+      learner.boostRate(1, 1);
+      assertThat(learner.step(List.of(PAIR), List.of()).applied()).isTrue();
+    }
+  }
+
+  /**
    * A trainer is a long-running service: a step, a checkpoint's finiteness check and scoring leave
    * no array behind in the model's manager (a gradient's square once stayed there every step).
    */

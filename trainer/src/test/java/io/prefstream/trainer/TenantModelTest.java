@@ -232,4 +232,60 @@ class TenantModelTest {
       }
     }
   }
+
+  /**
+   * When the users' preference flips, the trainer's prequential accuracy falls, the drift test
+   * signals, and the reaction (boosted rates, the output layer's more) is recorded in the
+   * checkpoint and goes on where it was after a resume.
+   */
+  @Test
+  void aDriftReactionIsRecordedAndGoesOnAfterAResume() throws Exception {
+    TrainerConfig config =
+        TrainerConfig.from(
+            Settings.of(
+                Map.of(
+                    "model.buckets", "4096",
+                    "model.hidden", "16",
+                    "trainer.batch-size", "50",
+                    "trainer.gate-min-holdout", "1000000",
+                    "trainer.drift.boost-pairs", "100000")));
+    TrainerMetrics metrics = TrainerMetrics.inMemory();
+    DirectoryCheckpointStore store = new DirectoryCheckpointStore(dir);
+    List<Manifest.Offset> offsets = List.of(new Manifest.Offset("prefstream.pairs", 0, 40));
+    Manifest reacting;
+    try (TenantModel model = TenantModel.fresh("acme", config, metrics)) {
+      for (int i = 0; i < 2000; i++) {
+        boolean flipped = i >= 1000;
+        String good = "a short plain answer " + (i % 37);
+        String bad = "a long rambling answer with filler " + (i % 41);
+        model.addTrain(
+            TrainingPair.unweighted("question " + i, flipped ? bad : good, flipped ? good : bad),
+            System.nanoTime());
+        if (model.pendingCount() == 50) {
+          model.trainPending();
+        }
+      }
+      reacting = model.checkpoint(store, offsets, Map.of()).manifest();
+    }
+    Map<String, Double> m = reacting.metrics();
+    assertThat(m.get("drift_signals")).isEqualTo(1.0);
+    assertThat(m.get("drift_signal_at_pairs")).isBetween(1000.0, 1500.0);
+    assertThat(m.get("learning_rate_boost")).isEqualTo(3.0);
+    assertThat(m.get("output_rate_boost")).isEqualTo(10.0);
+    // The pairs after the signal's step count down the reaction.
+    double after = 2000 - m.get("drift_signal_at_pairs");
+    assertThat(m.get(TenantModel.DRIFT_BOOST_LEFT)).isBetween(100000 - after, 100000 - after + 50);
+
+    var restored = TenantModel.restore("acme", config, metrics, store, x -> true, s -> {});
+    assertThat(restored).isPresent();
+    try (TenantModel model = restored.get()) {
+      train(model, 1);
+      Map<String, Double> next = model.checkpoint(store, offsets, Map.of()).manifest().metrics();
+      assertThat(next.get("drift_signals")).isEqualTo(1.0);
+      assertThat(next.get("drift_signal_at_pairs")).isEqualTo(m.get("drift_signal_at_pairs"));
+      assertThat(next.get("learning_rate_boost")).isEqualTo(3.0);
+      assertThat(next.get(TenantModel.DRIFT_BOOST_LEFT))
+          .isEqualTo(m.get(TenantModel.DRIFT_BOOST_LEFT) - 48);
+    }
+  }
 }

@@ -1,0 +1,289 @@
+package io.prefstream.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A Kafka cluster of several nodes, each in its own JVM, run the way Kafka itself runs: a {@code
+ * server.properties} per node, storage formatted with {@code kafka.tools.StorageTool format}, and
+ * the broker started as {@code kafka.Kafka server.properties}. Each node is broker and controller
+ * (combined mode) with a static controller quorum of all nodes; internal topics are replicated to
+ * three nodes with two in sync. A node can be killed ({@code SIGKILL}) and started again on its
+ * storage, which is what failover drills do.
+ *
+ * <p>The JVMs run on this JVM's class path (which holds {@code kafka_2.13} and its dependencies).
+ */
+public final class KafkaCluster implements AutoCloseable {
+
+  private static final String HOST = "localhost";
+
+  private final Path dataDir;
+  private final int nodes;
+  private final Duration startTimeout;
+  private final String clusterId = Uuid.randomUuid().toString();
+  private final int[] brokerPorts;
+  private final int[] controllerPorts;
+  private final Process[] processes;
+
+  public KafkaCluster(Path dataDir, int nodes, Duration startTimeout) {
+    if (nodes < 1) {
+      throw new IllegalArgumentException("a cluster needs at least one node, got " + nodes);
+    }
+    this.dataDir = dataDir;
+    this.nodes = nodes;
+    this.startTimeout = startTimeout;
+    this.brokerPorts = new int[nodes];
+    this.controllerPorts = new int[nodes];
+    this.processes = new Process[nodes];
+  }
+
+  /** Writes each node's configuration, formats its storage, starts all and waits for them. */
+  public KafkaCluster start() {
+    try {
+      for (int n = 0; n < nodes; n++) {
+        brokerPorts[n] = freePort();
+        controllerPorts[n] = freePort();
+      }
+      for (int n = 0; n < nodes; n++) {
+        Path config = writeConfig(n);
+        run(
+            n,
+            "format",
+            List.of(
+                "kafka.tools.StorageTool",
+                "format",
+                "--cluster-id",
+                clusterId,
+                "--config",
+                config.toString(),
+                "--ignore-formatted"),
+            true);
+      }
+      for (int n = 0; n < nodes; n++) {
+        startNode(n);
+      }
+      awaitBrokers(nodes);
+      return this;
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** The brokers' addresses, all nodes. */
+  public String bootstrapServers() {
+    List<String> all = new ArrayList<>();
+    for (int n = 0; n < nodes; n++) {
+      all.add(HOST + ":" + brokerPorts[n]);
+    }
+    return String.join(",", all);
+  }
+
+  /** Node ids are 1 to {@code nodes}. */
+  public int nodes() {
+    return nodes;
+  }
+
+  /** Kills a node's JVM at once (SIGKILL: no controlled shutdown), as a crash would. */
+  public void kill(int nodeId) {
+    Process p = processes[nodeId - 1];
+    if (p != null) {
+      p.destroyForcibly();
+      try {
+        p.waitFor(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      processes[nodeId - 1] = null;
+    }
+  }
+
+  /** Starts a killed node again on its storage and waits until the cluster has all brokers. */
+  public void restart(int nodeId) {
+    if (processes[nodeId - 1] != null) {
+      throw new IllegalStateException("node " + nodeId + " is running");
+    }
+    startNode(nodeId - 1);
+    awaitBrokers(nodes);
+  }
+
+  /** Whether a node's JVM is alive. */
+  public boolean alive(int nodeId) {
+    Process p = processes[nodeId - 1];
+    return p != null && p.isAlive();
+  }
+
+  /** Where a node writes its output. */
+  public Path log(int nodeId) {
+    return dataDir.resolve("node-" + nodeId).resolve("server.log");
+  }
+
+  @Override
+  public void close() {
+    for (int n = 1; n <= nodes; n++) {
+      kill(n);
+    }
+  }
+
+  private void startNode(int n) {
+    Path config = dataDir.resolve("node-" + (n + 1)).resolve("server.properties");
+    processes[n] = run(n, "server", List.of("kafka.Kafka", config.toString()), false);
+  }
+
+  private Path writeConfig(int n) {
+    int id = n + 1;
+    Path dir = dataDir.resolve("node-" + id);
+    String voters = "";
+    for (int v = 0; v < nodes; v++) {
+      voters += (v == 0 ? "" : ",") + (v + 1) + "@" + HOST + ":" + controllerPorts[v];
+    }
+    int replicas = Math.min(3, nodes);
+    Map<String, String> p = new TreeMap<>();
+    p.put("process.roles", "broker,controller");
+    p.put("node.id", Integer.toString(id));
+    p.put("controller.quorum.voters", voters);
+    p.put("controller.listener.names", "CONTROLLER");
+    p.put("inter.broker.listener.name", "PLAINTEXT");
+    p.put(
+        "listeners",
+        "PLAINTEXT://"
+            + HOST
+            + ":"
+            + brokerPorts[n]
+            + ",CONTROLLER://"
+            + HOST
+            + ":"
+            + controllerPorts[n]);
+    p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPorts[n]);
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("log.dirs", dir.resolve("logs").toString());
+    p.put("auto.create.topics.enable", "false");
+    p.put("default.replication.factor", Integer.toString(replicas));
+    p.put("min.insync.replicas", Integer.toString(Math.max(1, replicas - 1)));
+    p.put("offsets.topic.replication.factor", Integer.toString(replicas));
+    p.put("offsets.topic.num.partitions", "3");
+    p.put("transaction.state.log.replication.factor", Integer.toString(replicas));
+    p.put("transaction.state.log.min.isr", Integer.toString(Math.max(1, replicas - 1)));
+    p.put("transaction.state.log.num.partitions", "3");
+    p.put("share.coordinator.state.topic.replication.factor", Integer.toString(replicas));
+    p.put("share.coordinator.state.topic.min.isr", Integer.toString(Math.max(1, replicas - 1)));
+    p.put("group.initial.rebalance.delay.ms", "0");
+    p.put("num.network.threads", "2");
+    p.put("num.io.threads", "2");
+    p.put("log.cleaner.dedupe.buffer.size", Integer.toString(8 << 20));
+    try {
+      Files.createDirectories(dir);
+      Path file = dir.resolve("server.properties");
+      Files.writeString(
+          file,
+          p.entrySet().stream()
+                  .map(e -> e.getKey() + "=" + e.getValue())
+                  .collect(Collectors.joining("\n"))
+              + "\n");
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Runs a Kafka main class in a JVM of its own; {@code wait}: until it exits, failing loudly. */
+  private Process run(int n, String what, List<String> mainAndArgs, boolean wait) {
+    Path dir = dataDir.resolve("node-" + (n + 1));
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx512m");
+    command.add("-XX:+UseSerialGC");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.addAll(mainAndArgs);
+    Path out = dir.resolve(what.equals("server") ? "server.log" : what + ".log");
+    try {
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
+              .start();
+      if (!wait) {
+        return p;
+      }
+      if (!p.waitFor(startTimeout.toMillis(), TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        throw new LocalKafkaException(
+            "Kafka node " + (n + 1) + ": " + what + " failed; see " + out + ":\n" + tail(out),
+            null);
+      }
+      return p;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LocalKafkaException("interrupted while starting Kafka node " + (n + 1), e);
+    }
+  }
+
+  private void awaitBrokers(int expected) {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
+    props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
+    long deadline = System.nanoTime() + startTimeout.toNanos();
+    try (Admin admin = Admin.create(props)) {
+      while (true) {
+        for (int n = 0; n < nodes; n++) {
+          if (processes[n] != null && !processes[n].isAlive()) {
+            throw new LocalKafkaException(
+                "Kafka node " + (n + 1) + " exited; see its log:\n" + tail(log(n + 1)), null);
+          }
+        }
+        try {
+          int seen = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size();
+          if (seen >= expected) {
+            return;
+          }
+        } catch (Exception e) {
+          // not up yet
+        }
+        if (System.nanoTime() > deadline) {
+          throw new LocalKafkaException(
+              "Kafka cluster did not show " + expected + " brokers within " + startTimeout, null);
+        }
+        Thread.sleep(200);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LocalKafkaException("interrupted while waiting for the Kafka cluster", e);
+    }
+  }
+
+  private static String tail(Path file) {
+    try {
+      List<String> lines = Files.readAllLines(file);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

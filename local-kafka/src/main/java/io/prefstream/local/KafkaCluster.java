@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Uuid;
 
 /**
@@ -91,6 +93,75 @@ public final class KafkaCluster implements AutoCloseable {
       all.add(HOST + ":" + brokerPorts[n]);
     }
     return String.join(",", all);
+  }
+
+  /**
+   * Creates a topic replicated to {@code replicas} nodes with {@code minInSync} in sync, and waits
+   * until every broker knows it and each partition has a leader and all its replicas in sync.
+   */
+  public TopicDescription createTopic(String name, int partitions, int replicas, int minInSync) {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    long deadline = System.nanoTime() + startTimeout.toNanos();
+    try (Admin admin = Admin.create(props)) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(name, partitions, (short) replicas)
+                      .configs(Map.of("min.insync.replicas", Integer.toString(minInSync)))))
+          .all()
+          .get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      while (true) {
+        try {
+          TopicDescription d =
+              admin
+                  .describeTopics(List.of(name))
+                  .allTopicNames()
+                  .get(5, TimeUnit.SECONDS)
+                  .get(name);
+          boolean ready =
+              d.partitions().size() == partitions
+                  && d.partitions().stream()
+                      .allMatch(p -> p.leader() != null && p.isr().size() == replicas);
+          if (ready && everyBrokerKnows(name, partitions)) {
+            return d;
+          }
+        } catch (java.util.concurrent.ExecutionException e) {
+          // not yet known where asked
+        }
+        if (System.nanoTime() > deadline) {
+          throw new LocalKafkaException(
+              "topic " + name + " not fully replicated within " + startTimeout, null);
+        }
+        Thread.sleep(200);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LocalKafkaException("interrupted while creating topic " + name, e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new LocalKafkaException("could not create topic " + name + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether each broker, asked on its own, serves metadata of every partition of a topic. */
+  private boolean everyBrokerKnows(String name, int partitions) {
+    for (int n = 0; n < nodes; n++) {
+      if (processes[n] == null) {
+        continue;
+      }
+      Properties props = new Properties();
+      props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, HOST + ":" + brokerPorts[n]);
+      try (Admin one = Admin.create(props)) {
+        TopicDescription d =
+            one.describeTopics(List.of(name)).allTopicNames().get(5, TimeUnit.SECONDS).get(name);
+        if (d.partitions().size() != partitions) {
+          return false;
+        }
+      } catch (Exception e) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Node ids are 1 to {@code nodes}. */

@@ -9,9 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -36,19 +33,8 @@ class KafkaClusterIT {
 
   @Test
   void aReplicatedTopicLosesNothingWhenABrokerIsKilledAndComesBack() throws Exception {
-    try (KafkaCluster cluster = new KafkaCluster(tmp, 3, Duration.ofSeconds(120)).start();
-        Admin admin =
-            Admin.create(
-                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
-      admin
-          .createTopics(
-              List.of(
-                  new NewTopic("feedback", 4, (short) 3)
-                      .configs(Map.of("min.insync.replicas", "2"))))
-          .all()
-          .get(60, TimeUnit.SECONDS);
-      TopicDescription described =
-          admin.describeTopics(List.of("feedback")).allTopicNames().get().get("feedback");
+    try (KafkaCluster cluster = new KafkaCluster(tmp, 3, Duration.ofSeconds(120)).start()) {
+      TopicDescription described = cluster.createTopic("feedback", 4, 3, 2);
       assertThat(described.partitions())
           .hasSize(4)
           .allSatisfy(p -> assertThat(p.replicas()).hasSize(3));

@@ -2,7 +2,6 @@ package io.prefstream.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,8 +56,8 @@ public final class KafkaCluster implements AutoCloseable {
   public KafkaCluster start() {
     try {
       for (int n = 0; n < nodes; n++) {
-        brokerPorts[n] = freePort();
-        controllerPorts[n] = freePort();
+        brokerPorts[n] = LocalKafka.freePort();
+        controllerPorts[n] = LocalKafka.freePort();
       }
       for (int n = 0; n < nodes; n++) {
         Path config = writeConfig(n);
@@ -100,10 +99,7 @@ public final class KafkaCluster implements AutoCloseable {
    * until every broker knows it and each partition has a leader and all its replicas in sync.
    */
   public TopicDescription createTopic(String name, int partitions, int replicas, int minInSync) {
-    Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-    long deadline = System.nanoTime() + startTimeout.toNanos();
-    try (Admin admin = Admin.create(props)) {
+    try (Admin admin = admin(bootstrapServers())) {
       admin
           .createTopics(
               List.of(
@@ -111,30 +107,17 @@ public final class KafkaCluster implements AutoCloseable {
                       .configs(Map.of("min.insync.replicas", Integer.toString(minInSync)))))
           .all()
           .get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      while (true) {
-        try {
-          TopicDescription d =
-              admin
-                  .describeTopics(List.of(name))
-                  .allTopicNames()
-                  .get(5, TimeUnit.SECONDS)
-                  .get(name);
-          boolean ready =
-              d.partitions().size() == partitions
-                  && d.partitions().stream()
-                      .allMatch(p -> p.leader() != null && p.isr().size() == replicas);
-          if (ready && everyBrokerKnows(name, partitions)) {
-            return d;
-          }
-        } catch (java.util.concurrent.ExecutionException e) {
-          // not yet known where asked
-        }
-        if (System.nanoTime() > deadline) {
-          throw new LocalKafkaException(
-              "topic " + name + " not fully replicated within " + startTimeout, null);
-        }
-        Thread.sleep(200);
-      }
+      TopicDescription[] described = new TopicDescription[1];
+      await(
+          "topic " + name + " fully replicated on every broker",
+          () -> {
+            described[0] = describe(admin, name);
+            return described[0].partitions().size() == partitions
+                && described[0].partitions().stream()
+                    .allMatch(p -> p.leader() != null && p.isr().size() == replicas)
+                && everyBrokerKnows(name, partitions);
+          });
+      return described[0];
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new LocalKafkaException("interrupted while creating topic " + name, e);
@@ -144,29 +127,29 @@ public final class KafkaCluster implements AutoCloseable {
   }
 
   /** Whether each broker, asked on its own, serves metadata of every partition of a topic. */
-  private boolean everyBrokerKnows(String name, int partitions) {
+  private boolean everyBrokerKnows(String name, int partitions) throws Exception {
     for (int n = 0; n < nodes; n++) {
-      if (processes[n] == null) {
-        continue;
-      }
-      Properties props = new Properties();
-      props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, HOST + ":" + brokerPorts[n]);
-      try (Admin one = Admin.create(props)) {
-        TopicDescription d =
-            one.describeTopics(List.of(name)).allTopicNames().get(5, TimeUnit.SECONDS).get(name);
-        if (d.partitions().size() != partitions) {
-          return false;
+      if (processes[n] != null) {
+        try (Admin one = admin(HOST + ":" + brokerPorts[n])) {
+          if (describe(one, name).partitions().size() != partitions) {
+            return false;
+          }
         }
-      } catch (Exception e) {
-        return false;
       }
     }
     return true;
   }
 
-  /** Node ids are 1 to {@code nodes}. */
-  public int nodes() {
-    return nodes;
+  private static TopicDescription describe(Admin admin, String name) throws Exception {
+    return admin.describeTopics(List.of(name)).allTopicNames().get(5, TimeUnit.SECONDS).get(name);
+  }
+
+  private static Admin admin(String bootstrap) {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
+    props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
+    return Admin.create(props);
   }
 
   /** Kills a node's JVM at once (SIGKILL: no controlled shutdown), as a crash would. */
@@ -218,11 +201,12 @@ public final class KafkaCluster implements AutoCloseable {
   private Path writeConfig(int n) {
     int id = n + 1;
     Path dir = dataDir.resolve("node-" + id);
-    String voters = "";
-    for (int v = 0; v < nodes; v++) {
-      voters += (v == 0 ? "" : ",") + (v + 1) + "@" + HOST + ":" + controllerPorts[v];
-    }
-    int replicas = Math.min(3, nodes);
+    String voters =
+        java.util.stream.IntStream.range(0, nodes)
+            .mapToObj(v -> (v + 1) + "@" + HOST + ":" + controllerPorts[v])
+            .collect(Collectors.joining(","));
+    String replicas = Integer.toString(Math.min(3, nodes));
+    String minInSync = Integer.toString(Math.max(1, Math.min(3, nodes) - 1));
     Map<String, String> p = new TreeMap<>();
     p.put("process.roles", "broker,controller");
     p.put("node.id", Integer.toString(id));
@@ -243,15 +227,15 @@ public final class KafkaCluster implements AutoCloseable {
     p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
     p.put("log.dirs", dir.resolve("logs").toString());
     p.put("auto.create.topics.enable", "false");
-    p.put("default.replication.factor", Integer.toString(replicas));
-    p.put("min.insync.replicas", Integer.toString(Math.max(1, replicas - 1)));
-    p.put("offsets.topic.replication.factor", Integer.toString(replicas));
+    p.put("default.replication.factor", replicas);
+    p.put("min.insync.replicas", minInSync);
+    p.put("offsets.topic.replication.factor", replicas);
     p.put("offsets.topic.num.partitions", "3");
-    p.put("transaction.state.log.replication.factor", Integer.toString(replicas));
-    p.put("transaction.state.log.min.isr", Integer.toString(Math.max(1, replicas - 1)));
+    p.put("transaction.state.log.replication.factor", replicas);
+    p.put("transaction.state.log.min.isr", minInSync);
     p.put("transaction.state.log.num.partitions", "3");
-    p.put("share.coordinator.state.topic.replication.factor", Integer.toString(replicas));
-    p.put("share.coordinator.state.topic.min.isr", Integer.toString(Math.max(1, replicas - 1)));
+    p.put("share.coordinator.state.topic.replication.factor", replicas);
+    p.put("share.coordinator.state.topic.min.isr", minInSync);
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("num.network.threads", "2");
     p.put("num.io.threads", "2");
@@ -307,36 +291,50 @@ public final class KafkaCluster implements AutoCloseable {
   }
 
   private void awaitBrokers(int expected) {
-    Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
-    props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
+    try (Admin admin = admin(bootstrapServers())) {
+      await(
+          expected + " brokers",
+          () -> {
+            for (int n = 0; n < nodes; n++) {
+              if (processes[n] != null && !processes[n].isAlive()) {
+                throw new LocalKafkaException(
+                    "Kafka node " + (n + 1) + " exited; see its log:\n" + tail(log(n + 1)), null);
+              }
+            }
+            return admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= expected;
+          });
+    }
+  }
+
+  /**
+   * Polls {@code ready} until it holds, within the start timeout; an exception from it means "not
+   * yet", but a {@link LocalKafkaException} (a node died) ends the wait at once.
+   */
+  private void await(String what, java.util.concurrent.Callable<Boolean> ready) {
     long deadline = System.nanoTime() + startTimeout.toNanos();
-    try (Admin admin = Admin.create(props)) {
-      while (true) {
-        for (int n = 0; n < nodes; n++) {
-          if (processes[n] != null && !processes[n].isAlive()) {
-            throw new LocalKafkaException(
-                "Kafka node " + (n + 1) + " exited; see its log:\n" + tail(log(n + 1)), null);
-          }
+    while (true) {
+      try {
+        if (ready.call()) {
+          return;
         }
-        try {
-          int seen = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size();
-          if (seen >= expected) {
-            return;
-          }
-        } catch (Exception e) {
-          // not up yet
-        }
-        if (System.nanoTime() > deadline) {
-          throw new LocalKafkaException(
-              "Kafka cluster did not show " + expected + " brokers within " + startTimeout, null);
-        }
-        Thread.sleep(200);
+      } catch (LocalKafkaException e) {
+        throw e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new LocalKafkaException("interrupted while waiting for " + what, e);
+      } catch (Exception e) {
+        // not yet
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LocalKafkaException("interrupted while waiting for the Kafka cluster", e);
+      if (System.nanoTime() > deadline) {
+        throw new LocalKafkaException(
+            "Kafka cluster: no " + what + " within " + startTimeout, null);
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new LocalKafkaException("interrupted while waiting for " + what, e);
+      }
     }
   }
 
@@ -346,15 +344,6 @@ public final class KafkaCluster implements AutoCloseable {
       return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
     } catch (IOException e) {
       return "(no log: " + e.getMessage() + ")";
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

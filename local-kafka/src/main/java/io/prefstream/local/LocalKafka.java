@@ -355,7 +355,8 @@ public final class LocalKafka implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
+  /** A free port on the loopback interface. */
+  static int freePort() {
     try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getByName(HOST))) {
       return socket.getLocalPort();
     } catch (IOException e) {

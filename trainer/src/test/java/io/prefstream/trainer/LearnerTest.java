@@ -49,13 +49,7 @@ class LearnerTest {
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(strings = {"embed-mlp", "transformer"})
   void everyModelTypeLearnsThePairItIsShown(String type) {
-    ModelSpec spec =
-        SMALL
-            .with(ModelOptions.TYPE, type)
-            .with(ModelOptions.VOCABULARY, 4096)
-            .with(ModelOptions.MAX_TOKENS, 32)
-            .with(ModelOptions.EMBEDDING_DIM, 16)
-            .with(ModelOptions.ENCODER_SESSIONS, 1);
+    ModelSpec spec = small(type);
     try (Learner learner = learner(spec, LearnerSettings.defaults())) {
       float[] before = learner.scores(List.of(PAIR));
       for (int i = 0; i < 10; i++) {
@@ -75,13 +69,7 @@ class LearnerTest {
   @org.junit.jupiter.params.provider.ValueSource(
       strings = {"ngram-mlp", "embed-mlp", "transformer"})
   void theOutputLayerIsTheFinalOneUnitLinear(String type) {
-    ModelSpec spec =
-        SMALL
-            .with(ModelOptions.TYPE, type)
-            .with(ModelOptions.VOCABULARY, 4096)
-            .with(ModelOptions.MAX_TOKENS, 32)
-            .with(ModelOptions.EMBEDDING_DIM, 16)
-            .with(ModelOptions.ENCODER_SESSIONS, 1);
+    ModelSpec spec = small(type);
     try (Learner learner = learner(spec, LearnerSettings.defaults())) {
       var output = learner.outputLayer();
       assertThat(output).hasSize(2);
@@ -239,5 +227,15 @@ class LearnerTest {
       assertThat(n).isGreaterThan(300);
       assertThat((double) agree / n).isGreaterThan(0.8);
     }
+  }
+
+  /** A small model of a type (4,096-word vocabulary, 32 tokens, 16 dimensions, one session). */
+  private static ModelSpec small(String type) {
+    return SMALL
+        .with(ModelOptions.TYPE, type)
+        .with(ModelOptions.VOCABULARY, 4096)
+        .with(ModelOptions.MAX_TOKENS, 32)
+        .with(ModelOptions.EMBEDDING_DIM, 16)
+        .with(ModelOptions.ENCODER_SESSIONS, 1);
   }
 }

@@ -21,13 +21,7 @@ class TenantModelTest {
 
   @Test
   void aCheckpointOfAnotherFeaturizerVersionIsNotResumed() throws Exception {
-    TrainerConfig config =
-        TrainerConfig.from(
-            Settings.of(
-                Map.of(
-                    "model.buckets", "4096",
-                    "model.hidden", "16",
-                    "trainer.batch-size", "16")));
+    TrainerConfig config = small("trainer.batch-size", "16");
     TrainerMetrics metrics = TrainerMetrics.inMemory();
     DirectoryCheckpointStore store = new DirectoryCheckpointStore(dir);
     List<Manifest.Offset> offsets = List.of(new Manifest.Offset("prefstream.pairs", 0, 40));
@@ -83,15 +77,15 @@ class TenantModelTest {
   @Test
   void deltaCheckpointsHoldWhatChangedAndResumeExactly() throws Exception {
     TrainerConfig config =
-        TrainerConfig.from(
-            Settings.of(
-                Map.of(
-                    "model.buckets", "4096",
-                    "model.hidden", "16",
-                    "trainer.batch-size", "16",
-                    "trainer.replay-share", "0",
-                    "trainer.gate-min-holdout", "1000000",
-                    "trainer.full-checkpoint-every", "3")));
+        small(
+            "trainer.batch-size",
+            "16",
+            "trainer.replay-share",
+            "0",
+            "trainer.gate-min-holdout",
+            "1000000",
+            "trainer.full-checkpoint-every",
+            "3");
     TrainerMetrics metrics = TrainerMetrics.inMemory();
     DirectoryCheckpointStore store = new DirectoryCheckpointStore(dir);
     List<Manifest.Offset> offsets = List.of(new Manifest.Offset("prefstream.pairs", 0, 40));
@@ -187,14 +181,13 @@ class TenantModelTest {
   void theGateRefusesOnlyACheckpointSignificantlyWorseThanItsParent() throws Exception {
     for (int holdout : new int[] {200, 8}) {
       TrainerConfig config =
-          TrainerConfig.from(
-              Settings.of(
-                  Map.of(
-                      "model.buckets", "4096",
-                      "model.hidden", "16",
-                      "trainer.batch-size", "16",
-                      "trainer.gate-min-holdout", "0",
-                      "trainer.holdout-window", "1000")));
+          small(
+              "trainer.batch-size",
+              "16",
+              "trainer.gate-min-holdout",
+              "0",
+              "trainer.holdout-window",
+              "1000");
       DirectoryCheckpointStore store = new DirectoryCheckpointStore(dir.resolve("gate-" + holdout));
       List<Manifest.Offset> offsets = List.of(new Manifest.Offset("prefstream.pairs", 0, 40));
       try (TenantModel model = TenantModel.fresh("acme", config, TrainerMetrics.inMemory())) {
@@ -241,14 +234,13 @@ class TenantModelTest {
   @Test
   void aDriftReactionIsRecordedAndGoesOnAfterAResume() throws Exception {
     TrainerConfig config =
-        TrainerConfig.from(
-            Settings.of(
-                Map.of(
-                    "model.buckets", "4096",
-                    "model.hidden", "16",
-                    "trainer.batch-size", "50",
-                    "trainer.gate-min-holdout", "1000000",
-                    "trainer.drift.boost-pairs", "100000")));
+        small(
+            "trainer.batch-size",
+            "50",
+            "trainer.gate-min-holdout",
+            "1000000",
+            "trainer.drift.boost-pairs",
+            "100000");
     TrainerMetrics metrics = TrainerMetrics.inMemory();
     DirectoryCheckpointStore store = new DirectoryCheckpointStore(dir);
     List<Manifest.Offset> offsets = List.of(new Manifest.Offset("prefstream.pairs", 0, 40));
@@ -287,5 +279,16 @@ class TenantModelTest {
       assertThat(next.get(TenantModel.DRIFT_BOOST_LEFT))
           .isEqualTo(m.get(TenantModel.DRIFT_BOOST_LEFT) - 48);
     }
+  }
+
+  /** A small n-gram model's trainer (4,096 buckets, 16 hidden units), with these settings too. */
+  private static TrainerConfig small(String... keysAndValues) {
+    Map<String, String> settings = new java.util.HashMap<>();
+    settings.put("model.buckets", "4096");
+    settings.put("model.hidden", "16");
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      settings.put(keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return TrainerConfig.from(Settings.of(settings));
   }
 }
